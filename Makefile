@@ -1,0 +1,40 @@
+# One task runner; CI (.ci/run) calls the same targets.
+#   make serve   run the map and API at http://$(HOST):$(PORT)
+#   make test    run the test suite
+#   make lint    ruff and mypy
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve test lint bench clean data
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+serve: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/locator serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check locator tests bench geodata
+	$(BIN)/mypy locator
+
+bench: $(STAMP)
+	$(BIN)/python bench/nearest.py
+
+data: $(STAMP)
+	$(BIN)/python geodata/build_districts.py
+	$(BIN)/python geodata/build_venues.py --seed 2621
+
+clean:
+	rm -rf $(VENV) build *.egg-info

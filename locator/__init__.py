@@ -1,0 +1,42 @@
+"""Hainan worker service venue locator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from . import config as default_config
+from .config import ROOT
+
+__all__ = ["create_app"]
+__version__ = "0.1.0"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: config, the register and its index, blueprints, error handlers."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("LOCATOR")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from . import api, extension, http, i18n, problems, views
+
+    problems.register_handlers(app)
+    extension.init_app(app)
+    http.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    return app

@@ -1,0 +1,333 @@
+"""The spatial index of venues: exact geodesic k-nearest, radius, bbox, polygon.
+
+How exactness is kept without ranking by degrees: every venue is indexed in an
+rtree as its Earth-centred (ECEF) point on the WGS-84 ellipsoid, in metres.
+The straight chord between two such points is never longer than the geodesic
+on the surface, so chord distance is a lower bound. A query takes candidates
+in chord order from the rtree, ranks them by true geodesic distance
+(``pyproj.Geod``), and stops only when the k-th best geodesic distance is no
+larger than the chord distance of the first candidate not yet taken; nothing
+unseen can then beat it. Candidate sets are widened (×4) until that holds.
+
+The rtree takes inserts and deletes, so edits to the register update the index
+without a rebuild. One rtree per category makes category filters cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import shapely
+from rtree import index as rtree_index
+from shapely.geometry.base import BaseGeometry
+
+from .categories import CATEGORY_CODES
+from .errors import InvalidParameter
+from .geo import GEOD
+from .venues import Venue
+
+__all__ = ["Hit", "VenueIndex", "validate_point"]
+
+_A = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
+_DEG = math.pi / 180.0
+MAX_K = 1000
+
+
+class Hit(NamedTuple):
+    venue: Venue
+    distance_m: float
+    bearing_deg: float
+
+
+def _ecef(lon: float, lat: float) -> tuple[float, float, float]:
+    la, lo = lat * _DEG, lon * _DEG
+    s = math.sin(la)
+    n = _A / math.sqrt(1 - _E2 * s * s)
+    c = math.cos(la)
+    return (n * c * math.cos(lo), n * c * math.sin(lo), n * (1 - _E2) * s)
+
+
+def validate_point(lon: object, lat: object) -> tuple[float, float]:
+    """Return (lon, lat) as floats, or raise InvalidParameter quoting the value."""
+    out = []
+    for name, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise InvalidParameter(name, f"must be a number, got {value!r}")
+        f = float(value)
+        if not math.isfinite(f):
+            raise InvalidParameter(name, f"must be finite, got {value!r}")
+        if not -limit <= f <= limit:
+            raise InvalidParameter(name, f"must be between -{limit:g} and {limit:g}, got {value!r}")
+        out.append(f)
+    return out[0], out[1]
+
+
+def _validate_categories(categories: Iterable[str] | None) -> tuple[str, ...] | None:
+    if categories is None:
+        return None
+    cats = tuple(dict.fromkeys(categories))
+    for c in cats:
+        if c not in CATEGORY_CODES:
+            raise InvalidParameter("category", f"unknown category {c!r}; expected one of {', '.join(CATEGORY_CODES)}")
+    if not cats or set(cats) == set(CATEGORY_CODES):
+        return None
+    return cats
+
+
+def _new_tree(dimension: int) -> rtree_index.Index:
+    prop = rtree_index.Property()
+    prop.dimension = dimension
+    return rtree_index.Index(properties=prop)
+
+
+class VenueIndex:
+    """An in-memory spatial index over active venues.
+
+    Thread-safe: queries and edits take one lock (they are microseconds).
+    """
+
+    def __init__(self, venues: Iterable[Venue] = (), version: int = 0) -> None:
+        self.version = version
+        self._lock = threading.RLock()
+        self._slot_of: dict[str, int] = {}
+        self._venues: list[Venue | None] = []
+        self._free: list[int] = []
+        cap = 1024
+        self._lon = np.zeros(cap)
+        self._lat = np.zeros(cap)
+        self._xyz = np.zeros((cap, 3))
+        self._all = _new_tree(3)
+        self._by_cat = {c: _new_tree(3) for c in CATEGORY_CODES}
+        self._flat = _new_tree(2)
+        self._bulk_load([v for v in venues if v.status == "active"])
+
+    # -- building and editing ---------------------------------------------
+    def _bulk_load(self, venues: list[Venue]) -> None:
+        if not venues:
+            return
+        n = len(venues)
+        self._grow(n)
+        lon = np.array([v.lon for v in venues])
+        lat = np.array([v.lat for v in venues])
+        la, lo = np.radians(lat), np.radians(lon)
+        nn = _A / np.sqrt(1 - _E2 * np.sin(la) ** 2)
+        xyz = np.column_stack(
+            (nn * np.cos(la) * np.cos(lo), nn * np.cos(la) * np.sin(lo), nn * (1 - _E2) * np.sin(la))
+        )
+        self._lon[:n], self._lat[:n], self._xyz[:n] = lon, lat, xyz
+        self._venues = list(venues)
+        self._slot_of = {v.id: i for i, v in enumerate(venues)}
+        if len(self._slot_of) != n:
+            raise ValueError("duplicate venue ids given to the index")
+
+        def stream(slots: Iterable[int]):  # type: ignore[no-untyped-def]
+            for i in slots:
+                x, y, z = xyz[i]
+                yield (i, (x, y, z, x, y, z), None)
+
+        self._all = rtree_index.Index(stream(range(n)), properties=self._all.properties)
+        cats = np.array([v.category for v in venues])
+        for c in CATEGORY_CODES:
+            slots = np.flatnonzero(cats == c)
+            if len(slots):
+                self._by_cat[c] = rtree_index.Index(stream(slots.tolist()), properties=self._by_cat[c].properties)
+        self._flat = rtree_index.Index(
+            ((i, (lon[i], lat[i], lon[i], lat[i]), None) for i in range(n)), properties=self._flat.properties
+        )
+
+    def _grow(self, need: int) -> None:
+        cap = len(self._lon)
+        if need <= cap:
+            return
+        new = max(need, cap * 2)
+        for name in ("_lon", "_lat"):
+            arr = np.zeros(new)
+            arr[:cap] = getattr(self, name)
+            setattr(self, name, arr)
+        xyz = np.zeros((new, 3))
+        xyz[:cap] = self._xyz
+        self._xyz = xyz
+
+    def upsert(self, venue: Venue) -> None:
+        """Add or replace one venue; a closed venue is removed."""
+        with self._lock:
+            self.remove(venue.id)
+            if venue.status != "active":
+                return
+            if self._free:
+                slot = self._free.pop()
+            else:
+                slot = len(self._venues)
+                self._grow(slot + 1)
+                self._venues.append(None)
+            x, y, z = _ecef(venue.lon, venue.lat)
+            self._lon[slot], self._lat[slot] = venue.lon, venue.lat
+            self._xyz[slot] = (x, y, z)
+            self._venues[slot] = venue
+            self._slot_of[venue.id] = slot
+            box = (x, y, z, x, y, z)
+            self._all.insert(slot, box)
+            self._by_cat[venue.category].insert(slot, box)
+            self._flat.insert(slot, (venue.lon, venue.lat, venue.lon, venue.lat))
+
+    def remove(self, venue_id: str) -> bool:
+        """Drop one venue; returns whether it was there."""
+        with self._lock:
+            slot = self._slot_of.pop(venue_id, None)
+            if slot is None:
+                return False
+            venue = self._venues[slot]
+            assert venue is not None
+            x, y, z = self._xyz[slot]
+            box = (x, y, z, x, y, z)
+            self._all.delete(slot, box)
+            self._by_cat[venue.category].delete(slot, box)
+            self._flat.delete(slot, (venue.lon, venue.lat, venue.lon, venue.lat))
+            self._venues[slot] = None
+            self._free.append(slot)
+            return True
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, venue_id: object) -> bool:
+        return venue_id in self._slot_of
+
+    def get(self, venue_id: str) -> Venue | None:
+        slot = self._slot_of.get(venue_id)
+        return None if slot is None else self._venues[slot]
+
+    def venues(self) -> list[Venue]:
+        return sorted((v for v in self._venues if v is not None), key=lambda v: v.id)
+
+    # -- queries ------------------------------------------------------------
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        k: int = 5,
+        categories: Iterable[str] | None = None,
+        max_distance: float | None = None,
+    ) -> list[Hit]:
+        """The k venues nearest to (lon, lat) by geodesic distance, nearest first.
+
+        Ties are broken by venue id. ``max_distance`` (metres) drops venues
+        farther than that, so fewer than k may come back.
+        """
+        lon, lat = validate_point(lon, lat)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+            raise InvalidParameter("k", f"must be an integer from 1 to {MAX_K}, got {k!r}")
+        if max_distance is not None and not (
+            isinstance(max_distance, (int, float)) and math.isfinite(max_distance) and max_distance >= 0
+        ):
+            raise InvalidParameter("max_distance", f"must be a non-negative number of metres, got {max_distance!r}")
+        cats = _validate_categories(categories)
+        limit = math.inf if max_distance is None else float(max_distance)
+        x, y, z = _ecef(lon, lat)
+        box = (x, y, z, x, y, z)
+        with self._lock:
+            trees = [self._all] if cats is None else [self._by_cat[c] for c in cats]
+            n = k + 3
+            while True:
+                slots: list[int] = []
+                bound = math.inf  # chord distance below which every candidate was taken
+                for tree in trees:
+                    got = list(tree.nearest(box, n))
+                    if len(got) >= n:
+                        px, py, pz = self._xyz[got[-1]].tolist()
+                        bound = min(bound, math.sqrt((px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2))
+                    slots.extend(got)
+                if not slots:
+                    return []
+                idx = np.array(slots)
+                m = len(idx)
+                az, _, dist = GEOD.inv(np.full(m, lon), np.full(m, lat), self._lon[idx], self._lat[idx])
+                order = np.argsort(dist, kind="stable").tolist()
+                if m > 1 and len(set(dist.tolist())) < m:  # exact ties: break them by id
+                    order.sort(key=lambda i: (dist[i], self._venues[slots[i]].id))  # type: ignore[union-attr]
+                kth = dist[order[k - 1]] if m >= k else math.inf
+                if min(kth, limit) <= bound:
+                    break
+                n *= 4
+            out = []
+            for i in order[:k]:
+                d = float(dist[i])
+                if d > limit:
+                    break
+                out.append(Hit(self._venues[slots[i]], d, float(az[i]) % 360.0))  # type: ignore[arg-type]
+            return out
+
+    def within_radius(
+        self, lon: float, lat: float, radius_m: float, categories: Iterable[str] | None = None
+    ) -> list[Hit]:
+        """Every venue within ``radius_m`` geodesic metres, nearest first."""
+        lon, lat = validate_point(lon, lat)
+        if not (isinstance(radius_m, (int, float)) and math.isfinite(radius_m) and radius_m >= 0):
+            raise InvalidParameter("radius", f"must be a non-negative number of metres, got {radius_m!r}")
+        cats = _validate_categories(categories)
+        x, y, z = _ecef(lon, lat)
+        r = float(radius_m)  # chord <= geodesic, so the cube of half-side r holds them all
+        with self._lock:
+            trees = [self._all] if cats is None else [self._by_cat[c] for c in cats]
+            slots = [s for t in trees for s in t.intersection((x - r, y - r, z - r, x + r, y + r, z + r))]
+            if not slots:
+                return []
+            idx = np.array(slots)
+            az, _, dist = GEOD.inv(np.full(len(idx), lon), np.full(len(idx), lat), self._lon[idx], self._lat[idx])
+            hits = [
+                Hit(self._venues[s], float(d), float(a) % 360.0)  # type: ignore[arg-type]
+                for s, d, a in zip(slots, dist, az)
+                if d <= r
+            ]
+        hits.sort(key=lambda h: (h.distance_m, h.venue.id))
+        return hits
+
+    def within_bbox(
+        self,
+        west: float,
+        south: float,
+        east: float,
+        north: float,
+        categories: Iterable[str] | None = None,
+    ) -> list[Venue]:
+        """Venues inside a lon/lat box (edges included), sorted by id."""
+        validate_point(west, south)
+        validate_point(east, north)
+        if west > east or south > north:
+            raise InvalidParameter("bbox", f"must be west,south,east,north with west<=east and south<=north, got {(west, south, east, north)!r}")
+        cats = _validate_categories(categories)
+        with self._lock:
+            found = [self._venues[s] for s in self._flat.intersection((west, south, east, north))]
+        out = [v for v in found if v is not None and (cats is None or v.category in cats)]
+        out.sort(key=lambda v: v.id)
+        return out
+
+    def within_polygon(self, geometry: BaseGeometry, categories: Iterable[str] | None = None) -> list[Venue]:
+        """Venues inside (or on the edge of) a lon/lat polygon, sorted by id."""
+        west, south, east, north = geometry.bounds
+        candidates = self.within_bbox(west, south, east, north, categories)
+        if not candidates:
+            return []
+        inside = shapely.intersects_xy(
+            geometry, np.array([v.lon for v in candidates]), np.array([v.lat for v in candidates])
+        )
+        return [v for v, ok in zip(candidates, inside) if ok]
+
+    def brute_force_nearest(
+        self, lon: float, lat: float, k: int, categories: Sequence[str] | None = None
+    ) -> list[Hit]:
+        """Reference answer by geodesic distance to every venue (for tests)."""
+        live = [v for v in self._venues if v is not None and (categories is None or v.category in categories)]
+        if not live:
+            return []
+        az, _, dist = GEOD.inv(
+            np.full(len(live), lon), np.full(len(live), lat), [v.lon for v in live], [v.lat for v in live]
+        )
+        order = sorted(range(len(live)), key=lambda i: (dist[i], live[i].id))[:k]
+        return [Hit(live[i], float(dist[i]), float(az[i]) % 360.0) for i in order]

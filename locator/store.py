@@ -1,0 +1,250 @@
+"""The venue register behind one narrow interface.
+
+``SQLiteStore`` is the embedded default: one SQLite file in the instance
+folder, in WAL mode, each write in one transaction. Every write bumps an
+integer data version and records which venues changed, so an index can catch
+up incrementally (``changes_since``). A PostGIS store can implement the same
+``VenueStore`` protocol later.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from .errors import DataError
+from .venues import Venue, validate_unique
+
+__all__ = ["SQLiteStore", "VenueStore", "open_store"]
+
+
+class VenueStore(Protocol):
+    """What the rest of the app may ask of a venue register."""
+
+    def version(self) -> int:
+        """The data version; it grows with every committed write."""
+
+    def venues(self, include_closed: bool = False) -> list[Venue]:
+        """Every venue (active only, unless ``include_closed``), sorted by id."""
+
+    def get(self, venue_id: str) -> Venue | None:
+        """One venue by id, closed ones included."""
+
+    def changes_since(self, version: int) -> tuple[int, list[str] | None]:
+        """The current version, and the ids changed after ``version``.
+
+        ``None`` instead of a list means: too much changed, reload everything.
+        """
+
+    def replace_all(self, venues: Iterable[Venue]) -> int:
+        """Atomically replace the whole register; returns the new version."""
+
+    def put(self, venue: Venue) -> int:
+        """Insert or update one venue; returns the new version."""
+
+    def close(self) -> None: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS venues (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    district_code TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    lon REAL NOT NULL,
+    lat REAL NOT NULL,
+    operator TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    opening_hours TEXT,
+    amenities TEXT NOT NULL DEFAULT '[]',
+    description TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'active'
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY,
+    venue_id TEXT          -- NULL: everything changed
+);
+"""
+
+_COLUMNS = (
+    "id, name, category, district_code, address, lon, lat, operator, phone, "
+    "opening_hours, amenities, description, source, status"
+)
+
+
+def _row_to_venue(row: tuple) -> Venue:  # type: ignore[type-arg]
+    (vid, name, cat, dist, addr, lon, lat, op, phone, hours, amen, desc, src, status) = row
+    return Venue(
+        id=vid,
+        name=name,
+        category=cat,
+        district_code=dist,
+        address=addr,
+        lon=lon,
+        lat=lat,
+        operator=op,
+        phone=phone,
+        opening_hours=hours,
+        amenities=tuple(json.loads(amen)),
+        description=desc,
+        source=src,
+        status=status,
+    )
+
+
+def _venue_row(v: Venue) -> tuple:  # type: ignore[type-arg]
+    return (
+        v.id,
+        v.name,
+        v.category,
+        v.district_code,
+        v.address,
+        v.lon,
+        v.lat,
+        v.operator,
+        v.phone,
+        v.opening_hours,
+        json.dumps(list(v.amenities)),
+        v.description,
+        v.source,
+        v.status,
+    )
+
+
+class SQLiteStore:
+    """A venue register in one SQLite file (WAL mode)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._con().executescript(_SCHEMA)  # idempotent; executescript commits by itself
+            with self._write() as con:
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('version', '0')")
+        except sqlite3.DatabaseError as exc:
+            raise DataError(f"cannot open the register {str(self.path)!r}: {exc}") from None
+
+    # -- connections -------------------------------------------------------
+    def _con(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; rolled back whole on any error."""
+        con = self._con()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+
+    def _bump(self, con: sqlite3.Connection, ids: list[str] | None) -> int:
+        version = int(con.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0]) + 1
+        con.execute("UPDATE meta SET value=? WHERE key='version'", (str(version),))
+        if ids is None:
+            con.execute("INSERT INTO changes (seq, venue_id) VALUES (?, NULL)", (version * 1_000_000,))
+        else:
+            # Several ids may share one version: seq is the version times a stride.
+            con.executemany(
+                "INSERT INTO changes (seq, venue_id) VALUES (?, ?)",
+                [(version * 1_000_000 + i, vid) for i, vid in enumerate(ids)],
+            )
+        return version
+
+    # -- the interface -----------------------------------------------------
+    def version(self) -> int:
+        return int(self._con().execute("SELECT value FROM meta WHERE key='version'").fetchone()[0])
+
+    def count(self, include_closed: bool = False) -> int:
+        sql = "SELECT count(*) FROM venues" + ("" if include_closed else " WHERE status='active'")
+        return int(self._con().execute(sql).fetchone()[0])
+
+    def venues(self, include_closed: bool = False) -> list[Venue]:
+        sql = f"SELECT {_COLUMNS} FROM venues"
+        if not include_closed:
+            sql += " WHERE status='active'"
+        return [_row_to_venue(r) for r in self._con().execute(sql + " ORDER BY id")]
+
+    def get(self, venue_id: str) -> Venue | None:
+        row = self._con().execute(f"SELECT {_COLUMNS} FROM venues WHERE id=?", (venue_id,)).fetchone()
+        return _row_to_venue(row) if row else None
+
+    def changes_since(self, version: int) -> tuple[int, list[str] | None]:
+        con = self._con()
+        con.execute("BEGIN")
+        try:
+            current = int(con.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0])
+            if current == version:
+                return current, []
+            rows = con.execute(
+                "SELECT venue_id FROM changes WHERE seq >= ? ORDER BY seq",
+                ((version + 1) * 1_000_000 if version > 0 else 0,),
+            ).fetchall()
+        finally:
+            con.execute("COMMIT")
+        if version <= 0 or any(r[0] is None for r in rows) or len(rows) > 10_000:
+            return current, None
+        return current, sorted({r[0] for r in rows})
+
+    def replace_all(self, venues: Iterable[Venue]) -> int:
+        items = list(venues)
+        validate_unique(items)
+        with self._write() as con:
+            con.execute("DELETE FROM venues")
+            con.executemany(f"INSERT INTO venues ({_COLUMNS}) VALUES ({','.join('?' * 14)})", map(_venue_row, items))
+            return self._bump(con, None)
+
+    def seed_if_empty(self, venues: Iterable[Venue]) -> bool:
+        """Load ``venues`` if the register has never been written; atomic.
+
+        Safe when several worker processes start at once: only one seeds.
+        """
+        items = list(venues)
+        validate_unique(items)
+        with self._write() as con:
+            if int(con.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0]) > 0:
+                return False
+            con.executemany(f"INSERT INTO venues ({_COLUMNS}) VALUES ({','.join('?' * 14)})", map(_venue_row, items))
+            self._bump(con, None)
+            return True
+
+    def put(self, venue: Venue) -> int:
+        with self._write() as con:
+            con.execute(f"INSERT OR REPLACE INTO venues ({_COLUMNS}) VALUES ({','.join('?' * 14)})", _venue_row(venue))
+            return self._bump(con, [venue.id])
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+
+def open_store(url_or_path: str | Path) -> SQLiteStore:
+    """Open the register named by a path or a ``sqlite:///`` URL."""
+    text = str(url_or_path)
+    if text.startswith("sqlite:///"):
+        text = text[len("sqlite:///") :]
+    elif "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise DataError(f"unsupported database URL scheme {scheme!r}; only SQLite is built in so far")
+    return SQLiteStore(text)

@@ -1,0 +1,135 @@
+"""The spatial index: exact geodesic nearest, radius, bbox, polygon, edits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from locator.errors import InvalidParameter
+from locator.index import VenueIndex
+from locator.venues import Venue, load_venues
+
+from .conftest import GEODATA
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    venues = load_venues(GEODATA / "venues.geojson")
+    return venues, VenueIndex(venues)
+
+
+def _query_points(n: int, seed: int = 20):
+    """Points over Hainan, at sea nearby, in the Sansha islands and far away."""
+    rng = np.random.default_rng(seed)
+    q = n // 4
+    land = np.column_stack((rng.uniform(108.6, 111.1, q), rng.uniform(18.1, 20.2, q)))
+    sea = np.column_stack((rng.uniform(105.0, 114.0, q), rng.uniform(15.0, 22.5, q)))
+    sansha = np.column_stack((rng.uniform(109.5, 117.8, q), rng.uniform(3.5, 17.2, q)))
+    far = np.column_stack((rng.uniform(-180, 180, n - 3 * q), rng.uniform(-89.9, 89.9, n - 3 * q)))
+    return np.vstack((land, sea, sansha, far))
+
+
+def test_nearest_equals_brute_force_on_10000_points(shipped):
+    _venues, index = shipped
+    points = _query_points(10_000)
+    cat_sets = [None, ["outdoor_station"], ["service_center", "other"], ["innovation_studio"]]
+    mismatches = []
+    for i, (lon, lat) in enumerate(points):
+        cats = cat_sets[i % len(cat_sets)]
+        got = index.nearest(lon, lat, 5, cats)
+        want = index.brute_force_nearest(lon, lat, 5, cats)
+        if [h.venue.id for h in got] != [h.venue.id for h in want] or not np.allclose(
+            [h.distance_m for h in got], [h.distance_m for h in want], rtol=0, atol=1e-6
+        ):
+            mismatches.append((lon, lat, cats))
+    assert mismatches == []
+
+
+def test_degree_ranking_would_have_failed_here(shipped):
+    """The exactness test above has teeth: ranking by planar degrees differs often."""
+    venues, index = shipped
+    lon = np.array([v.lon for v in venues])
+    lat = np.array([v.lat for v in venues])
+    differ = 0
+    for qlon, qlat in _query_points(400, seed=5)[:100]:  # over Hainan
+        planar = np.argsort((lon - qlon) ** 2 + (lat - qlat) ** 2)[:5]
+        true = [h.venue.id for h in index.nearest(qlon, qlat, 5)]
+        differ += [venues[i].id for i in planar] != true
+    assert differ > 0
+
+
+def test_nearest_with_max_distance_and_order(shipped):
+    _venues, index = shipped
+    hits = index.nearest(110.33, 20.03, 20, max_distance=3000)
+    assert hits and all(h.distance_m <= 3000 for h in hits)
+    assert [h.distance_m for h in hits] == sorted(h.distance_m for h in hits)
+    assert index.nearest(0.0, 0.0, 5, max_distance=1000) == []
+    assert 0 <= hits[0].bearing_deg < 360
+
+
+def test_within_radius_equals_brute_force(shipped):
+    venues, index = shipped
+    from locator.geo import distance_m
+
+    lon = np.array([v.lon for v in venues])
+    lat = np.array([v.lat for v in venues])
+    for qlon, qlat, r in [(110.33, 20.03, 2000), (109.5, 18.25, 5000), (112.34, 16.83, 10000), (0, 0, 1000)]:
+        d = distance_m(qlon, qlat, lon, lat)
+        want = sorted(venues[i].id for i in np.flatnonzero(d <= r))
+        assert sorted(h.venue.id for h in index.within_radius(qlon, qlat, r)) == want
+
+
+def test_within_bbox_and_polygon(shipped):
+    venues, index = shipped
+    w, s, e, n = 110.2, 19.9, 110.4, 20.1
+    want = sorted(v.id for v in venues if w <= v.lon <= e and s <= v.lat <= n)
+    assert [v.id for v in index.within_bbox(w, s, e, n)] == want
+    assert [v.id for v in index.within_polygon(box(w, s, e, n))] == want
+    only = index.within_bbox(w, s, e, n, ["reading_room"])
+    assert only and all(v.category == "reading_room" for v in only)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"lon": 200.0, "lat": 20.0}, "lon"),
+        ({"lon": 110.0, "lat": -91.0}, "lat"),
+        ({"lon": float("nan"), "lat": 20.0}, "lon"),
+        ({"lon": 110.0, "lat": float("inf")}, "lat"),
+        ({"lon": "110", "lat": 20.0}, "lon"),
+        ({"lon": 110.0, "lat": 20.0, "k": 0}, "k"),
+        ({"lon": 110.0, "lat": 20.0, "k": 2.5}, "k"),
+        ({"lon": 110.0, "lat": 20.0, "categories": ["spa"]}, "category"),
+        ({"lon": 110.0, "lat": 20.0, "max_distance": -1.0}, "max_distance"),
+    ],
+)
+def test_bad_queries_name_the_parameter(shipped, kwargs, name):
+    _venues, index = shipped
+    with pytest.raises(InvalidParameter) as err:
+        index.nearest(**kwargs)
+    assert err.value.name == name
+
+
+def test_inserts_and_deletes_without_rebuild():
+    a = Venue(id="a", name="甲", category="outdoor_station", district_code="460106", lon=110.30, lat=20.00)
+    b = Venue(id="b", name="乙", category="outdoor_station", district_code="460106", lon=110.40, lat=20.00)
+    index = VenueIndex([a, b])
+    assert [h.venue.id for h in index.nearest(110.31, 20.0, 1)] == ["a"]
+    index.remove("a")
+    assert [h.venue.id for h in index.nearest(110.31, 20.0, 1)] == ["b"]
+    moved = Venue(id="b", name="乙", category="outdoor_station", district_code="460106", lon=110.311, lat=20.0)
+    index.upsert(moved)
+    assert len(index) == 1 and index.nearest(110.31, 20.0, 1)[0].distance_m < 200
+    closed = Venue(**{**moved.as_dict(), "amenities": (), "status": "closed"})
+    index.upsert(closed)
+    assert len(index) == 0 and index.nearest(110.31, 20.0, 1) == []
+    for i in range(3000):  # grow past the initial capacity
+        index.upsert(Venue(id=f"n{i}", name="丙", category="other", district_code="460106", lon=110 + i * 1e-4, lat=20.0))
+    assert index.nearest(110.15, 20.0, 1)[0].venue.id == "n1500"
+    assert index.nearest(110.15, 20.0, 1, ["outdoor_station"]) == []
+
+
+def test_ties_are_broken_by_id():
+    vs = [Venue(id=i, name=i, category="other", district_code="460106", lon=110.3, lat=20.0) for i in ("c", "a", "b")]
+    assert [h.venue.id for h in VenueIndex(vs).nearest(110.31, 20.0, 3)] == ["a", "b", "c"]
