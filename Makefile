@@ -19,10 +19,16 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-serve: $(STAMP)
+# Front-end libraries from the npm registry (served by the app from node_modules/).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+serve: $(STAMP) $(NODE_STAMP)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/locator serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -37,4 +43,4 @@ data: $(STAMP)
 	$(BIN)/python geodata/build_venues.py --seed 2621
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info node_modules

@@ -31,12 +31,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import api, extension, http, i18n, problems, views
+    from . import api, extension, health, http, i18n, problems, views
 
     problems.register_handlers(app)
     extension.init_app(app)
     http.init_app(app)
     i18n.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     return app

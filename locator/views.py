@@ -5,8 +5,3 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("views", __name__)
-
-
-@bp.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
