@@ -12,15 +12,27 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import zlib
+from datetime import UTC, datetime
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .errors import DataError
 from .venues import Venue, validate_unique
 
-__all__ = ["SQLiteStore", "VenueStore", "open_store"]
+__all__ = ["SQLiteStore", "Snapshot", "VenueStore", "open_store"]
+
+
+class Snapshot(NamedTuple):
+    """A kept earlier state of the register (see ``versions`` and ``rollback``)."""
+
+    id: int
+    data_version: int
+    created_at: str
+    note: str
+    venue_count: int
 
 
 class VenueStore(Protocol):
@@ -41,8 +53,17 @@ class VenueStore(Protocol):
         ``None`` instead of a list means: too much changed, reload everything.
         """
 
-    def replace_all(self, venues: Iterable[Venue]) -> int:
-        """Atomically replace the whole register; returns the new version."""
+    def replace_all(self, venues: Iterable[Venue], note: str = "") -> int:
+        """Atomically replace the whole register, keeping the old one as a snapshot."""
+
+    def merge(self, venues: Iterable[Venue], note: str = "") -> int:
+        """Atomically insert or update many venues, keeping the old register as a snapshot."""
+
+    def versions(self) -> list[Snapshot]:
+        """The kept snapshots, newest first."""
+
+    def rollback(self, snapshot_id: int) -> int:
+        """Restore a snapshot (keeping the current state as another); returns the new version."""
 
     def put(self, venue: Venue) -> int:
         """Insert or update one venue; returns the new version."""
@@ -67,6 +88,14 @@ CREATE TABLE IF NOT EXISTS venues (
     description TEXT NOT NULL DEFAULT '',
     source TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'active'
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    data_version INTEGER NOT NULL,  -- the register's version when it was kept
+    created_at TEXT NOT NULL,
+    note TEXT NOT NULL,
+    venue_count INTEGER NOT NULL,
+    payload BLOB NOT NULL           -- zlib-compressed JSON list of venue dicts
 );
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,
@@ -205,13 +234,54 @@ class SQLiteStore:
             return current, None
         return current, sorted({r[0] for r in rows})
 
-    def replace_all(self, venues: Iterable[Venue]) -> int:
+    def _insert(self, con: sqlite3.Connection, venues: Iterable[Venue], replace: bool = False) -> None:
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        con.executemany(f"{verb} INTO venues ({_COLUMNS}) VALUES ({','.join('?' * 14)})", map(_venue_row, venues))
+
+    def _snapshot(self, con: sqlite3.Connection, note: str) -> None:
+        rows = con.execute(f"SELECT {_COLUMNS} FROM venues ORDER BY id").fetchall()
+        if not rows:
+            return
+        payload = zlib.compress(json.dumps([_row_to_venue(r).as_dict() for r in rows], ensure_ascii=False).encode())
+        version = int(con.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0])
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        con.execute(
+            "INSERT INTO snapshots (data_version, created_at, note, venue_count, payload) VALUES (?, ?, ?, ?, ?)",
+            (version, now, note, len(rows), payload),
+        )
+
+    def replace_all(self, venues: Iterable[Venue], note: str = "") -> int:
         items = list(venues)
         validate_unique(items)
         with self._write() as con:
+            self._snapshot(con, f"before: {note}" if note else "before replace")
             con.execute("DELETE FROM venues")
-            con.executemany(f"INSERT INTO venues ({_COLUMNS}) VALUES ({','.join('?' * 14)})", map(_venue_row, items))
+            self._insert(con, items)
             return self._bump(con, None)
+
+    def merge(self, venues: Iterable[Venue], note: str = "") -> int:
+        items = list(venues)
+        validate_unique(items)
+        with self._write() as con:
+            self._snapshot(con, f"before: {note}" if note else "before merge")
+            self._insert(con, items, replace=True)
+            return self._bump(con, [v.id for v in items] if len(items) <= 10_000 else None)
+
+    def versions(self) -> list[Snapshot]:
+        rows = self._con().execute(
+            "SELECT id, data_version, created_at, note, venue_count FROM snapshots ORDER BY id DESC"
+        )
+        return [Snapshot(*r) for r in rows]
+
+    def rollback(self, snapshot_id: int) -> int:
+        row = self._con().execute("SELECT payload FROM snapshots WHERE id=?", (snapshot_id,)).fetchone()
+        if row is None:
+            known = ", ".join(str(s.id) for s in self.versions()) or "none"
+            raise DataError(f"no register version {snapshot_id!r} (kept versions: {known})")
+        venues = [
+            Venue(**{**d, "amenities": tuple(d["amenities"])}) for d in json.loads(zlib.decompress(row[0]).decode())
+        ]
+        return self.replace_all(venues, note=f"rollback to version {snapshot_id}")
 
     def seed_if_empty(self, venues: Iterable[Venue]) -> bool:
         """Load ``venues`` if the register has never been written; atomic.
@@ -223,7 +293,7 @@ class SQLiteStore:
         with self._write() as con:
             if int(con.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0]) > 0:
                 return False
-            con.executemany(f"INSERT INTO venues ({_COLUMNS}) VALUES ({','.join('?' * 14)})", map(_venue_row, items))
+            self._insert(con, items)
             self._bump(con, None)
             return True
 
