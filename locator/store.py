@@ -13,16 +13,47 @@ import json
 import sqlite3
 import threading
 import zlib
-from datetime import UTC, datetime
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from .errors import DataError
 from .venues import Venue, validate_unique
 
-__all__ = ["SQLiteStore", "Snapshot", "VenueStore", "open_store"]
+__all__ = ["AuditEntry", "Report", "SQLiteStore", "Snapshot", "TooManyReports", "VenueStore", "open_store"]
+
+
+class TooManyReports(DataError):
+    """One client sent more problem reports than the hourly limit."""
+
+
+class AuditEntry(NamedTuple):
+    """One change to the register: who, when, what, before and after."""
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    venue_id: str | None
+    before: dict | None  # type: ignore[type-arg]
+    after: dict | None  # type: ignore[type-arg]
+    note: str
+
+
+class Report(NamedTuple):
+    """A member of the public's report of a problem with a venue."""
+
+    id: int
+    venue_id: str
+    kind: str
+    message: str
+    proposal: dict  # type: ignore[type-arg]
+    created_at: str
+    status: str  # pending, accepted, rejected
+    decided_by: str | None
+    decided_at: str | None
 
 
 class Snapshot(NamedTuple):
@@ -68,6 +99,22 @@ class VenueStore(Protocol):
     def put(self, venue: Venue) -> int:
         """Insert or update one venue; returns the new version."""
 
+    def edit(self, venue: Venue, actor: str, action: str, note: str = "") -> int:
+        """Insert or update one venue and record it in the audit log, atomically."""
+
+    def audit_log(self, limit: int = 100, offset: int = 0, venue_id: str | None = None) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+
+    def add_report(self, venue_id: str, kind: str, message: str, proposal: dict, client: str,  # type: ignore[type-arg]
+                   max_per_hour: int) -> int:
+        """Queue a public problem report; raises TooManyReports past the client's hourly limit."""
+
+    def reports(self, status: str | None = "pending") -> list[Report]:
+        """Reports with that status (all when None), oldest first."""
+
+    def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:
+        """Accept (applying ``venue`` through the audited path) or reject a report, atomically."""
+
     def close(self) -> None: ...
 
 
@@ -97,6 +144,30 @@ CREATE TABLE IF NOT EXISTS snapshots (
     venue_count INTEGER NOT NULL,
     payload BLOB NOT NULL           -- zlib-compressed JSON list of venue dicts
 );
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    venue_id TEXT,
+    before TEXT,
+    after TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_venue ON audit (venue_id);
+CREATE TABLE IF NOT EXISTS reports (
+    id INTEGER PRIMARY KEY,
+    venue_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    proposal TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    client TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decided_by TEXT,
+    decided_at TEXT
+);
+CREATE INDEX IF NOT EXISTS reports_client ON reports (client, created_at);
 CREATE TABLE IF NOT EXISTS changes (
     seq INTEGER PRIMARY KEY,
     venue_id TEXT          -- NULL: everything changed
@@ -250,22 +321,110 @@ class SQLiteStore:
             (version, now, note, len(rows), payload),
         )
 
-    def replace_all(self, venues: Iterable[Venue], note: str = "") -> int:
+    def replace_all(self, venues: Iterable[Venue], note: str = "", actor: str = "system") -> int:
         items = list(venues)
         validate_unique(items)
         with self._write() as con:
             self._snapshot(con, f"before: {note}" if note else "before replace")
             con.execute("DELETE FROM venues")
             self._insert(con, items)
+            self._audit(con, actor, "replace", None, None, None, f"{note or 'replace'}: {len(items)} venues")
             return self._bump(con, None)
 
-    def merge(self, venues: Iterable[Venue], note: str = "") -> int:
+    def merge(self, venues: Iterable[Venue], note: str = "", actor: str = "system") -> int:
         items = list(venues)
         validate_unique(items)
         with self._write() as con:
             self._snapshot(con, f"before: {note}" if note else "before merge")
             self._insert(con, items, replace=True)
+            self._audit(con, actor, "merge", None, None, None, f"{note or 'merge'}: {len(items)} venues")
             return self._bump(con, [v.id for v in items] if len(items) <= 10_000 else None)
+
+    # -- audited edits, audit log, public reports ----------------------------
+    @staticmethod
+    def _now() -> str:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+
+    def _audit(self, con: sqlite3.Connection, actor: str, action: str, venue_id: str | None,
+               before: Venue | None, after: Venue | None, note: str = "") -> None:
+        dump = lambda v: None if v is None else json.dumps(v.as_dict(), ensure_ascii=False)  # noqa: E731
+        con.execute(
+            "INSERT INTO audit (at, actor, action, venue_id, before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (self._now(), actor, action, venue_id, dump(before), dump(after), note),
+        )
+
+    def _edit(self, con: sqlite3.Connection, venue: Venue, actor: str, action: str, note: str) -> int:
+        row = con.execute(f"SELECT {_COLUMNS} FROM venues WHERE id=?", (venue.id,)).fetchone()
+        before = _row_to_venue(row) if row else None
+        self._insert(con, [venue], replace=True)
+        self._audit(con, actor, action, venue.id, before, venue, note)
+        return self._bump(con, [venue.id])
+
+    def edit(self, venue: Venue, actor: str, action: str, note: str = "") -> int:
+        with self._write() as con:
+            return self._edit(con, venue, actor, action, note)
+
+    def audit_log(self, limit: int = 100, offset: int = 0, venue_id: str | None = None) -> list[AuditEntry]:
+        sql = "SELECT id, at, actor, action, venue_id, before, after, note FROM audit"
+        args: tuple = ()  # type: ignore[type-arg]
+        if venue_id is not None:
+            sql += " WHERE venue_id=?"
+            args = (venue_id,)
+        rows = self._con().execute(sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (*args, limit, offset))
+        return [
+            AuditEntry(i, at, actor, action, vid, json.loads(b) if b else None, json.loads(a) if a else None, note)
+            for i, at, actor, action, vid, b, a, note in rows
+        ]
+
+    def add_report(self, venue_id: str, kind: str, message: str, proposal: dict, client: str,  # type: ignore[type-arg]
+                   max_per_hour: int) -> int:
+        with self._write() as con:
+            since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+            recent = con.execute(
+                "SELECT count(*) FROM reports WHERE client=? AND created_at>=?", (client, since)
+            ).fetchone()[0]
+            if recent >= max_per_hour:
+                raise TooManyReports(f"too many reports from this client: at most {max_per_hour} an hour")
+            cur = con.execute(
+                "INSERT INTO reports (venue_id, kind, message, proposal, created_at, client) VALUES (?, ?, ?, ?, ?, ?)",
+                (venue_id, kind, message, json.dumps(proposal, ensure_ascii=False), self._now(), client),
+            )
+            return int(cur.lastrowid or 0)
+
+    _REPORT_COLS = "id, venue_id, kind, message, proposal, created_at, status, decided_by, decided_at"
+
+    def _report(self, row: tuple) -> Report:  # type: ignore[type-arg]
+        i, vid, kind, msg, prop, created, status, by, at = row
+        return Report(i, vid, kind, msg, json.loads(prop), created, status, by, at)
+
+    def get_report(self, report_id: int) -> Report | None:
+        row = self._con().execute(f"SELECT {self._REPORT_COLS} FROM reports WHERE id=?", (report_id,)).fetchone()
+        return self._report(row) if row else None
+
+    def reports(self, status: str | None = "pending") -> list[Report]:
+        sql = f"SELECT {self._REPORT_COLS} FROM reports"
+        rows = self._con().execute(sql + (" WHERE status=? ORDER BY id" if status else " ORDER BY id"),
+                                   (status,) if status else ())
+        return [self._report(r) for r in rows]
+
+    def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:
+        with self._write() as con:
+            row = con.execute(f"SELECT {self._REPORT_COLS} FROM reports WHERE id=?", (report_id,)).fetchone()
+            if row is None:
+                raise DataError(f"no report {report_id!r}")
+            report = self._report(row)
+            if report.status != "pending":
+                raise DataError(f"report {report_id} was already {report.status}")
+            status = "accepted" if accept else "rejected"
+            if accept and venue is not None:
+                self._edit(con, venue, actor, f"report-{report.kind}", f"report #{report_id}: {report.message}"[:500])
+            con.execute(
+                "UPDATE reports SET status=?, decided_by=?, decided_at=? WHERE id=?",
+                (status, actor, self._now(), report_id),
+            )
+        out = self.get_report(report_id)
+        assert out is not None
+        return out
 
     def versions(self) -> list[Snapshot]:
         rows = self._con().execute(
@@ -273,7 +432,7 @@ class SQLiteStore:
         )
         return [Snapshot(*r) for r in rows]
 
-    def rollback(self, snapshot_id: int) -> int:
+    def rollback(self, snapshot_id: int, actor: str = "system") -> int:
         row = self._con().execute("SELECT payload FROM snapshots WHERE id=?", (snapshot_id,)).fetchone()
         if row is None:
             known = ", ".join(str(s.id) for s in self.versions()) or "none"
@@ -281,7 +440,7 @@ class SQLiteStore:
         venues = [
             Venue(**{**d, "amenities": tuple(d["amenities"])}) for d in json.loads(zlib.decompress(row[0]).decode())
         ]
-        return self.replace_all(venues, note=f"rollback to version {snapshot_id}")
+        return self.replace_all(venues, note=f"rollback to version {snapshot_id}", actor=actor)
 
     def seed_if_empty(self, venues: Iterable[Venue]) -> bool:
         """Load ``venues`` if the register has never been written; atomic.

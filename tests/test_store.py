@@ -81,3 +81,40 @@ def test_factory_honours_env_and_test_config(tmp_path, monkeypatch):
     assert app.config["INDEX_REFRESH_SECONDS"] == 7.5
     assert not app.testing
     assert create_app({"TESTING": True, "DATABASE": str(tmp_path / "x.sqlite3")}).testing
+
+
+def test_edits_are_audited_with_before_and_after(tmp_path):
+    store = SQLiteStore(tmp_path / "r.sqlite3")
+    store.seed_if_empty([v("a")])
+    moved = v("a", lon=110.34)
+    version = store.edit(moved, "lin", "move", "drag on the map")
+    assert store.get("a") == moved and store.changes_since(version - 1) == (version, ["a"])
+    (entry,) = store.audit_log()
+    assert (entry.actor, entry.action, entry.venue_id, entry.note) == ("lin", "move", "a", "drag on the map")
+    assert entry.before["lon"] == 110.33 and entry.after["lon"] == 110.34
+    store.edit(v("b"), "lin", "create")
+    assert [e.action for e in store.audit_log()] == ["create", "move"]
+    assert store.audit_log(venue_id="b")[0].before is None
+    store.merge([v("c")], note="import x.csv", actor="cli")
+    assert store.audit_log(limit=1)[0].note == "import x.csv: 1 venues"
+
+
+def test_reports_queue_limit_and_decisions(tmp_path):
+    from locator.store import TooManyReports
+
+    store = SQLiteStore(tmp_path / "r.sqlite3")
+    store.seed_if_empty([v("a")])
+    first = store.add_report("a", "closed", "门关了", {}, client="c1", max_per_hour=2)
+    store.add_report("a", "other", "", {}, client="c1", max_per_hour=2)
+    with pytest.raises(TooManyReports, match="at most 2 an hour"):
+        store.add_report("a", "other", "", {}, client="c1", max_per_hour=2)
+    store.add_report("a", "other", "", {}, client="c2", max_per_hour=2)  # another client is not limited
+    assert [r.id for r in store.reports()] == [first, first + 1, first + 2]
+    decided = store.decide_report(first, True, "lin", v("a", status="closed"))
+    assert decided.status == "accepted" and decided.decided_by == "lin"
+    assert store.get("a").status == "closed" and store.audit_log()[0].action == "report-closed"
+    with pytest.raises(DataError, match="already accepted"):
+        store.decide_report(first, False, "lin")
+    with pytest.raises(DataError, match="no report 999"):
+        store.decide_report(999, True, "lin")
+    assert [r.id for r in store.reports("accepted")] == [first]
