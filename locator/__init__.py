@@ -31,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import api, extension, health, http, i18n, problems, views
+    from . import admin, api, coverage_web, extension, health, http, i18n, mapdata, ogc, problems, reports, views
 
     problems.register_handlers(app)
     extension.init_app(app)
@@ -39,5 +39,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(ogc.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(mapdata.bp)
+    admin.init_app(app)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(coverage_web.bp)
     return app

@@ -124,7 +124,7 @@ def nearest(lat: float, lon: float, k: int, category: tuple[str, ...], max_dista
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1 or $HOST")
 @click.option("--port", type=click.IntRange(1, 65535), default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000 or $PORT")
 @click.option("--workers", type=click.IntRange(1, 64), default=lambda: int(os.environ.get("WEB_WORKERS", "2")), show_default="2 or $WEB_WORKERS")
-@click.option("--threads", type=click.IntRange(1, 64), default=lambda: int(os.environ.get("WEB_THREADS", "4")), show_default="4 or $WEB_THREADS")
+@click.option("--threads", type=click.IntRange(1, 64), default=lambda: int(os.environ.get("WEB_THREADS", "1")), show_default="1 or $WEB_THREADS")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the map and API under gunicorn (a production WSGI server)."""
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
@@ -136,7 +136,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--threads", str(threads),
-        "--access-logfile", "-",
+        # No gunicorn access log: the app writes its own JSON-lines one (locator/http.py).
         "locator:create_app()",
     ]
     click.echo(f"serving on http://{host}:{port}/ with {workers} workers × {threads} threads", err=True)
@@ -258,6 +258,47 @@ def rollback_command(version: int) -> None:
     new = reg.store.rollback(version)
     click.echo(f"restored version {version}; register data version {new}")
 
+
+@main.group("admin")
+def admin_group() -> None:
+    """Manage admin users and API tokens (stored hashed in the instance folder)."""
+
+
+def _users_file() -> Any:
+    from . import create_app
+    from .auth import users_file
+
+    return users_file(create_app())
+
+
+@admin_group.command("add-user")
+@click.argument("name")
+@click.password_option("--password", help="Prompted for (twice) when not given.")
+def admin_add_user(name: str, password: str) -> None:
+    """Add an admin user, or change a user's password."""
+    from .auth import set_password
+
+    if len(password) < 10:
+        raise click.BadParameter("must be at least 10 characters", param_hint="'--password'")
+    set_password(_users_file(), name, password)
+    click.echo(f"user {name!r} saved (password stored as a salted hash)")
+
+
+@admin_group.command("new-token")
+@click.argument("name")
+def admin_new_token(name: str) -> None:
+    """Make a bearer token for the admin API; it is shown once, only its hash is kept."""
+    from .auth import new_token
+
+    click.echo(new_token(_users_file(), name))
+
+
+
+from .cli_coverage import coverage_command  # noqa: E402
+from .cli_map import map_command  # noqa: E402
+
+main.add_command(coverage_command)
+main.add_command(map_command)
 
 if __name__ == "__main__":
     main()

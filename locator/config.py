@@ -37,3 +37,87 @@ INDEX_REFRESH_SECONDS = 1.0
 
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+
+# -- HTTP behaviour (locator/http.py) -----------------------------------------
+
+#: Per-client rate limit (``limits``/flask-limiter syntax; ``;``-separate several, e.g.
+#: ``"100 per second;6000 per minute"``). Clients are told apart by remote
+#: address: behind a reverse proxy, wrap the app in werkzeug's ``ProxyFix``.
+#: With the default in-memory storage each worker process counts on its own,
+#: so a client's real allowance is this times the number of workers.
+RATELIMIT_DEFAULT = "6000 per minute"
+
+#: Where the counters live: ``lazy-memory://`` (per process; ``locator/ratelimit.py``:
+#: ``memory://`` without its expiry timer thread, which costs more than a nearest
+#: query under load), ``memory://``, or e.g. ``redis://host:6379`` to share them
+#: between workers and machines.
+RATELIMIT_STORAGE_URI = "lazy-memory://"
+
+#: ``fixed-window`` (cheapest), ``moving-window`` or ``sliding-window-counter``.
+RATELIMIT_STRATEGY = "fixed-window"
+
+#: Turn rate limiting off altogether (``LOCATOR_RATELIMIT_ENABLED=false``).
+RATELIMIT_ENABLED = True
+
+#: ``max-age`` (seconds) of ``Cache-Control: public`` on successful data responses.
+#: Short, because ``open_now`` changes with the clock.
+CACHE_MAX_AGE = 60
+
+#: Write one JSON line per request to stderr (logger ``locator.access``).
+ACCESS_LOG = True
+
+#: Compress JSON, GeoJSON and HTML responses at least this many bytes long
+#: (brotli when the client accepts it, else gzip).
+COMPRESS_MIN_SIZE = 1024
+COMPRESS_ALGORITHM = ["br", "gzip"]
+
+#: Base map of the worker map (``/``): ``osm`` (OpenStreetMap, WGS-84),
+#: ``tianditu`` (天地图, CGCS2000 ≈ WGS-84; needs ``TIANDITU_KEY``, else no tiles),
+#: ``amap`` (高德, GCJ-02: markers and outlines are shifted to match), or
+#: ``none`` (no tiles: district outlines and venues only). ``?tiles=`` overrides it per page.
+TILES = "osm"
+
+#: 天地图 Tianditu browser key (``tk``), from https://console.tianditu.gov.cn/.
+TIANDITU_KEY = ""
+
+#: Population grid for coverage analysis (``locator coverage``, /coverage):
+#: a GeoTIFF such as WorldPop (people per pixel) or a CSV with
+#: ``lon,lat,population`` columns (WGS-84). ``None``: coverage is by area only.
+POPULATION_GRID: str | None = None
+
+#: Districts with fewer venues of the chosen categories per 10,000 residents
+#: (2020 census) than this are flagged ``below_target``. ``None`` flags none.
+COVERAGE_TARGET_PER_10K: float | None = 1.0
+
+#: Admin users: {name: werkzeug password hash}. Prefer ``locator admin add-user``,
+#: which keeps hashed credentials in ``<instance>/admin_users.json``.
+ADMIN_USERS: dict[str, str] = {}
+
+#: Admin API tokens: {sha256 hex digest of the token: user name}. Prefer
+#: ``locator admin new-token NAME`` (same file as above; the token is shown once).
+ADMIN_TOKENS: dict[str, str] = {}
+
+#: Public problem reports accepted per client per hour.
+REPORTS_PER_HOUR = 5
+
+#: File of hashed admin credentials and token digests. ``None`` means
+#: ``<instance folder>/admin_users.json``.
+ADMIN_USERS_FILE: str | None = None
+
+# -- A register shared by several processes and hosts (locator/store_pg.py) --------
+
+#: The shared venue register: a ``postgresql://user:password@host:5432/dbname``
+#: URL (``LOCATOR_DATABASE_URL``) of a PostgreSQL database with PostGIS
+#: available. ``None`` keeps the embedded SQLite register (``DATABASE``). The
+#: schema is created and upgraded on start-up by the migrations in
+#: ``locator/migrations`` (the first start needs the right to
+#: ``CREATE EXTENSION postgis``, or a DBA creates it beforehand), and an empty
+#: register is seeded from ``SEED_VENUES``. Each process keeps its index fresh
+#: through ``LISTEN locator_changes`` within milliseconds of a commit, polling
+#: every ``INDEX_REFRESH_SECONDS`` (at most 1 s) as a fallback.
+DATABASE_URL: str | None = None
+
+#: Most connections each app process opens to ``DATABASE_URL`` (a psycopg
+#: pool; one more is held by the change listener). Keep workers × (this + 1)
+#: × hosts under the server's ``max_connections``, or put PgBouncer in front.
+DATABASE_POOL_SIZE = 4

@@ -1,0 +1,94 @@
+"""Benchmark: coverage analysis and siting on the shipped data.
+
+Run: .venv/bin/python bench/coverage.py [--rounds 5] [--category outdoor_station] [--radius 1000]
+
+Prints medians over rounds of:
+- cold: a fresh CoverageAnalyzer's first table (projection and gridding of the
+  26 districts included) for one category over all 26 districts;
+- warm: the same call repeated (served from the cache keyed by data version);
+- gaps: building the gap GeoJSON from a cold result;
+- greedy siting of 10 sites over the province (problem build + greedy + exact re-measure);
+- exact MILP (CBC) for 10 sites in one district, and over the province with a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from locator.coverage import CoverageAnalyzer  # noqa: E402
+from locator.districts import load_districts  # noqa: E402
+from locator.index import VenueIndex  # noqa: E402
+from locator.siting import suggest  # noqa: E402
+from locator.venues import load_venues  # noqa: E402
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--category", default="outdoor_station")
+    ap.add_argument("--radius", type=float, default=1000.0)
+    ap.add_argument("--district", default="469025", help="district for the exact MILP")
+    ap.add_argument("--province-time-limit", type=float, default=60.0)
+    args = ap.parse_args()
+    districts = load_districts(ROOT / "geodata/districts.geojson")
+    venues = load_venues(ROOT / "geodata/venues.geojson")
+    index = VenueIndex(venues, version=1)
+    cold, warm, gaps, greedy_t = [], [], [], []
+    for _ in range(args.rounds):
+        an = CoverageAnalyzer(districts, lambda: index, target_per_10k=1.0)
+        t, res = timed(lambda: an.table(args.category, args.radius))  # noqa: B023
+        cold.append(t)
+        warm.append(min(timed(lambda: an.table(args.category, args.radius))[0] for _ in range(20)))  # noqa: B023
+        gaps.append(timed(res.gaps_geojson)[0])
+        t, sres = timed(lambda: suggest(districts, venues, args.category, args.radius, 10))
+        greedy_t.append(t)
+    ms = lambda xs: f"{1000 * statistics.median(xs):8.1f} ms"  # noqa: E731
+    print(f"coverage table, {args.category}, radius {args.radius:g} m, 26 districts, {args.rounds} rounds (median)")
+    print(f"  cold (fresh analyzer)        {ms(cold)}   [budget 2000 ms]")
+    print(f"  warm (cached, data version)  {ms(warm)}   [budget 100 ms]")
+    print(f"  gaps GeoJSON                 {ms(gaps)}")
+    print(
+        f"  covered: {res.summary['covered_km2']:,.1f} of {res.summary['area_km2']:,.1f} km² "
+        f"({res.summary['covered_pct']:.3f} %); without venues: "
+        + ", ".join(d["name_zh"] for d in res.summary["districts_without_venues"])
+    )
+    print(
+        f"greedy siting, 10 sites, province   {ms(greedy_t)}  {sres.seconds} "
+        f"({sres.params['candidates']:,} candidates, {sres.params['demand_cells_open']:,} open demand cells)"
+    )
+    t, ex = timed(lambda: suggest(districts, venues, args.category, args.radius, 10, region=args.district, exact=True))
+    e = ex.exact
+    print(
+        f"exact MILP, 10 sites, district {args.district}: {1000 * t:8.1f} ms total; "
+        f"build {e['build_seconds']} s, solve {e['solve_seconds']} s, {e['status']}, "
+        f"greedy/exact {e['greedy_over_exact']}, gap {e['mip_gap']}"
+    )
+    t, ex = timed(
+        lambda: suggest(
+            districts, venues, args.category, args.radius, 10, exact=True, time_limit=args.province_time_limit
+        )
+    )
+    e = ex.exact
+    print(
+        f"exact MILP, 10 sites, province (limit {args.province_time_limit:g} s): {t:6.1f} s total; "
+        f"{e['candidates']:,} candidates x {e['demand_cells']:,} cells; build {e['build_seconds']} s, "
+        f"solve {e['solve_seconds']} s, {e['status']}, greedy/exact {e['greedy_over_exact']}, "
+        f"greedy/bound {e['greedy_over_bound']}, gap {e['mip_gap']}"
+    )
+
+
+if __name__ == "__main__":
+    main()

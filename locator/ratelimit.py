@@ -1,0 +1,78 @@
+"""Per-client rate limiting on the ``limits`` engine, and a cheap in-process counter store. Pure (no Flask).
+
+``limits``' own ``memory://`` storage starts a new timer thread every 10 ms
+under load to expire counters, which costs more than answering a nearest
+query. ``LazyMemoryStorage`` (``RATELIMIT_STORAGE_URI = "lazy-memory://"``)
+keeps the same counters but drops expired ones when they are read, and sweeps
+the rest at most once per ``SWEEP_SECONDS`` inline, so memory stays bounded.
+Fixed and sliding window strategies only (as ``memory://``, per process).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from limits.storage import MemoryStorage
+
+__all__ = ["ClientLimiter", "LazyMemoryStorage"]
+
+SWEEP_SECONDS = 1.0
+
+
+class LazyMemoryStorage(MemoryStorage):
+    """``memory://`` without the expiry timer thread: ``lazy-memory://``."""
+
+    STORAGE_SCHEME = ["lazy-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.timer.cancel()
+        self._incr_lock = threading.Lock()
+        self._next_sweep = time.time() + SWEEP_SECONDS
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + SWEEP_SECONDS
+        for key, expires in list(self.expirations.items()):
+            if expires <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:  # type: ignore[override]
+        now = time.time()
+        with self._incr_lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            if self.expirations.get(key, 0.0) <= now:
+                self.storage[key] = 0
+                self.expirations[key] = now + expiry
+            self.storage[key] += amount
+            return self.storage[key]
+
+
+class ClientLimiter:
+    """Per-client limits on the ``limits`` engine (the one flask-limiter runs on), minus its per-request overhead.
+
+    flask-limiter's own ``before_request`` resolves, filters and re-evaluates
+    its limits on every request (~80 µs here, a third of a nearest answer);
+    this does one ``hit`` per configured limit (~5 µs).
+    """
+
+    def __init__(self, spec: str, storage_uri: str = "lazy-memory://", strategy: str = "fixed-window") -> None:
+        from limits import parse_many
+        from limits.storage import storage_from_string
+        from limits.strategies import STRATEGIES
+
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown rate-limit strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        self.items = parse_many(spec)
+        self.strategy = STRATEGIES[strategy](storage_from_string(storage_uri))
+
+    def hit(self, client: str) -> tuple[str, int] | None:
+        """Count one request of ``client``: None if allowed, else (the limit, seconds until it resets)."""
+        for item in self.items:
+            if not self.strategy.hit(item, "locator", client):
+                reset = self.strategy.get_window_stats(item, "locator", client).reset_time
+                return str(item), min(item.get_expiry(), max(1, int(reset - time.time() + 0.999)))
+        return None

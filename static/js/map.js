@@ -1,0 +1,464 @@
+/* The worker map: venues clustered by category, nearest search, venue card,
+ * filters kept in the URL. Plain ES5-ish JS, no build step.
+ * Data from outside (names, addresses, phones) only ever reaches the page
+ * through textContent / setAttribute, never innerHTML. */
+(function () {
+  'use strict';
+  var CFG = JSON.parse(document.getElementById('cfg').textContent);
+  var T = CFG.i18n || {};
+  function _(s, vars) {
+    var t = T[s] || s;
+    if (vars) t = t.replace(/%\((\w+)\)s/g, function (m, k) { return String(vars[k]); });
+    return t;
+  }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  // ---------------------------------------------------------------- geodesy
+  var PI = Math.PI, A = 6378245.0, EE = 0.00669342162296594323, XPI = PI * 3000.0 / 180.0;
+  function outOfChina(lon, lat) { return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271; }
+  function gcjDelta(lon, lat) {
+    var x = lon - 105.0, y = lat - 35.0, sx = Math.sqrt(Math.abs(x));
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx;
+    dlat += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
+    dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx;
+    dlon += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
+    dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var rad = lat / 180.0 * PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad), sm = Math.sqrt(magic);
+    dlat = (dlat * 180.0) / ((A * (1 - EE)) / (magic * sm) * PI);
+    dlon = (dlon * 180.0) / (A / sm * Math.cos(rad) * PI);
+    return outOfChina(lon, lat) ? [0, 0] : [dlon, dlat];
+  }
+  function toGcj(lon, lat) { var d = gcjDelta(lon, lat); return [lon + d[0], lat + d[1]]; }
+  function fromGcj(lon, lat) {
+    var w = [lon, lat];
+    for (var i = 0; i < 10; i++) { var g = toGcj(w[0], w[1]); w = [w[0] - (g[0] - lon), w[1] - (g[1] - lat)]; }
+    return w;
+  }
+  function toBd(lon, lat) {
+    var g = toGcj(lon, lat), x = g[0], y = g[1];
+    var z = Math.sqrt(x * x + y * y) + 0.00002 * Math.sin(y * XPI);
+    var th = Math.atan2(y, x) + 0.000003 * Math.cos(x * XPI);
+    return [z * Math.cos(th) + 0.0065, z * Math.sin(th) + 0.006];
+  }
+  // Geodesic distance in metres on the WGS-84 ellipsoid (Karney's algorithm,
+  // geographiclib-geodesic from npm), the same measure as the API's distance_m.
+  var GEOD = window.geodesic.Geodesic.WGS84, DIST = window.geodesic.Geodesic.DISTANCE;
+  function distance(lon1, lat1, lon2, lat2) {
+    return GEOD.Inverse(lat1, lon1, lat2, lon2, DIST).s12;
+  }
+  var SHIFT = CFG.tiles.crs === 'gcj02';
+  function disp(lon, lat) { if (SHIFT) { var g = toGcj(lon, lat); return L.latLng(g[1], g[0]); } return L.latLng(lat, lon); }
+  function undisp(ll) { return SHIFT ? fromGcj(ll.lng, ll.lat) : [ll.lng, ll.lat]; }
+
+  // ---------------------------------------------------------------- formatting
+  function fmtDistance(m) {
+    if (m < 1000) return _('%(n)s 米', { n: Math.max(10, Math.round(m / 10) * 10) });
+    return _('%(n)s 公里', { n: (m / 1000).toFixed(m < 10000 ? 1 : 0) });
+  }
+  var DAYS = { zh: { Mo: '周一', Tu: '周二', We: '周三', Th: '周四', Fr: '周五', Sa: '周六', Su: '周日', PH: '节假日' },
+    en: { Mo: 'Mon', Tu: 'Tue', We: 'Wed', Th: 'Thu', Fr: 'Fri', Sa: 'Sat', Su: 'Sun', PH: 'public holidays' } };
+  // OpenStreetMap opening_hours, made readable: "Mo-Fr 08:00-12:00" -> "周一至周五 08:00-12:00".
+  function fmtHours(expr) {
+    var d = DAYS[CFG.lang] || DAYS.zh, zh = CFG.lang !== 'en';
+    if (expr.trim() === '24/7') return _('全天 24 小时');
+    return expr.replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)-(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, function (m, a, b) { return d[a] + (zh ? '至' : '–') + d[b]; })
+      .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b/g, function (m, a) { return d[a]; })
+      .replace(/\boff\b/g, _('休息')).replace(/,/g, ', ').replace(/;\s*/g, zh ? '；' : '; ');
+  }
+  function fmtWalk(m) {
+    var min = Math.max(1, Math.round(m * 1.25 / 75)); // 4.5 km/h, streets 25 % longer than the straight line
+    if (min <= 90) return _('步行约 %(n)s 分钟', { n: min });
+    return _('步行约 %(n)s 小时', { n: (min / 60).toFixed(1) });
+  }
+
+  // ---------------------------------------------------------------- state and URL
+  var CAT_CODES = CFG.categoryOrder, AMEN_CODES = CFG.amenityOrder;
+  var state = { cat: [], amen: [], open: false, q: '', near: CFG.nearestDefault, venue: null };
+  function readURL() {
+    var p = new URLSearchParams(location.search);
+    function list(k, allowed) {
+      return (p.get(k) || '').split(',').filter(function (c) { return allowed.indexOf(c) >= 0; });
+    }
+    state.cat = list('cat', CAT_CODES);
+    state.amen = list('amen', AMEN_CODES);
+    state.open = p.get('open') === '1';
+    state.q = (p.get('q') || '').slice(0, 100);
+    var near = p.get('near');
+    state.near = near === 'all' || CAT_CODES.indexOf(near) >= 0 ? near : CFG.nearestDefault;
+    state.venue = p.get('venue');
+  }
+  function writeURL() {
+    var p = new URLSearchParams(location.search);
+    function put(k, v) { if (v) p.set(k, v); else p.delete(k); }
+    put('cat', state.cat.join(','));
+    put('amen', state.amen.join(','));
+    put('open', state.open ? '1' : '');
+    put('q', state.q);
+    put('near', state.near === CFG.nearestDefault ? '' : state.near);
+    put('venue', state.venue || '');
+    var qs = p.toString();
+    history.replaceState(null, '', location.pathname + (qs ? '?' + qs : ''));
+  }
+  function shareURL(v) {
+    var p = new URLSearchParams();
+    p.set('venue', v.id);
+    if (CFG.lang === 'en') p.set('lang', 'en');
+    return location.origin + location.pathname + '?' + p.toString();
+  }
+
+  // ---------------------------------------------------------------- map
+  var map = L.map('map', { zoomControl: true, minZoom: 5, maxZoom: CFG.tiles.maxZoom || 18 });
+  var island = L.latLngBounds(CFG.bounds.map(function (p) { return disp(p[1], p[0]); }));
+  // the whole island, allowing a sliver of coast to be cropped rather than dropping a zoom level
+  map.setView(island.getCenter(), map.getBoundsZoom(island, false, L.point(-60, -60)));
+  map.attributionControl.setPrefix(false);
+  var tileFailed = false;
+  if (CFG.tiles.urls.length) {
+    CFG.tiles.urls.forEach(function (url) {
+      var layer = L.tileLayer(url, { subdomains: CFG.tiles.subdomains || 'abc', maxZoom: CFG.tiles.maxZoom, attribution: CFG.tiles.attribution });
+      layer.on('tileerror', function () {
+        if (!tileFailed) { tileFailed = true; $('map').classList.add('no-tiles'); }
+      });
+      layer.addTo(map);
+    });
+  } else {
+    $('map').classList.add('no-tiles');
+  }
+  var districtLayer = L.geoJSON(null, {
+    interactive: false,
+    style: { color: '#475569', weight: 1.2, fillColor: '#f1f5f9', fillOpacity: 0.5 },
+    coordsToLatLng: function (c) { return disp(c[0], c[1]); }
+  }).addTo(map);
+  var PLACES = [];
+  fetch(CFG.urls.districts).then(function (r) { return r.json(); }).then(function (gj) {
+    districtLayer.addData(gj);
+    districtLayer.bringToBack();
+    PLACES = gj.features.map(function (f) {
+      return { name: CFG.lang === 'en' ? f.properties.name_en : f.properties.name_zh, zh: f.properties.name_zh,
+        en: f.properties.name_en, lon: f.properties.label[0], lat: f.properties.label[1] };
+    });
+  }).catch(function () { /* outlines are a nicety; the venues still draw */ });
+
+  // Marks the page once the first clusters are on screen (tests and bench/map_load.py read it).
+  function drawn(done, total) {
+    if (done !== total || !total || document.body.hasAttribute('data-drawn-ms')) return;
+    var tries = 0;
+    (function check() {
+      if (document.querySelector('#map .leaflet-marker-icon') || ++tries > 300) {
+        document.body.setAttribute('data-drawn-ms', String(Math.round(performance.now())));
+      } else {
+        requestAnimationFrame(check);
+      }
+    })();
+  }
+  var ICONS = {};
+  CAT_CODES.forEach(function (c) {
+    ICONS[c] = L.divIcon({ className: 'vm vm-' + c, html: CFG.categories[c][CFG.lang], iconSize: [30, 30] });
+  });
+  var cluster = L.markerClusterGroup({ chunkedLoading: true, chunkProgress: drawn, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyDistanceMultiplier: 1.6 });
+  map.addLayer(cluster);
+  var hitLayer = L.layerGroup().addTo(map);
+
+  // legend control (desktop; on phones the filter list doubles as the legend)
+  var Legend = L.Control.extend({
+    onAdd: function () {
+      var box = el('div', 'legend leaflet-bar');
+      box.setAttribute('aria-label', _('图例'));
+      box.appendChild(el('strong', null, _('图例')));
+      CAT_CODES.forEach(function (c) {
+        var row = el('div', 'legend-row');
+        var dot = el('span', 'vm vm-' + c, CFG.categories[c][CFG.lang]);
+        dot.setAttribute('aria-hidden', 'true');
+        row.appendChild(dot);
+        row.appendChild(el('span', null, CFG.categories[c].name));
+        box.appendChild(row);
+      });
+      return box;
+    }
+  });
+  new Legend({ position: 'bottomright' }).addTo(map);
+
+  // ---------------------------------------------------------------- data
+  var DATA = null, VENUES = [], BY_ID = {};
+  function openNow(v) {
+    if (v.hours < 0) return null;
+    var iv = DATA.hours[v.hours][1];
+    var now = Date.now() / 60000, gen = DATA.generated / 60;
+    if (!iv || now < gen - 5 || now > gen + 8 * 1440) return now > gen + 15 ? null : v.open;
+    for (var i = 0; i < iv.length; i++) if (now >= iv[i][0] && now < iv[i][1]) return true;
+    return false;
+  }
+  function load(data) {
+    DATA = data;
+    VENUES = data.venues.map(function (r) {
+      var amen = [];
+      data.amenities.forEach(function (a, i) { if (r[6] & (1 << i)) amen.push(a); });
+      var d = r[9] >= 0 ? data.districts[r[9]] : null;
+      var v = { id: r[0], lon: r[1], lat: r[2], cat: data.categories[r[3]], name: r[4], addr: r[5], amen: amen,
+        hours: r[7], phone: r[8], district: d ? (CFG.lang === 'en' ? d[2] : d[1]) : '', open: r[10] == null ? null : !!r[10] };
+      v.search = (v.name + ' ' + v.addr + ' ' + (d ? d[1] + ' ' + d[2] : '')).toLowerCase();
+      var m = L.marker(disp(v.lon, v.lat), { icon: ICONS[v.cat], title: v.name, keyboard: true, riseOnHover: true });
+      m.on('click', function () { showCard(v, false); });
+      v.marker = m;
+      BY_ID[v.id] = v;
+      return v;
+    });
+    apply();
+    if (state.venue && BY_ID[state.venue]) focusVenue(BY_ID[state.venue]);
+    document.body.setAttribute('data-venues', String(VENUES.length));
+  }
+
+  // ---------------------------------------------------------------- filters
+  function matches(v) {
+    if (state.cat.length && state.cat.indexOf(v.cat) < 0) return false;
+    for (var i = 0; i < state.amen.length; i++) if (v.amen.indexOf(state.amen[i]) < 0) return false;
+    if (state.open && openNow(v) !== true) return false;
+    if (state.q && v.search.indexOf(state.q.toLowerCase()) < 0) return false;
+    return true;
+  }
+  var shown = [];
+  function apply() {
+    writeURL();
+    var n = state.cat.length + state.amen.length + (state.open ? 1 : 0);
+    $('filter-count').textContent = n ? '(' + n + ')' : '';
+    if (!DATA) return;
+    shown = VENUES.filter(matches);
+    cluster.clearLayers();
+    cluster.addLayers(shown.map(function (v) { return v.marker; }));
+    $('count').textContent = _('地图上显示 %(n)s 个场所（共 %(t)s 个）', { n: shown.length, t: VENUES.length });
+    renderList();
+  }
+  function syncForm() {
+    document.querySelectorAll('input[name=cat]').forEach(function (b) { b.checked = state.cat.indexOf(b.value) >= 0; });
+    document.querySelectorAll('input[name=amen]').forEach(function (b) { b.checked = state.amen.indexOf(b.value) >= 0; });
+    $('open-now').checked = state.open;
+    $('q').value = state.q;
+    $('near-cat').value = state.near;
+    if (state.cat.length || state.amen.length || state.open) $('filters').open = true;
+  }
+  function readForm() {
+    state.cat = [].filter.call(document.querySelectorAll('input[name=cat]'), function (b) { return b.checked; }).map(function (b) { return b.value; });
+    state.amen = [].filter.call(document.querySelectorAll('input[name=amen]'), function (b) { return b.checked; }).map(function (b) { return b.value; });
+    state.open = $('open-now').checked;
+  }
+  $('filters').addEventListener('change', function () { readForm(); apply(); });
+  $('clear-filters').addEventListener('click', function () { state.cat = []; state.amen = []; state.open = false; syncForm(); apply(); });
+  $('near-cat').addEventListener('change', function () { state.near = $('near-cat').value; apply(); });
+  $('search-form').addEventListener('submit', function (e) { e.preventDefault(); state.q = $('q').value.trim(); apply(); });
+  $('q').addEventListener('search', function () { state.q = $('q').value.trim(); apply(); });
+
+  // ---------------------------------------------------------------- nearest and search list
+  var origin = null; // {lon, lat, label}
+  function setStatus(text, kind) {
+    var s = $('status');
+    s.textContent = text || '';
+    s.className = 'status' + (kind ? ' ' + kind : '');
+  }
+  function nearest(k) {
+    var pool = shown.filter(function (v) { return state.near === 'all' || v.cat === state.near; });
+    pool.forEach(function (v) { v.d = distance(origin.lon, origin.lat, v.lon, v.lat); });
+    pool.sort(function (a, b) { return a.d - b.d; });
+    return pool.slice(0, k);
+  }
+  function openText(o) { return o === true ? _('正在开放') : o === false ? _('已关闭') : _('开放时间未知'); }
+  function openClass(o) { return o === true ? 'open' : o === false ? 'closed' : 'unknown'; }
+  function entry(v, extra) {
+    var li = el('li');
+    var b = el('button', 'entry');
+    b.type = 'button';
+    var top = el('span', 'entry-top');
+    var dot = el('span', 'vm vm-' + v.cat, CFG.categories[v.cat][CFG.lang]);
+    dot.setAttribute('aria-hidden', 'true');
+    top.appendChild(dot);
+    top.appendChild(el('span', 'entry-name', v.name));
+    b.appendChild(top);
+    var meta = el('span', 'entry-meta');
+    if (extra) meta.appendChild(el('span', 'dist', extra));
+    var o = openNow(v);
+    meta.appendChild(el('span', 'badge ' + openClass(o), openText(o)));
+    b.appendChild(meta);
+    b.appendChild(el('span', 'entry-sub', CFG.categories[v.cat].name + ' · ' + v.addr));
+    b.addEventListener('click', function () { focusVenue(v); });
+    li.appendChild(b);
+    return li;
+  }
+  function renderList() {
+    var box = $('results'), list = $('results-list'), note = $('results-note');
+    list.textContent = '';
+    note.hidden = true;
+    hitLayer.clearLayers();
+    if (origin) {
+      var hits = nearest(5);
+      box.hidden = false;
+      $('results-title').textContent = origin.label;
+      if (!hits.length) { note.hidden = false; note.textContent = _('没有符合筛选条件的场所。请减少筛选条件。'); return; }
+      if (hits[0].d > 3000) {
+        note.hidden = false;
+        note.textContent = _('3 公里内没有符合条件的场所，下面是离您最近的几个。');
+      }
+      var bounds = [disp(origin.lon, origin.lat)];
+      hits.forEach(function (v, i) {
+        list.appendChild(entry(v, fmtDistance(v.d) + ' · ' + fmtWalk(v.d)));
+        var n = L.marker(disp(v.lon, v.lat), {
+          icon: L.divIcon({ className: 'hit', html: String(i + 1), iconSize: [30, 30], iconAnchor: [15, 40] }),
+          title: v.name, zIndexOffset: 1000
+        });
+        n.on('click', function () { showCard(v, false); });
+        hitLayer.addLayer(n);
+        bounds.push(disp(v.lon, v.lat));
+      });
+      L.circleMarker(disp(origin.lon, origin.lat), { radius: 9, color: '#fff', weight: 3, fillColor: '#2563eb', fillOpacity: 1 })
+        .bindTooltip(_('起点')).addTo(hitLayer);
+      if (origin.fit) { map.fitBounds(L.latLngBounds(bounds), { padding: [40, 40], maxZoom: 16 }); origin.fit = false; }
+      return;
+    }
+    if (state.q) {
+      box.hidden = false;
+      var q = state.q.toLowerCase();
+      var places = PLACES.filter(function (p) { return (p.zh + ' ' + p.en).toLowerCase().indexOf(q) >= 0; }).slice(0, 3);
+      $('results-title').textContent = _('“%(q)s”的搜索结果：%(n)s 个场所', { q: state.q, n: shown.length });
+      places.forEach(function (p) {
+        var li = el('li'), b = el('button', 'entry place');
+        b.type = 'button';
+        b.appendChild(el('span', 'entry-name', _('从 %(p)s 查找最近', { p: p.name })));
+        b.addEventListener('click', function () { setOrigin(p.lon, p.lat, _('离 %(p)s 最近', { p: p.name })); });
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+      shown.slice(0, 20).forEach(function (v) { list.appendChild(entry(v, v.district)); });
+      if (!shown.length && !places.length) { note.hidden = false; note.textContent = _('没有找到。请换个名称或地址试试。'); }
+      return;
+    }
+    box.hidden = true;
+  }
+  function setOrigin(lon, lat, label) {
+    origin = { lon: lon, lat: lat, label: label, fit: true };
+    picking(false);
+    setStatus('');
+    renderList();
+    var first = document.querySelector('#results-list button');
+    if (first) $('results').scrollIntoView({ block: 'nearest' });
+  }
+  var isPicking = false;
+  function picking(on) {
+    isPicking = on;
+    $('map').classList.toggle('picking', on);
+    $('pick-btn').setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
+  map.on('click', function (e) {
+    if (!isPicking) return;
+    var w = undisp(e.latlng);
+    setOrigin(w[0], w[1], _('离所选位置最近'));
+  });
+  $('pick-btn').addEventListener('click', function () {
+    picking(!isPicking);
+    if (isPicking) setStatus(_('请在地图上点一下您所在的位置。'), 'info');
+  });
+  $('near-btn').addEventListener('click', function () {
+    if (!('geolocation' in navigator)) { geoFailed(null); return; }
+    setStatus(_('正在获取您的位置……'), 'info');
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      setOrigin(pos.coords.longitude, pos.coords.latitude, _('离您最近'));
+    }, geoFailed, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+  function geoFailed(err) {
+    var why = !err ? _('此浏览器不支持定位。')
+      : err.code === 1 ? _('您没有允许本页使用位置信息。')
+      : err.code === 3 ? _('定位超时。') : _('暂时无法确定您的位置。');
+    setStatus(why + ' ' + _('请在地图上点一下您的位置，或在下方搜索地点或场所名称。'), 'error');
+    picking(true);
+  }
+
+  // ---------------------------------------------------------------- venue card
+  function navLinks(v) {
+    var g = toGcj(v.lon, v.lat), b = toBd(v.lon, v.lat);
+    function q(o) { return Object.keys(o).map(function (k) { return k + '=' + encodeURIComponent(o[k]); }).join('&'); }
+    $('nav-amap').href = 'https://uri.amap.com/marker?' + q({ position: g[0].toFixed(6) + ',' + g[1].toFixed(6), name: v.name, coordinate: 'gaode', callnative: 1, src: 'hainan-venue-locator' });
+    $('nav-baidu').href = 'https://api.map.baidu.com/marker?' + q({ location: b[1].toFixed(6) + ',' + b[0].toFixed(6), title: v.name, content: v.addr, coord_type: 'bd09ll', output: 'html', src: 'webapp.hainan-venue-locator' });
+    $('nav-apple').href = 'https://maps.apple.com/?' + q({ ll: v.lat.toFixed(6) + ',' + v.lon.toFixed(6), q: v.name });
+    $('nav-google').href = 'https://www.google.com/maps/search/?' + q({ api: 1, query: v.lat.toFixed(6) + ',' + v.lon.toFixed(6) });
+  }
+  function showCard(v, moveFocus) {
+    state.venue = v.id;
+    writeURL();
+    var card = $('card');
+    $('card-name').textContent = v.name;
+    $('card-cat').textContent = CFG.categories[v.cat].name + (v.district ? ' · ' + v.district : '');
+    $('card-addr').textContent = v.addr || _('地址未登记');
+    $('card-hours').textContent = _('开放时间：') + (v.hours >= 0 ? fmtHours(DATA.hours[v.hours][0]) : _('未登记'));
+    var o = openNow(v);
+    $('card-open').textContent = openText(o);
+    $('card-open').className = 'badge ' + openClass(o);
+    var ul = $('card-amen');
+    ul.textContent = '';
+    v.amen.forEach(function (a) {
+      var li = el('li');
+      var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+      svg.setAttribute('class', 'ico');
+      svg.setAttribute('aria-hidden', 'true');
+      var use = document.createElementNS('http://www.w3.org/2000/svg', 'use');
+      use.setAttribute('href', CFG.urls.icons + '#' + a);
+      svg.appendChild(use);
+      li.appendChild(svg);
+      li.appendChild(document.createTextNode(CFG.amenities[a] || a));
+      ul.appendChild(li);
+    });
+    if (!v.amen.length) ul.appendChild(el('li', null, _('未登记')));
+    var tel = $('card-phone');
+    $('card-phone-row').hidden = !v.phone;
+    tel.textContent = v.phone;
+    tel.href = 'tel:' + v.phone.replace(/[^0-9+]/g, '');
+    navLinks(v);
+    var url = shareURL(v);
+    $('card-share').href = url;
+    card.hidden = false;
+    if (moveFocus !== false) card.focus();
+    else card.scrollIntoView({ block: 'nearest' });
+  }
+  var selLayer = L.layerGroup().addTo(map);
+  function focusVenue(v) {
+    showCard(v, true);
+    selLayer.clearLayers();
+    L.circleMarker(disp(v.lon, v.lat), { radius: 22, color: '#2563eb', weight: 4, fill: false, interactive: false }).addTo(selLayer);
+    if (cluster.hasLayer(v.marker)) {
+      cluster.zoomToShowLayer(v.marker, function () { map.setView(v.marker.getLatLng(), Math.max(map.getZoom(), 16)); });
+    } else {
+      map.setView(disp(v.lon, v.lat), 16);
+    }
+  }
+  $('card-close').addEventListener('click', function () {
+    $('card').hidden = true;
+    state.venue = null;
+    writeURL();
+  });
+  $('card-copy').addEventListener('click', function () {
+    var url = $('card-share').href;
+    if (navigator.share) { navigator.share({ title: $('card-name').textContent, url: url }).catch(function () {}); return; }
+    if (navigator.clipboard) navigator.clipboard.writeText(url).then(function () { setStatus(_('链接已复制。'), 'info'); }, function () {});
+  });
+
+  // ---------------------------------------------------------------- start
+  readURL();
+  syncForm();
+  writeURL();
+  fetch(CFG.urls.venues).then(function (r) {
+    if (!r.ok) throw new Error(String(r.status));
+    return r.json();
+  }).then(load).catch(function () {
+    setStatus(_('场所数据加载失败。请检查网络后刷新页面。'), 'error');
+  });
+  window.addEventListener('online', function () { setStatus(''); });
+  window.addEventListener('offline', function () { setStatus(_('网络已断开：正在使用上次加载的数据。'), 'info'); });
+  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+    navigator.serviceWorker.register(CFG.urls.sw, { scope: '/' }).catch(function () {});
+  }
+})();

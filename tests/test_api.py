@@ -1,0 +1,335 @@
+"""The public API: /nearest, /venues, the OpenAPI document and docs, and the one error shape."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import datetime
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from locator import create_app, params
+from locator.api import nearest_collection_json, venue_feature
+from locator.errors import InvalidParameter
+from locator.extension import get_register
+from locator.geo import wgs84_to_gcj02
+from locator.hours import TZ
+
+HAIKOU = {"lat": 20.03, "lon": 110.33}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = tmp_path_factory.mktemp("api") / "api.sqlite3"
+    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+def assert_problem(resp, status, param=None):
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert resp.mimetype == "application/problem+json"
+    body = resp.get_json(force=True)
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert all(isinstance(body[k], str) and body[k] for k in ("type", "title", "detail"))
+    assert resp.headers["X-Request-ID"]
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "Traceback" not in resp.get_data(as_text=True)
+    if param is not None:
+        assert [p["name"] for p in body["invalid_params"]] == [param]
+        assert body["invalid_params"][0]["reason"]
+    return body
+
+
+# -- /nearest -----------------------------------------------------------------
+
+
+def test_nearest_shape(client):
+    r = client.get("/api/v1/nearest", query_string=HAIKOU)
+    assert r.status_code == 200
+    assert r.mimetype == "application/geo+json"
+    body = r.get_json(force=True)
+    assert body["type"] == "FeatureCollection"
+    feats = body["features"]
+    assert len(feats) == 5
+    dists = [f["properties"]["distance_m"] for f in feats]
+    assert dists == sorted(dists)
+    for f in feats:
+        assert f["type"] == "Feature" and isinstance(f["id"], str)
+        assert f["geometry"]["type"] == "Point" and len(f["geometry"]["coordinates"]) == 2
+        p = f["properties"]
+        assert set(p) == {
+            "name",
+            "category",
+            "category_name",
+            "district_code",
+            "district_name",
+            "address",
+            "opening_hours",
+            "open_now",
+            "amenities",
+            "phone",
+            "distance_m",
+            "bearing_deg",
+        }
+        assert p["open_now"] in (True, False, None)
+        assert p["open_now"] is None or p["opening_hours"]
+        assert 0 <= p["bearing_deg"] < 360
+        assert round(p["distance_m"], 1) == p["distance_m"]
+        assert re.search(r"[\u4e00-\u9fff]", p["category_name"])
+
+
+def test_nearest_categories_and_k(client):
+    r = client.get("/api/v1/nearest", query_string={**HAIKOU, "k": 12, "category": "outdoor_station,service_center"})
+    feats = r.get_json(force=True)["features"]
+    assert len(feats) == 12
+    assert {f["properties"]["category"] for f in feats} <= {"outdoor_station", "service_center"}
+
+
+def test_nearest_max_distance_empty_says_how_far(client):
+    r = client.get("/api/v1/nearest", query_string={"lat": 19.0, "lon": 112.5, "max_distance": 1000})
+    body = r.get_json(force=True)
+    assert r.status_code == 200 and body["features"] == []
+    far = client.get("/api/v1/nearest", query_string={"lat": 19.0, "lon": 112.5, "k": 1}).get_json(force=True)
+    assert body["nearest_beyond"] == far["features"][0]["properties"]["distance_m"] > 1000
+
+
+def test_nearest_max_distance_filters(client):
+    body = client.get("/api/v1/nearest", query_string={**HAIKOU, "k": 50, "max_distance": 2000}).get_json(force=True)
+    assert body["features"] and all(f["properties"]["distance_m"] <= 2000 for f in body["features"])
+    assert "nearest_beyond" not in body
+
+
+def test_nearest_crs_applies_to_input_and_output(client):
+    wgs = client.get("/api/v1/nearest", query_string={**HAIKOU, "k": 3}).get_json(force=True)["features"]
+    glon, glat = wgs84_to_gcj02(HAIKOU["lon"], HAIKOU["lat"])
+    gcj = client.get("/api/v1/nearest", query_string={"lat": glat, "lon": glon, "k": 3, "crs": "gcj02"}).get_json(
+        force=True
+    )["features"]
+    assert [f["id"] for f in gcj] == [f["id"] for f in wgs]
+    for a, b in zip(wgs, gcj, strict=True):
+        assert abs(a["properties"]["distance_m"] - b["properties"]["distance_m"]) < 1.0
+        elon, elat = wgs84_to_gcj02(*a["geometry"]["coordinates"])
+        assert b["geometry"]["coordinates"] == pytest.approx([elon, elat], abs=2e-6)
+        assert b["geometry"]["coordinates"] != a["geometry"]["coordinates"]
+
+
+def test_nearest_over_http_equals_the_index_for_1000_points(app, client):
+    rng = random.Random(2621)
+    index = get_register(app).index
+    for _ in range(1000):
+        lon, lat = round(rng.uniform(108.6, 111.1), 5), round(rng.uniform(18.1, 20.2), 5)
+        k = rng.randint(1, 10)
+        got = client.get(f"/api/v1/nearest?lat={lat}&lon={lon}&k={k}").get_json(force=True)["features"]
+        want = index.nearest(lon, lat, k)
+        assert [f["id"] for f in got] == [h.venue.id for h in want]
+        assert [f["properties"]["distance_m"] for f in got] == [round(h.distance_m, 1) for h in want]
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02", "bd09"])
+def test_fast_serialiser_matches_venue_feature(app, crs):
+    now = datetime(2026, 3, 2, 9, 30, tzinfo=TZ)
+    with app.test_request_context("/"):
+        index = get_register().index
+        for lon, lat in [(110.33, 20.03), (109.5, 18.25), (111.0, 19.2)]:
+            hits = index.nearest(lon, lat, 7)
+            fast = json.loads(nearest_collection_json(hits, crs, now, {"nearest_beyond": None}))
+            slow = {
+                "type": "FeatureCollection",
+                "features": [venue_feature(h.venue, crs, h, now) for h in hits],
+                "nearest_beyond": None,
+            }
+            assert fast == slow
+
+
+# -- /venues (the map's layer) -------------------------------------------------
+
+
+def test_venues_layer_shape_and_filters(app, client):
+    everything = client.get("/api/v1/venues").get_json(force=True)["features"]
+    assert len(everything) == len(get_register(app).index)
+    assert "distance_m" not in everything[0]["properties"]
+    two = client.get("/api/v1/venues?category=outdoor_station,service_center").get_json(force=True)["features"]
+    assert {f["properties"]["category"] for f in two} == {"outdoor_station", "service_center"}
+    assert len(two) == sum(f["properties"]["category"] in ("outdoor_station", "service_center") for f in everything)
+    hk = client.get("/api/v1/venues", query_string={"q": "海口", "district": "460106"}).get_json(force=True)["features"]
+    assert hk and all(f["properties"]["district_code"] == "460106" for f in hk)
+    assert all("海口" in f["properties"]["name"] + f["properties"]["address"] for f in hk)
+    water = client.get("/api/v1/venues?amenity=drinking_water,toilet").get_json(force=True)["features"]
+    assert water and all({"drinking_water", "toilet"} <= set(f["properties"]["amenities"]) for f in water)
+
+
+# -- the one error shape, on every error path -----------------------------------
+
+ERRORS = [
+    ("GET", "/api/v1/nearest?lat=91&lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lat=-90.5&lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lat=20&lon=180.01", 400, "lon"),
+    ("GET", "/api/v1/nearest?lat=nan&lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lat=20&lon=inf", 400, "lon"),
+    ("GET", "/api/v1/nearest?lat=20&lon=-Infinity", 400, "lon"),
+    ("GET", "/api/v1/nearest?lat=1e999&lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lat=twenty&lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lat=2_0&lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lon=110", 400, "lat"),
+    ("GET", "/api/v1/nearest?lat=20", 400, "lon"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&k=0", 400, "k"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&k=51", 400, "k"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&k=2.5", 400, "k"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&k=" + "9" * 5000, 400, "k"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&k=%C2%B2", 400, "k"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&category=bogus", 400, "category"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&category=,", 400, "category"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&crs=utm50", 400, "crs"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&max_distance=-1", 400, "max_distance"),
+    ("GET", "/api/v1/nearest?lat=20&lat=21&lon=110", 400, "lat"),
+    ("GET", "/api/v1/venues?category=reading_room&category=other", 400, "category"),
+    ("GET", "/api/v1/venues?crs=wgs-84", 400, "crs"),
+    ("GET", "/api/v1/collections/venues/items?bbox=110,20,109,21", 400, "bbox"),
+    ("GET", "/api/v1/collections/venues/items?bbox=110,21,111,20", 400, "bbox"),
+    ("GET", "/api/v1/collections/venues/items?bbox=110,20,111", 400, "bbox"),
+    ("GET", "/api/v1/collections/venues/items?bbox=a,b,c,d", 400, "bbox"),
+    ("GET", "/api/v1/collections/venues/items?bbox=110,20,111,95", 400, "bbox"),
+    ("GET", "/api/v1/collections/venues/items?limit=0", 400, "limit"),
+    ("GET", "/api/v1/collections/venues/items?limit=1001", 400, "limit"),
+    ("GET", "/api/v1/collections/venues/items?offset=-1", 400, "offset"),
+    ("GET", "/api/v1/collections/venues/items?q=" + "职" * 101, 400, "q"),
+    ("GET", "/api/v1/collections/venues/items?district=999999", 400, "district"),
+    ("GET", "/api/v1/collections/venues/items?amenity=jacuzzi", 400, "amenity"),
+    ("GET", "/api/v1/collections/venues/items?limit=5&limit=6", 400, "limit"),
+    ("GET", "/api/v1/collections?f=html", 400, "f"),
+    ("GET", "/api/v1/no-such-thing", 404, None),
+    ("GET", "/api/v1/collections/roads", 404, None),
+    ("GET", "/api/v1/collections/roads/items", 404, None),
+    ("GET", "/api/v1/collections/venues/items/no-such-venue", 404, None),
+    ("GET", "/api/v1/collections/districts/items/000000", 404, None),
+    ("POST", "/api/v1/nearest?lat=20&lon=110", 405, None),
+    ("DELETE", "/api/v1/collections/venues/items/x", 405, None),
+    ("PUT", "/api/v1/venues", 405, None),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "status", "param"), ERRORS)
+def test_every_error_is_one_problem_shape(client, method, url, status, param):
+    body = assert_problem(client.open(url, method=method), status, param)
+    if param is not None:
+        assert body["detail"].startswith(f"{param}:")
+
+
+def test_405_says_allow(client):
+    r = client.post("/api/v1/nearest")
+    assert_problem(r, 405)
+    assert "GET" in r.headers["Allow"]
+
+
+def test_413_for_a_large_body(client):
+    r = client.post("/api/v1/nearest", data=b"x" * (1024 * 1024 + 1), content_type="application/octet-stream")
+    assert_problem(r, 413)
+
+
+def test_bad_value_is_quoted(client):
+    body = client.get("/api/v1/nearest?lat=abc&lon=110").get_json(force=True)
+    assert "'abc'" in body["invalid_params"][0]["reason"]
+
+
+# -- params (pure) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("20", 20.0),
+        ("-19.5", -19.5),
+        ("+1e1", 10.0),
+        (".5", 0.5),
+        (" 7 ", 7.0),
+        ("1.", 1.0),
+        ("nan", None),
+        ("-inf", None),
+        ("1e400", None),
+        ("0x10", None),
+        ("1_0", None),
+        ("٣", None),
+        ("", "absent"),
+        ("1,2", None),
+    ],
+)
+def test_float_param_table(text, ok):
+    args = MultiDict([("x", text)])
+    if ok is None:
+        with pytest.raises(InvalidParameter) as e:
+            params.float_param(args, "x")
+        assert e.value.name == "x" and repr(text.strip()[:40])[1:-1] in str(e.value)
+    elif ok == "absent":
+        assert params.float_param(args, "x", default=3.0) == 3.0
+    else:
+        assert params.float_param(args, "x") == ok
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("1,2,3,4", (1, 2, 3, 4)),
+        ("1,2,0,3,4,9", (1, 2, 3, 4)),
+        ("-180,-90,180,90", (-180, -90, 180, 90)),
+        ("1,2,3", None),
+        ("4,2,3,5", None),
+        ("1,2,3,4,5", None),
+        ("1,2,3,x", None),
+        ("1,2,3,nan", None),
+    ],
+)
+def test_bbox_param_table(text, want):
+    args = MultiDict([("bbox", text)])
+    if want is None:
+        with pytest.raises(InvalidParameter, match="bbox"):
+            params.bbox_param(args)
+    else:
+        assert params.bbox_param(args) == want
+
+
+# -- OpenAPI and docs -------------------------------------------------------------
+
+
+def _openapi_path(rule: str) -> str:
+    return re.sub(
+        r"<(?:path:)?(\w+)>", lambda m: "{" + {"cid": "collectionId", "fid": "featureId"}[m.group(1)] + "}", rule
+    )
+
+
+def test_openapi_describes_every_endpoint(app, client):
+    r = client.get("/api/v1/openapi.json")
+    assert r.status_code == 200 and r.mimetype == "application/vnd.oai.openapi+json"
+    doc = r.get_json(force=True)
+    assert doc["openapi"].startswith("3.")
+    ours = ("api.", "ogc.", "health.")
+    rules = {_openapi_path(rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint.startswith(ours)}
+    assert len(rules) == 12
+    assert rules == set(doc["paths"])
+    names = lambda path: {ref["$ref"].rsplit("/", 1)[1] for ref in doc["paths"][path]["get"]["parameters"]}  # noqa: E731
+    assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "crs"}
+    assert {"bbox", "limit", "offset", "category", "district", "amenity", "q"} <= names(
+        "/api/v1/collections/{collectionId}/items"
+    )
+    for path in doc["paths"].values():
+        for ref in path["get"]["parameters"]:
+            assert ref["$ref"].rsplit("/", 1)[1] in doc["components"]["parameters"]
+        for resp in path["get"]["responses"].values():
+            if "$ref" in resp:
+                assert resp["$ref"].rsplit("/", 1)[1] in doc["components"]["responses"]
+
+
+def test_docs_page_works_offline_and_is_linked(client):
+    landing = client.get("/api/v1/").get_json(force=True)
+    doc_link = next(link["href"] for link in landing["links"] if link["rel"] == "service-doc")
+    html = client.get(doc_link).get_data(as_text=True)
+    assert "/api/v1/nearest" in html and "/api/v1/collections/{collectionId}/items" in html and "max_distance" in html
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    for asset in re.findall(r"""(?:src|href)="(/static/[^"]+)""", html):
+        assert client.get(asset).status_code == 200

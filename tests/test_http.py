@@ -1,0 +1,199 @@
+"""HTTP behaviour: CORS, ETag/304, Cache-Control, compression, request ids, access log, rate limits."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import time
+
+import brotli
+import pytest
+
+from locator import create_app
+from locator.http import ACCESS_LOGGER
+from locator.ratelimit import LazyMemoryStorage
+
+NEAREST = "/api/v1/nearest?lat=20.03&lon=110.33&k=5"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = tmp_path_factory.mktemp("http") / "http.sqlite3"
+    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+def test_cors_on_the_api(client):
+    assert client.get(NEAREST, headers={"Origin": "https://example.org"}).headers["Access-Control-Allow-Origin"] == "*"
+    pre = client.options(NEAREST, headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"})
+    assert pre.status_code == 200 and pre.headers["Access-Control-Allow-Origin"] == "*"
+    err = client.get("/api/v1/nearest?lat=x", headers={"Origin": "https://example.org"})
+    assert err.status_code == 400 and err.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_etag_and_304(client):
+    r = client.get(NEAREST)
+    etag = r.headers["ETag"]
+    assert etag.startswith('W/"')
+    assert r.headers["Cache-Control"] == "public, max-age=60"
+    again = client.get(NEAREST, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag and again.headers["X-Request-ID"]
+    other = client.get(NEAREST, headers={"If-None-Match": 'W/"something-else"'})
+    assert other.status_code == 200 and other.data == r.data
+    assert client.get("/api/v1/nearest?lat=19&lon=109.5").headers["ETag"] != etag
+
+
+def test_errors_and_probes_are_not_cached(client):
+    assert client.get("/api/v1/nearest?lat=500&lon=1").headers["Cache-Control"] == "no-store"
+    for probe in ("/healthz", "/readyz"):
+        r = client.get(probe)
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store" and "ETag" not in r.headers
+
+
+@pytest.mark.parametrize(("encoding", "decode"), [("gzip", gzip.decompress), ("br", brotli.decompress)])
+def test_large_responses_are_compressed(client, encoding, decode):
+    plain = client.get("/api/v1/collections/venues/items?limit=200")
+    packed = client.get("/api/v1/collections/venues/items?limit=200", headers={"Accept-Encoding": encoding})
+    assert packed.headers["Content-Encoding"] == encoding
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 3
+    assert json.loads(decode(packed.data))["features"] == plain.get_json(force=True)["features"]
+    revalidated = client.get(
+        "/api/v1/collections/venues/items?limit=200",
+        headers={"Accept-Encoding": encoding, "If-None-Match": packed.headers["ETag"]},
+    )
+    assert revalidated.status_code == 304
+
+
+def test_small_responses_are_not_compressed(client):
+    r = client.get("/api/v1/conformance", headers={"Accept-Encoding": "gzip"})
+    assert len(r.data) < 1024 and "Content-Encoding" not in r.headers
+
+
+@pytest.mark.parametrize(
+    ("incoming", "echoed"),
+    [
+        ("abc-123", True),
+        ("7f9c2ba4e88f827d616045507605853e", True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("bad id", False),
+        ("<script>", False),
+        ("", False),
+        ("caf\u00e9", False),
+    ],
+)
+def test_request_id(client, incoming, echoed):
+    r = client.get("/healthz", headers={"X-Request-ID": incoming})
+    rid = r.headers["X-Request-ID"]
+    assert (rid == incoming) is echoed
+    if not echoed:
+        assert len(rid) == 32 and int(rid, 16) >= 0
+
+
+def test_request_id_on_errors_and_non_api(client):
+    assert client.get("/api/v1/nope").headers["X-Request-ID"]
+    assert client.get("/no-such-page").headers["X-Request-ID"]
+    assert client.post("/healthz").headers["X-Request-ID"]
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_access_log_is_json_lines(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "log.sqlite3"), "ACCESS_LOG": True})
+    cap = _Capture()
+    logging.getLogger(ACCESS_LOGGER).addHandler(cap)
+    try:
+        c = app.test_client()
+        c.get(NEAREST, headers={"X-Request-ID": "trace-1", "User-Agent": "rider-app/2"})
+        c.get("/api/v1/nearest?lat=x")
+    finally:
+        logging.getLogger(ACCESS_LOGGER).removeHandler(cap)
+    first, second = (json.loads(line) for line in cap.lines)
+    assert first["request_id"] == "trace-1" and first["status"] == 200 and first["method"] == "GET"
+    assert first["path"] == "/api/v1/nearest" and "lat=20.03" in first["query"]
+    assert first["bytes"] > 0 and first["ms"] >= 0 and first["ua"] == "rider-app/2" and first["ts"].endswith("+00:00")
+    assert second["status"] == 400
+
+
+def test_rate_limit_answers_429_problem_with_retry_after(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "rl.sqlite3"),
+            "ACCESS_LOG": False,
+            "RATELIMIT_DEFAULT": "3 per minute",
+        }
+    )
+    c = app.test_client()
+    assert [c.get(NEAREST).status_code for _ in range(3)] == [200, 200, 200]
+    r = c.get(NEAREST)
+    assert r.status_code == 429 and r.mimetype == "application/problem+json"
+    body = r.get_json(force=True)
+    assert body["status"] == 429 and body["title"] and body["detail"] and body["type"]
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert r.headers["X-Request-ID"] and r.headers["Cache-Control"] == "no-store"
+    # another client is not limited; probes are never limited
+    assert c.get(NEAREST, environ_overrides={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+    assert all(c.get(p).status_code == 200 for p in ("/healthz", "/readyz") * 5)
+
+
+def test_rate_limit_can_be_switched_off(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "off.sqlite3"),
+            "ACCESS_LOG": False,
+            "RATELIMIT_DEFAULT": "1 per minute",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    c = app.test_client()
+    assert {c.get("/api/v1/conformance").status_code for _ in range(5)} == {200}
+
+
+def test_lazy_memory_storage_counts_and_expires():
+    s = LazyMemoryStorage("lazy-memory://")
+    assert [s.incr("k", 0.2) for _ in range(3)] == [1, 2, 3]
+    assert s.get("k") == 3 and s.incr("other", 10) == 1
+    time.sleep(0.25)
+    assert s.get("k") == 0 and s.incr("k", 0.2) == 1
+    s._sweep(time.time() + 100)
+    assert "other" not in s.storage
+
+
+def test_health_probes(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz").get_json()
+    assert ready["status"] == "ready" and ready["venues"] > 2000
+
+
+def test_admin_api_gets_no_cors_and_no_public_caching(client):
+    r = client.get("/api/v1/admin/audit", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    assert "public" not in r.headers.get("Cache-Control", "")
+
+
+def test_client_limiter_several_limits():
+    from locator.ratelimit import ClientLimiter
+
+    lim = ClientLimiter("2 per second;3 per minute", "lazy-memory://")
+    assert [lim.hit("a") for _ in range(2)] == [None, None]
+    limit, retry = lim.hit("a")
+    assert limit == "2 per 1 second" and retry == 1
+    assert lim.hit("b") is None
+    with pytest.raises(ValueError, match="unknown rate-limit strategy"):
+        ClientLimiter("1 per second", strategy="leaky")

@@ -1,0 +1,160 @@
+"""OGC API – Features: the documents, paging and filters, and OWSLib against a live server."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+from locator import create_app
+from locator.catalog import CONFORMANCE
+from locator.categories import CATEGORY_CODES
+from locator.extension import get_register
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = tmp_path_factory.mktemp("ogc") / "ogc.sqlite3"
+    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+def rel(doc, name):
+    return [link for link in doc["links"] if link["rel"] == name]
+
+
+def test_landing_and_conformance(client):
+    landing = client.get("/api/v1/").get_json(force=True)
+    assert {"self", "service-desc", "service-doc", "conformance", "data"} <= {link["rel"] for link in landing["links"]}
+    assert rel(landing, "service-desc")[0]["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    conf = client.get("/api/v1/conformance").get_json(force=True)
+    assert set(conf["conformsTo"]) == set(CONFORMANCE)
+    assert any(c.endswith("/conf/core") for c in conf["conformsTo"])
+
+
+def test_collections(client):
+    body = client.get("/api/v1/collections").get_json(force=True)
+    ids = [c["id"] for c in body["collections"]]
+    assert ids == ["venues", "districts"]
+    for c in body["collections"]:
+        assert c["itemType"] == "feature"
+        west, south, east, north = c["extent"]["spatial"]["bbox"][0]
+        assert 108 < west < east < 118 and 3 < south < north < 21
+        assert rel(c, "items")[0]["href"].endswith(f"/collections/{c['id']}/items")
+        assert client.get(f"/api/v1/collections/{c['id']}").get_json(force=True)["id"] == c["id"]
+
+
+def test_items_paging_walks_every_venue_once(app, client):
+    url = "/api/v1/collections/venues/items?limit=1000"
+    seen = []
+    pages = 0
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200 and r.mimetype == "application/geo+json"
+        body = r.get_json(force=True)
+        assert body["numberReturned"] == len(body["features"])
+        assert body["numberMatched"] == len(get_register(app).index)
+        assert body["timeStamp"].endswith("Z")
+        seen += [f["id"] for f in body["features"]]
+        nxt = rel(body, "next")
+        assert bool(rel(body, "prev")) == (pages > 0)
+        url = urlsplit(nxt[0]["href"])._replace(scheme="", netloc="").geturl() if nxt else None
+        pages += 1
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == len(get_register(app).index)
+
+
+def test_items_default_limit_and_offset(client):
+    body = client.get("/api/v1/collections/venues/items").get_json(force=True)
+    assert body["numberReturned"] == 100
+    second = client.get("/api/v1/collections/venues/items?offset=100&limit=10").get_json(force=True)
+    assert second["numberReturned"] == 10
+    assert set(f["id"] for f in second["features"]).isdisjoint(f["id"] for f in body["features"])
+    prev = rel(second, "prev")[0]["href"]
+    assert "offset=90" in prev and "limit=10" in prev
+
+
+def test_items_filters(app, client):
+    bbox = (110.2, 19.9, 110.5, 20.1)
+    body = client.get(
+        "/api/v1/collections/venues/items", query_string={"bbox": ",".join(map(str, bbox)), "limit": 1000}
+    ).get_json(force=True)
+    assert body["numberMatched"] > 0
+    for f in body["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
+    q = client.get(
+        "/api/v1/collections/venues/items",
+        query_string={"q": "书屋", "category": "reading_room", "district": "460108", "limit": 1000},
+    ).get_json(force=True)
+    assert q["numberMatched"] > 0
+    for f in q["features"]:
+        p = f["properties"]
+        assert p["category"] == "reading_room" and p["district_code"] == "460108" and "书屋" in p["name"] + p["address"]
+    want = sum(1 for v in get_register(app).index.venues() if "wifi" in v.amenities)
+    assert client.get("/api/v1/collections/venues/items?amenity=wifi").get_json(force=True)["numberMatched"] == want
+    none = client.get("/api/v1/collections/venues/items", query_string={"q": "没有这个名字的阵地"}).get_json(force=True)
+    assert none["numberMatched"] == 0 and none["features"] == []
+
+
+def test_districts_carry_venue_counts(app, client):
+    body = client.get("/api/v1/collections/districts/items").get_json(force=True)
+    reg = get_register(app)
+    assert body["numberMatched"] == len(reg.districts)
+    want = Counter((v.district_code, v.category) for v in reg.index.venues())
+    total = 0
+    for f in body["features"]:
+        assert f["geometry"]["type"] in ("Polygon", "MultiPolygon")
+        p = f["properties"]
+        assert p["adcode"] == f["id"] and p["name_zh"]
+        assert set(p["venue_counts"]) == set(CATEGORY_CODES)
+        assert all(p["venue_counts"][c] == want[(f["id"], c)] for c in CATEGORY_CODES)
+        assert p["venue_total"] == sum(p["venue_counts"].values())
+        total += p["venue_total"]
+    assert total == len(reg.index)
+    one = client.get("/api/v1/collections/districts/items/460106").get_json(force=True)
+    assert one["id"] == "460106" and one["properties"]["name_zh"] == "龙华区"
+
+
+def test_item_by_id(app, client):
+    venue = get_register(app).index.venues()[0]
+    body = client.get(f"/api/v1/collections/venues/items/{venue.id}").get_json(force=True)
+    assert body["id"] == venue.id and body["properties"]["name"] == venue.name
+    assert body["geometry"]["coordinates"] == [round(venue.lon, 6), round(venue.lat, 6)]
+    assert rel(body, "self")[0]["href"].endswith(f"/items/{venue.id}")
+
+
+@pytest.fixture(scope="module")
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/api/v1/"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_owslib_reads_the_collections(app, live_url):
+    from owslib.ogcapi.features import Features
+
+    api = Features(live_url)
+    assert api.feature_collections() == ["venues", "districts"]
+    assert api.conformance()["conformsTo"]
+    assert api.api()["openapi"].startswith("3.")
+    bbox = [110.25, 19.95, 110.45, 20.08]
+    items = api.collection_items("venues", bbox=bbox, limit=50)
+    assert items["type"] == "FeatureCollection" and 0 < items["numberReturned"] <= 50
+    for f in items["features"]:
+        lon, lat = f["geometry"]["coordinates"]
+        assert bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
+    first = items["features"][0]
+    one = api.collection_item("venues", first["id"])
+    assert one["id"] == first["id"] and one["properties"] == first["properties"]
+    assert api.collection("districts")["id"] == "districts"

@@ -1,0 +1,151 @@
+"""Siting: greedy and exact maximal covering, on toys and on the shipped data."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from scipy import sparse
+
+from locator.coverage import analyse
+from locator.districts import load_districts
+from locator.errors import InvalidParameter
+from locator.popgrid import PopGrid
+from locator.siting import greedy, solve_exact, suggest, validate_n, validate_region
+from locator.venues import Venue, load_venues
+from tests.test_coverage import square_district, to_lonlat, venue_at
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_districts(ROOT / "geodata/districts.geojson"), load_venues(ROOT / "geodata/venues.geojson")
+
+
+def brute_best(cover, w, n):
+    dense = cover.toarray() > 0
+    best = 0.0
+    for combo in itertools.combinations(range(dense.shape[0]), n):
+        best = max(best, float(w[dense[list(combo)].any(axis=0)].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_greedy_gains_are_true_marginal_gains_and_exact_is_optimal(seed):
+    rng = np.random.default_rng(seed)
+    cover = sparse.csr_matrix((rng.random((9, 30)) < 0.2).astype(float))
+    w = rng.random(30)
+    picks, gains = greedy(cover, w, 3)
+    dense = cover.toarray() > 0
+    covered = np.zeros(30, dtype=bool)
+    for j, g in zip(picks, gains, strict=False):
+        new = dense[j] & ~covered
+        assert g == pytest.approx(w[new].sum())
+        # greedy: no other candidate would have added more at this step
+        assert all(w[dense[k] & ~covered].sum() <= g + 1e-12 for k in range(9))
+        covered |= dense[j]
+    assert gains == sorted(gains, reverse=True)
+    ex = solve_exact(cover, w, 3, time_limit=10, warm_start=picks)
+    best = brute_best(cover, w, 3)
+    assert ex.status == "optimal" and ex.objective == pytest.approx(best)
+    assert sum(gains) <= best + 1e-9 and sum(gains) >= (1 - 1 / math.e) * best
+
+
+def test_greedy_stops_when_nothing_is_left():
+    cover = sparse.csr_matrix(np.array([[1, 1, 0], [0, 1, 0], [1, 1, 0]], dtype=float))
+    picks, gains = greedy(cover, np.array([1.0, 2.0, 5.0]), 3)
+    assert picks == [0] and gains == [3.0]
+
+
+@pytest.mark.parametrize("value", [1, 10, 200, np.int64(5)])
+def test_good_n(value):
+    assert validate_n(value) == int(value)
+
+
+@pytest.mark.parametrize("value", [0, -1, 201, 1.5, 2.0, True, "3", None])
+def test_bad_n(value):
+    with pytest.raises(InvalidParameter) as ei:
+        validate_n(value)
+    assert ei.value.name == "n" and repr(value) in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("province", None),
+        ("900001", "900001"),
+        ("109.9,19.9,110.1,20.1", (109.9, 19.9, 110.1, 20.1)),
+        ([109.9, 19.9, 110.1, 20.1], (109.9, 19.9, 110.1, 20.1)),
+    ],
+)
+def test_good_region(value, expected):
+    assert validate_region(value, [square_district()]) == expected
+
+
+@pytest.mark.parametrize("value", ["999999", "1,2,3", "110.1,19.9,109.9,20.1", "a,b,c,d", [1, 2, 3, float("nan")], 42])
+def test_bad_region(value):
+    with pytest.raises(InvalidParameter) as ei:
+        validate_region(value, [square_district()])
+    assert ei.value.name == "region"
+
+
+def test_toy_suggestions_add_true_discs_inside_the_land():
+    d = square_district(half=5000)
+    existing = [venue_at(0, 0, "e1")]
+    res = suggest([d], existing, ["outdoor_station"], 1000, 4)
+    assert res.unit == "km2" and len(res.sites) == 4
+    assert res.covered_before == pytest.approx(math.pi, rel=0.005)
+    assert res.total == pytest.approx(100, rel=0.005)
+    for s in res.sites:
+        assert shapely.intersects_xy(d.geometry, s["lon"], s["lat"])
+        assert s["covered_after"] >= s["covered_before"] and s["marginal_gain"] >= 0
+    curve = [c["covered"] for c in res.curve]
+    assert curve == sorted(curve) and len(curve) == 5
+    # the reported coverage after equals the analysis rerun with the new sites as venues
+    added = [Venue(f"s{s['rank']}", "新", "outdoor_station", d.adcode, s["lon"], s["lat"]) for s in res.sites]
+    after = analyse([d], existing + added, ["outdoor_station"], 1000)
+    assert res.sites[-1]["covered_after"] == pytest.approx(after.rows[0]["covered_km2"], rel=0.005)
+    # on an empty 10x10 km square, four new 1 km discs that do not overlap add 4*pi
+    assert res.sites[-1]["covered_after"] - res.covered_before == pytest.approx(4 * math.pi, rel=0.01)
+
+
+def test_population_weighted_siting_goes_to_the_people():
+    d = square_district(half=5000)
+    lon, lat = to_lonlat([3000, 3050, 2950, -4000], [3000, 2950, 3050, -4000])
+    grid = PopGrid.from_arrays(lon, lat, [500, 400, 300, 100])
+    res = suggest([d], [], ["outdoor_station"], 1000, 2, popgrid=grid)
+    assert res.unit == "people" and res.total == pytest.approx(1300)
+    assert [s["marginal_gain"] for s in res.sites] == [1200, 100]
+    assert res.sites[-1]["covered_after"] == pytest.approx(1300)
+
+
+def test_shipped_suggestions_and_exact_check(shipped):
+    districts, venues = shipped
+    res = suggest(districts, venues, ["outdoor_station"], 1000, 5, region="469025", exact=True, time_limit=20)
+    baisha = next(d for d in districts if d.adcode == "469025")
+    assert len(res.sites) == 5
+    assert all(shapely.intersects_xy(baisha.geometry, s["lon"], s["lat"]) for s in res.sites)
+    assert all(s["adcode"] == "469025" for s in res.sites)
+    ex = res.exact
+    assert ex is not None and ex["status"] in ("optimal", "time limit")
+    assert 1 - 1 / math.e <= ex["greedy_over_exact"] <= 1 + 1e-9
+    before = res.covered_before
+    assert before == pytest.approx(
+        next(r for r in analyse(districts, venues, ["outdoor_station"], 1000).rows if r["adcode"] == "469025")[
+            "covered_km2"
+        ],
+        rel=0.001,
+    )
+
+
+def test_province_too_fine_for_the_grid_is_refused(shipped):
+    districts, venues = shipped
+    with pytest.raises(InvalidParameter, match="region"):
+        suggest(districts, venues, ["outdoor_station"], 100, 3)

@@ -1,0 +1,141 @@
+"""The map page, its service worker, vendor files, map-layer endpoints and translations."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import pytest
+
+from locator.translations import EN
+
+ROOT = Path(__file__).resolve().parents[1]
+CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|unpkg|bootstrapcdn|googleapis|maxcdn")
+MSGID = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
+
+
+def test_page_renders_in_chinese_by_default(client):
+    r = client.get("/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    assert '<html lang="zh-CN">' in html and "离我最近" in html and "户外劳动者服务站" in html
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert not CDN.search(html)
+    assert "/static/vendor/leaflet.js" in html and "/api/v1/map/venues" in html
+
+
+def test_page_in_english_and_the_choice_is_remembered(client):
+    r = client.get("/?lang=en")
+    html = r.get_data(as_text=True)
+    assert '<html lang="en">' in html and "Nearest to me" in html and "Outdoor-worker rest station" in html
+    assert "lang=en" in r.headers.get("Set-Cookie", "")
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)  # the cookie
+    assert 'lang="zh-CN"' in client.get("/?lang=zh").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("config", "tiles", "expected_host"),
+    [
+        ({}, None, "tile.openstreetmap.org"),
+        ({"TILES": "none"}, None, None),
+        ({"TILES": "amap"}, None, "autonavi.com"),
+        ({"TILES": "tianditu"}, None, None),  # no key: no tiles
+        ({"TILES": "tianditu", "TIANDITU_KEY": "k"}, None, "tianditu.gov.cn"),
+        ({"TILES": "none"}, "osm", "tile.openstreetmap.org"),
+        ({}, "bogus", "tile.openstreetmap.org"),
+    ],
+)
+def test_tile_provider_from_config_and_url(app, config, tiles, expected_host):
+    app.config.update(config)
+    r = app.test_client().get("/" + (f"?tiles={tiles}" if tiles else ""))
+    csp = r.headers["Content-Security-Policy"]
+    html = r.get_data(as_text=True)
+    if expected_host:
+        assert expected_host in csp and expected_host in html
+    else:
+        assert "http" not in csp.split("img-src")[1].split(";")[0]
+
+
+def test_vendor_files_are_allowlisted(client):
+    assert client.get("/static/vendor/leaflet.js").status_code == 200
+    assert client.get("/static/vendor/MarkerCluster.Default.css").status_code == 200
+    assert client.get("/static/vendor/images/marker-icon.png").mimetype == "image/png"
+    for bad in ("leaflet-src.js", "../package.json", "..%2Fpackage.json", "leaflet/dist/leaflet.js"):
+        assert client.get(f"/static/vendor/{bad}").status_code == 404
+
+
+def test_service_worker_served_at_root_scope(client):
+    r = client.get("/sw.js")
+    assert r.status_code == 200 and "javascript" in r.mimetype
+    assert r.headers["Service-Worker-Allowed"] == "/"
+    body = r.get_data(as_text=True)
+    for url in ("'/'", "/api/v1/map/venues", "/static/js/map.js?v=", "/static/vendor/leaflet.js"):
+        assert url in body
+
+
+def test_map_venues_layer(client, app):
+    from locator.extension import get_register
+
+    r = client.get("/api/v1/map/venues")
+    assert r.status_code == 200 and r.mimetype == "application/json"
+    body = r.get_json()
+    assert len(body["venues"]) == len(get_register(app).index) == 2621
+    assert all(len(row) == 11 for row in body["venues"])
+    etag = r.headers["ETag"]
+    assert client.get("/api/v1/map/venues", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_map_districts_layer(client, app):
+    from locator.extension import get_register
+
+    body = client.get("/api/v1/map/districts").get_json()
+    assert body["type"] == "FeatureCollection" and len(body["features"]) == len(get_register(app).districts)
+    assert {"adcode", "name_zh", "name_en", "label"} <= set(body["features"][0]["properties"])
+
+
+def test_first_load_is_under_300_kb_gzipped(client):
+    """HTML, JS, CSS and venue data, gzip-compressed, tiles excluded."""
+    urls = ["/", "/api/v1/map/venues", "/api/v1/map/districts", "/static/img/amenities.svg", "/static/img/icon.svg"]
+    html = client.get("/").get_data(as_text=True)
+    urls += re.findall(r'(?:href|src)="(/static/[^"]+\.(?:js|css)[^"]*)"', html)
+    total = 0
+    for url in urls:
+        r = client.get(url, headers={"Accept-Encoding": "identity"})
+        assert r.status_code == 200, url
+        total += len(gzip.compress(r.get_data(), 6))
+    assert total <= 300 * 1024, f"first load {total} bytes gzipped"
+
+
+def _msgids() -> set[str]:
+    found: set[str] = set()
+    for path in [*ROOT.joinpath("templates").glob("*.html"), ROOT / "static/js/map.js"]:
+        if path.name == "api_docs.html":
+            continue
+        found |= {m.group(2) for m in MSGID.finditer(path.read_text("utf-8"))}
+    return found
+
+
+def test_every_user_visible_string_has_an_english_translation():
+    ids = _msgids()
+    assert len(ids) > 40
+    missing = sorted(i for i in ids if i not in EN)
+    assert missing == []
+    for zh, en in EN.items():
+        assert re.findall(r"%\((\w+)\)s", zh) == re.findall(r"%\((\w+)\)s", en), zh
+        assert not re.search(r"[\u4e00-\u9fff]", en.replace("高德", "").replace("百度", "")), en
+
+
+def test_english_page_has_no_chinese_outside_venue_data(client):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    text = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text).replace("中文", "").replace("高德", "").replace("百度", "")
+    assert not re.search(r"[\u4e00-\u9fff]", text)
+
+
+def test_no_cdn_in_shipped_front_end():
+    for path in [*ROOT.joinpath("templates").glob("*.html"), *ROOT.joinpath("static").rglob("*.*")]:
+        if "static/api" in str(path) or path.name == "api_docs.html":
+            continue
+        if path.suffix in {".html", ".js", ".css", ".svg"}:
+            assert not CDN.search(path.read_text("utf-8")), path
