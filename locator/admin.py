@@ -40,6 +40,15 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
 
+@bp.after_request
+@api_bp.after_request
+def _serve_own_writes(response: Response) -> Response:
+    """After a write, this process brings its index up to date at once (others follow by NOTIFY or poll)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+        get_register().refresh()
+    return response
+
+
 def _ctx(**extra: Any) -> dict[str, Any]:
     return {"user": auth.current_user(), "categories": CATEGORIES, "amenities": AMENITIES,
             "report_kinds": REPORT_KINDS, **extra}

@@ -32,8 +32,12 @@ SEED_VENUES: str | None = None
 DISTRICTS_FILE: str | None = None
 
 #: How often (seconds) a process checks the register's data version and
-#: brings its in-memory index up to date. 0 checks on every request.
-INDEX_REFRESH_SECONDS = 1.0
+#: brings its in-memory index up to date (incrementally). 0 checks on every
+#: request. With SQLite this bounds how late another process serves an edit;
+#: with PostGIS, processes hear of edits through LISTEN/NOTIFY within
+#: milliseconds and this is only the fallback poll. The process that writes
+#: refreshes at once.
+INDEX_REFRESH_SECONDS = 0.5
 
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint
 
 from .extension import get_register
@@ -17,6 +19,19 @@ def healthz() -> dict[str, str]:
 
 @bp.get("/readyz")
 def readyz() -> dict[str, object]:
-    """The index is loaded; says which data version this process serves."""
+    """The index is loaded; says which data version this process serves, from which back end.
+
+    ``pid`` tells apart the worker processes behind one address; ``listening``
+    is whether a PostGIS change listener is up (``null`` on SQLite, which polls).
+    """
     reg = get_register()
-    return {"status": "ready", "venues": len(reg.index), "data_version": reg.index.version}
+    index = reg.index
+    listener = reg.listener
+    return {
+        "status": "ready",
+        "venues": len(index),
+        "data_version": index.version,
+        "backend": reg.backend,
+        "pid": os.getpid(),
+        "listening": None if listener is None else listener.healthy,
+    }

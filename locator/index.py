@@ -15,6 +15,7 @@ without a rebuild. One rtree per category makes category filters cheap.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 import shapely
+from rtree import core as rtree_core
 from rtree import index as rtree_index
 from shapely.geometry.base import BaseGeometry
 
@@ -80,6 +82,29 @@ def _validate_categories(categories: Iterable[str] | None) -> tuple[str, ...] | 
     return cats
 
 
+_C_POINT = ctypes.c_double * 3
+
+
+def _nearest_ids(tree: rtree_index.Index, point: tuple[float, float, float], n: int) -> list[int]:
+    """The ids of the ``n`` entries nearest to a 3-D point (more on ties), nearest first.
+
+    The same libspatialindex call as ``Index.nearest(..., objects=False)``,
+    minus that wrapper's per-call overhead (a property read through ctypes, a
+    generator): about 8 µs of a ~30 µs query. ``test_index`` checks it against
+    ``Index.nearest``.
+    """
+    coords = _C_POINT(*point)
+    num = ctypes.c_uint64(n)
+    it = ctypes.pointer(ctypes.c_int64())
+    rtree_core.rt.Index_NearestNeighbors_id(tree.handle, coords, coords, 3, ctypes.byref(it), ctypes.byref(num))
+    count = num.value
+    items = ctypes.cast(it, ctypes.POINTER(ctypes.c_int64 * count))
+    try:
+        return list(items.contents)
+    finally:
+        rtree_core.rt.Index_Free(ctypes.cast(items, ctypes.POINTER(ctypes.c_void_p)))
+
+
 def _new_tree(dimension: int) -> rtree_index.Index:
     prop = rtree_index.Property()
     prop.dimension = dimension
@@ -97,6 +122,10 @@ class VenueIndex:
         self._lock = threading.RLock()
         self._slot_of: dict[str, int] = {}
         self._venues: list[Venue | None] = []
+        # Plain-Python copies of each slot's lon, lat and id: scalar reads on the query path.
+        self._lon_list: list[float] = []
+        self._lat_list: list[float] = []
+        self._ids: list[str] = []
         self._free: list[int] = []
         cap = 1024
         self._lon = np.zeros(cap)
@@ -122,6 +151,8 @@ class VenueIndex:
         )
         self._lon[:n], self._lat[:n], self._xyz[:n] = lon, lat, xyz
         self._venues = list(venues)
+        self._lon_list, self._lat_list = lon.tolist(), lat.tolist()
+        self._ids = [v.id for v in venues]
         self._slot_of = {v.id: i for i, v in enumerate(venues)}
         if len(self._slot_of) != n:
             raise ValueError("duplicate venue ids given to the index")
@@ -166,10 +197,14 @@ class VenueIndex:
                 slot = len(self._venues)
                 self._grow(slot + 1)
                 self._venues.append(None)
+                self._lon_list.append(0.0)
+                self._lat_list.append(0.0)
+                self._ids.append("")
             x, y, z = _ecef(venue.lon, venue.lat)
             self._lon[slot], self._lat[slot] = venue.lon, venue.lat
             self._xyz[slot] = (x, y, z)
             self._venues[slot] = venue
+            self._lon_list[slot], self._lat_list[slot], self._ids[slot] = venue.lon, venue.lat, venue.id
             self._slot_of[venue.id] = slot
             box = (x, y, z, x, y, z)
             self._all.insert(slot, box)
@@ -230,7 +265,8 @@ class VenueIndex:
         cats = _validate_categories(categories)
         limit = math.inf if max_distance is None else float(max_distance)
         x, y, z = _ecef(lon, lat)
-        box = (x, y, z, x, y, z)
+        point = (x, y, z)
+        inv = GEOD.inv
         with self._lock:
             trees = [self._all] if cats is None else [self._by_cat[c] for c in cats]
             n = k + 3
@@ -238,29 +274,26 @@ class VenueIndex:
                 slots: list[int] = []
                 bound = math.inf  # chord distance below which every candidate was taken
                 for tree in trees:
-                    got = list(tree.nearest(box, n))
+                    got = _nearest_ids(tree, point, n)
                     if len(got) >= n:
                         px, py, pz = self._xyz[got[-1]].tolist()
                         bound = min(bound, math.sqrt((px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2))
                     slots.extend(got)
                 if not slots:
                     return []
-                idx = np.array(slots)
-                m = len(idx)
-                az, _, dist = GEOD.inv(np.full(m, lon), np.full(m, lat), self._lon[idx], self._lat[idx])
-                order = np.argsort(dist, kind="stable").tolist()
-                if m > 1 and len(set(dist.tolist())) < m:  # exact ties: break them by id
-                    order.sort(key=lambda i: (dist[i], self._venues[slots[i]].id))  # type: ignore[union-attr]
-                kth = dist[order[k - 1]] if m >= k else math.inf
+                lons, lats = self._lon_list, self._lat_list
+                # pyproj's scalar call is cheaper than its array call for a handful of points.
+                ranked = [(r[2], self._ids[s], s, r[0]) for s in slots if (r := inv(lon, lat, lons[s], lats[s]))]
+                ranked.sort()
+                kth = ranked[k - 1][0] if len(ranked) >= k else math.inf
                 if min(kth, limit) <= bound:
                     break
                 n *= 4
             out = []
-            for i in order[:k]:
-                d = float(dist[i])
+            for d, _vid, s, az in ranked[:k]:
                 if d > limit:
                     break
-                out.append(Hit(self._venues[slots[i]], d, float(az[i]) % 360.0))  # type: ignore[arg-type]
+                out.append(Hit(self._venues[s], float(d), float(az) % 360.0))  # type: ignore[arg-type]
             return out
 
     def within_radius(

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from .errors import DataError
 from .venues import Venue, validate_unique
@@ -78,6 +78,18 @@ class VenueStore(Protocol):
     def get(self, venue_id: str) -> Venue | None:
         """One venue by id, closed ones included."""
 
+    def get_many(self, venue_ids: Iterable[str]) -> dict[str, Venue]:
+        """The venues with these ids that exist (closed ones included), by id."""
+
+    def count(self, include_closed: bool = False) -> int:
+        """How many venues (active only, unless ``include_closed``)."""
+
+    def snapshot_venues(self, include_closed: bool = False) -> tuple[int, list[Venue]]:
+        """The version and the venues of one consistent view of the register."""
+
+    def seed_if_empty(self, venues: Iterable[Venue]) -> bool:
+        """Load ``venues`` if the register has never been written (atomic; once across processes)."""
+
     def changes_since(self, version: int) -> tuple[int, list[str] | None]:
         """The current version, and the ids changed after ``version``.
 
@@ -111,6 +123,9 @@ class VenueStore(Protocol):
 
     def reports(self, status: str | None = "pending") -> list[Report]:
         """Reports with that status (all when None), oldest first."""
+
+    def get_report(self, report_id: int) -> Report | None:
+        """One report by id."""
 
     def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:
         """Accept (applying ``venue`` through the audited path) or reject a report, atomically."""
@@ -287,6 +302,25 @@ class SQLiteStore:
     def get(self, venue_id: str) -> Venue | None:
         row = self._con().execute(f"SELECT {_COLUMNS} FROM venues WHERE id=?", (venue_id,)).fetchone()
         return _row_to_venue(row) if row else None
+
+    def get_many(self, venue_ids: Iterable[str]) -> dict[str, Venue]:
+        ids = list(dict.fromkeys(venue_ids))
+        out: dict[str, Venue] = {}
+        con = self._con()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            rows = con.execute(f"SELECT {_COLUMNS} FROM venues WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update((v.id, v) for v in map(_row_to_venue, rows))
+        return out
+
+    def snapshot_venues(self, include_closed: bool = False) -> tuple[int, list[Venue]]:
+        con = self._con()
+        con.execute("BEGIN")  # one read transaction: the version and the rows agree
+        try:
+            version = int(con.execute("SELECT value FROM meta WHERE key='version'").fetchone()[0])
+            return version, self.venues(include_closed)
+        finally:
+            con.execute("COMMIT")
 
     def changes_since(self, version: int) -> tuple[int, list[str] | None]:
         con = self._con()
@@ -468,12 +502,24 @@ class SQLiteStore:
             self._local.con = None
 
 
-def open_store(url_or_path: str | Path) -> SQLiteStore:
-    """Open the register named by a path or a ``sqlite:///`` URL."""
+if TYPE_CHECKING:
+    from .store_pg import PostGISStore
+
+
+def open_store(url_or_path: str | Path) -> SQLiteStore | PostGISStore:
+    """Open the register named by a path, a ``sqlite:///`` URL or a ``postgresql://`` URL.
+
+    A ``postgresql://`` (or ``postgres://``) URL opens the shared PostGIS
+    register (``locator.store_pg``); anything else is a SQLite file.
+    """
     text = str(url_or_path)
+    if text.startswith(("postgresql://", "postgres://")):
+        from .store_pg import PostGISStore
+
+        return PostGISStore(text)
     if text.startswith("sqlite:///"):
         text = text[len("sqlite:///") :]
     elif "://" in text:
         scheme = text.split("://", 1)[0]
-        raise DataError(f"unsupported database URL scheme {scheme!r}; only SQLite is built in so far")
+        raise DataError(f"unsupported database URL scheme {scheme!r}; use a SQLite path, sqlite:/// or postgresql://")
     return SQLiteStore(text)

@@ -215,3 +215,13 @@ def test_cli_stores_only_hashes_and_the_token_works(tmp_path, monkeypatch, admin
     c = admin_app.test_client()
     r = c.post("/api/v1/admin/venues", json={"name": "站", "category": "other", "lon": 110.33, "lat": 20.03}, headers=auth(token))
     assert r.status_code == 201
+
+
+def test_the_writing_process_serves_its_edit_at_once(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE": str(tmp_path / "a.sqlite3"),
+                      "INDEX_REFRESH_SECONDS": 3600, "ADMIN_USERS_FILE": str(tmp_path / "u.json"),
+                      "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}})
+    c = app.test_client()
+    assert c.delete(f"/api/v1/admin/venues/{VENUE}", headers=auth()).status_code == 200
+    ids = [f["id"] for f in c.get("/api/v1/nearest?lat=20.030056&lon=110.331187&k=3").get_json()["features"]]
+    assert VENUE not in ids  # no waiting for the hour-long refresh interval

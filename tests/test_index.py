@@ -133,3 +133,14 @@ def test_inserts_and_deletes_without_rebuild():
 def test_ties_are_broken_by_id():
     vs = [Venue(id=i, name=i, category="other", district_code="460106", lon=110.3, lat=20.0) for i in ("c", "a", "b")]
     assert [h.venue.id for h in VenueIndex(vs).nearest(110.31, 20.0, 3)] == ["a", "b", "c"]
+
+
+def test_fast_nearest_call_matches_rtrees_own(shipped):
+    from locator.index import _ecef, _nearest_ids
+
+    _venues, index = shipped
+    rng = np.random.default_rng(9)
+    for lon, lat in zip(rng.uniform(108, 118, 200), rng.uniform(3, 21, 200)):
+        x, y, z = _ecef(lon, lat)
+        for n in (1, 8, 40):
+            assert _nearest_ids(index._all, (x, y, z), n) == list(index._all.nearest((x, y, z, x, y, z), n))

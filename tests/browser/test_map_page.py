@@ -26,6 +26,7 @@ def test_loads_clusters_with_no_console_errors_and_no_foreign_requests(make_page
     probe = make_page()
     page = probe.open("/")
     assert clusters(page) > 5
+    page.wait_for_selector(".leaflet-overlay-pane svg path", timeout=10_000)  # outlines load on their own request
     assert page.locator("path.leaflet-interactive, svg path").count() > 20  # district outlines drawn with no tiles
     total = len(get_register(live_app).index)  # 2,621 + the two hostile test records
     assert f"{total} 个场所（共 {total} 个）" in page.locator("#count").inner_text()
