@@ -270,6 +270,15 @@ def api_close(venue_id: str) -> Response:
     return jsonify(venue_to_feature(venue))
 
 
+@api_bp.get("/export")
+@auth.api_auth_required
+def api_export() -> Response:
+    """The whole register, closed venues included, in ``format`` (csv, xlsx, geojson, gpkg)."""
+    from .api import export_response
+
+    return export_response(get_register().store.venues(include_closed=True), request.args.get("format") or "csv")
+
+
 @api_bp.get("/audit")
 @auth.api_auth_required
 def api_audit() -> Response:

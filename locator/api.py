@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from . import params
 from .categories import CATEGORIES
+from .errors import InvalidParameter
 from .extension import get_register
 from .geo import from_wgs84, to_wgs84
 from .hours import TZ, is_open
@@ -181,3 +182,21 @@ def nearest() -> Response:
         extra["nearest_beyond"] = round(beyond[0].distance_m, 1) if beyond else None
     body = nearest_collection_json(hits, crs, datetime.now(TZ), extra).encode()
     return Response(body, mimetype=GEOJSON)
+
+
+def export_response(venues: list[Venue], fmt: str) -> Response:
+    """The register as a download in ``fmt`` (``locator.exporter``: re-imports unchanged)."""
+    from .exporter import FORMATS, MEDIA_TYPES, export_bytes
+
+    if fmt not in FORMATS:
+        raise InvalidParameter("format", f"unknown format {fmt[:20]!r}; expected one of {', '.join(FORMATS)}")
+    resp = Response(export_bytes(venues, fmt), mimetype=MEDIA_TYPES[fmt])
+    resp.headers["Content-Disposition"] = f'attachment; filename="hainan-worker-venues.{fmt}"'
+    return resp
+
+
+@bp.get("/export")
+def export() -> Response:
+    """Every active venue as CSV (UTF-8 with BOM, Chinese headers), XLSX, GeoJSON or GeoPackage."""
+    params.reject_repeats(request.args)
+    return export_response(get_register().store.venues(), params.one(request.args, "format", "csv") or "csv")

@@ -90,6 +90,18 @@ def _access_logger() -> logging.Logger:
     return log
 
 
+_POINT = re.compile(r"(?<![^&?])(lat|lon)=(-?\d+)(?:\.(\d{0,2})\d*)?")
+
+
+def coarse_query(query: str) -> str:
+    """The query string with ``lat``/``lon`` cut to two decimals (about 1 km).
+
+    The access log need not say where a rider stood to the metre: that is
+    personal data, kept out of logs that many people can read.
+    """
+    return _POINT.sub(lambda m: f"{m.group(1)}={m.group(2)}" + (f".{m.group(3)}" if m.group(3) is not None else ""), query)
+
+
 def _finish(response: Response) -> Response:
     rid = request_id()
     response.headers[REQUEST_ID_HEADER] = rid
@@ -101,7 +113,7 @@ def _finish(response: Response) -> Response:
             "remote": request.remote_addr,
             "method": request.method,
             "path": request.path,
-            "query": request.query_string.decode("latin-1")[:512],
+            "query": coarse_query(request.query_string.decode("latin-1")[:512]),
             "status": response.status_code,
             "bytes": response.content_length,
             "ms": round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None,

@@ -84,6 +84,34 @@ PARAMS: dict[str, dict[str, Any]] = {
         {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
     ),
     "f": _p("f", "Output format; only JSON is served.", {"type": "string", "enum": ["json", "geojson"]}),
+    "format": _p(
+        "format",
+        "File format: csv (UTF-8 with BOM, Chinese headers, opens in Excel), xlsx, geojson or gpkg (QGIS). "
+        "An export imports again unchanged with `locator import`.",
+        {"type": "string", "enum": ["csv", "xlsx", "geojson", "gpkg"], "default": "csv"},
+    ),
+    "radius": _p(
+        "radius",
+        "Service radius in metres (a 15-minute walk is about 1000).",
+        {"type": "number", "minimum": 50, "maximum": 20000, "default": 1000},
+    ),
+    "n": _p("n", "How many new sites to suggest.", {"type": "integer", "minimum": 1, "maximum": 200, "default": 10}),
+    "region": _p(
+        "region",
+        "Limit siting to one district (adcode) or a box `west,south,east,north`; default the whole province.",
+        {"type": "string", "example": "460106"},
+    ),
+    "measure": _p(
+        "measure",
+        "The measure a map would colour districts by (echoed in the answer).",
+        {"type": "string", "enum": ["covered_pct", "venues_per_10k", "dist_median_m"], "default": "covered_pct"},
+    ),
+    "coverageCategory": _p(
+        "category",
+        f"{_CSV} of venue categories to count (default outdoor_station): {', '.join(CATEGORY_CODES)}.",
+        {"type": "string", "example": "outdoor_station"},
+    ),
+    "venueId": _p("venueId", "A venue id.", {"type": "string"}, where="path"),
     "collectionId": _p("collectionId", "The collection.", {"type": "string", "enum": list(COLLECTIONS)}, where="path"),
     "featureId": _p("featureId", "A venue id, or a district adcode.", {"type": "string"}, where="path"),
 }
@@ -129,6 +157,44 @@ def _op(
         }
     }
 
+
+def _admin(method: str, summary: str, description: str, params: list[str], ok: dict[str, Any],
+           body: bool = False, status: str = "200") -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": f"admin_{method}_{summary.lower().replace(' ', '_')}",
+        "summary": summary,
+        "description": description + " Needs `Authorization: Bearer <token>` (`locator admin new-token NAME`).",
+        "tags": ["admin"],
+        "security": [{"bearerAuth": []}],
+        "parameters": [_ref(p) for p in params],
+        "responses": {status: ok, "400": _error("400"), "401": _error("401"), "404": _error("404")},
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VenueFields"}}},
+        }
+    return {method: op}
+
+
+_VENUE_FIELDS = {
+    "type": "object",
+    "description": "Venue fields (WGS-84 lon/lat). On PATCH/PUT, absent fields keep their value; "
+    "the district is the one the point lies in.",
+    "properties": {
+        "name": {"type": "string", "maxLength": 200},
+        "category": {"type": "string", "enum": list(CATEGORY_CODES)},
+        "lon": {"type": "number"},
+        "lat": {"type": "number"},
+        "address": {"type": "string"},
+        "operator": {"type": "string"},
+        "phone": {"type": "string", "maxLength": 40},
+        "opening_hours": {"type": "string", "nullable": True, "description": "OpenStreetMap opening_hours syntax."},
+        "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
+        "description": {"type": "string"},
+        "status": {"type": "string", "enum": ["active", "closed"]},
+    },
+}
 
 _PROBLEM = {
     "type": "object",
@@ -230,6 +296,7 @@ _LINK = {
 }
 _RESPONSES = {
     "400": "Malformed or out-of-range input; `invalid_params` names each bad parameter.",
+    "401": "No bearer token, or not a valid one.",
     "404": "No such collection, feature or path.",
     "405": "Method not allowed (the API is read-only); `Allow` lists the methods.",
     "413": "Request body too large.",
@@ -335,6 +402,84 @@ def openapi_document(base: str) -> dict[str, Any]:
             ("429",),
             op_id="getDocs",
         ),
+        f"{API}/export": _op(
+            "Export",
+            "Every active venue as a file to download (Content-Disposition: attachment).",
+            "venues",
+            ["format"],
+            {"description": "The file.", "content": {t: {} for t in (
+                "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/geo+json", "application/geopackage+sqlite3")}},
+            op_id="export",
+        ),
+        f"{API}/map/venues": _op(
+            "Map layer",
+            "The worker map's compact venue layer: one array per venue (see the map's script), "
+            "with opening times for the coming days so that `open now` works offline.",
+            "map",
+            [],
+            _ok("The layer.", "application/json"),
+            ("429",),
+            op_id="mapVenues",
+        ),
+        f"{API}/map/districts": _op(
+            "Map outlines",
+            "Simplified district outlines for the map (drawn when tiles are unavailable).",
+            "map",
+            [],
+            _ok("The outlines.", "application/json"),
+            ("429",),
+            op_id="mapDistricts",
+        ),
+        f"{API}/coverage": _op(
+            "Coverage table",
+            "Per district: venues, venues per 10,000 residents (2020 census), area and the area within `radius` "
+            "(equal-area projections), nearest-venue distance (median, p90, max on a ≤500 m grid), and a summary "
+            "naming the districts without any venue.",
+            "coverage",
+            ["coverageCategory", "radius", "measure"],
+            _ok("The table.", "application/json"),
+            op_id="coverage",
+        ),
+        f"{API}/coverage/gaps": _op(
+            "Coverage gaps",
+            "The part of each district beyond `radius` of every venue, as GeoJSON (WGS-84).",
+            "coverage",
+            ["coverageCategory", "radius", "measure"],
+            _ok("The gaps.", "application/geo+json"),
+            op_id="coverageGaps",
+        ),
+        f"{API}/coverage/suggestions": _op(
+            "Siting suggestions",
+            "`n` new sites chosen greedily to add the most covered area (or population, with a population grid), "
+            "existing venues kept; each with its marginal gain and coverage before and after, and the curve.",
+            "coverage",
+            ["coverageCategory", "radius", "n", "region", "measure"],
+            _ok("The suggested sites.", "application/geo+json"),
+            op_id="coverageSuggestions",
+        ),
+        f"{API}/admin/venues": _admin(
+            "post", "Create venue", "Add a venue; recorded in the audit log.", [],
+            _ok("The new venue.", "application/json", "Venue"), body=True, status="201",
+        ),
+        f"{API}/admin/venues/{{venueId}}": {
+            **_admin("get", "Get venue", "One venue, closed ones included.", ["venueId"],
+                     _ok("The venue.", "application/json", "Venue")),
+            **_admin("patch", "Update venue", "Change or move a venue; recorded in the audit log.", ["venueId"],
+                     _ok("The venue.", "application/json", "Venue"), body=True),
+            **_admin("put", "Replace venue", "As PATCH.", ["venueId"],
+                     _ok("The venue.", "application/json", "Venue"), body=True),
+            **_admin("delete", "Close venue", "Close a venue: a soft delete, the record and its history stay.",
+                     ["venueId"], _ok("The closed venue.", "application/json", "Venue")),
+        },
+        f"{API}/admin/export": _admin(
+            "get", "Export register", "The whole register, closed venues included.", ["format"],
+            {"description": "The file.", "content": {"application/octet-stream": {}}},
+        ),
+        f"{API}/admin/audit": _admin(
+            "get", "Audit log", "The latest 100 changes: who, when, action, before and after.", [],
+            _ok("Audit entries.", "application/json"),
+        ),
         "/healthz": _op(
             "Liveness",
             "The process is alive. Not rate-limited.",
@@ -372,12 +517,17 @@ def openapi_document(base: str) -> dict[str, Any]:
             {"name": "venues", "description": "Nearest venues and the venue layer."},
             {"name": "ogc", "description": "OGC API – Features Part 1: Core."},
             {"name": "meta", "description": "This API's own description."},
+            {"name": "map", "description": "Data for the worker map."},
+            {"name": "coverage", "description": "Coverage analysis for planners."},
+            {"name": "admin", "description": "Editing the register (bearer token)."},
             {"name": "health", "description": "Probes."},
         ],
         "paths": paths,
         "components": {
             "parameters": PARAMS,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                "VenueFields": _VENUE_FIELDS,
                 "Problem": _PROBLEM,
                 "Venue": _VENUE,
                 "NearestCollection": _NEAREST,

@@ -299,7 +299,7 @@ def test_bbox_param_table(text, want):
 
 def _openapi_path(rule: str) -> str:
     return re.sub(
-        r"<(?:path:)?(\w+)>", lambda m: "{" + {"cid": "collectionId", "fid": "featureId"}[m.group(1)] + "}", rule
+        r"<(?:path:)?(\w+)>", lambda m: "{" + {"cid": "collectionId", "fid": "featureId", "venue_id": "venueId"}[m.group(1)] + "}", rule
     )
 
 
@@ -308,21 +308,29 @@ def test_openapi_describes_every_endpoint(app, client):
     assert r.status_code == 200 and r.mimetype == "application/vnd.oai.openapi+json"
     doc = r.get_json(force=True)
     assert doc["openapi"].startswith("3.")
-    ours = ("api.", "ogc.", "health.")
-    rules = {_openapi_path(rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint.startswith(ours)}
-    assert len(rules) == 12
-    assert rules == set(doc["paths"])
+    ours = ("api.", "ogc.", "health.", "mapdata.", "admin_api.", "coverage.")
+    rules = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(ours) and (rule.rule.startswith("/api/") or rule.endpoint.startswith("health.")):
+            rules.setdefault(_openapi_path(rule.rule), set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+    assert len(rules) == 22
+    assert set(rules) == set(doc["paths"])
+    for path, methods in rules.items():
+        assert set(doc["paths"][path]) == methods, path
     names = lambda path: {ref["$ref"].rsplit("/", 1)[1] for ref in doc["paths"][path]["get"]["parameters"]}  # noqa: E731
     assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "crs"}
     assert {"bbox", "limit", "offset", "category", "district", "amenity", "q"} <= names(
         "/api/v1/collections/{collectionId}/items"
     )
+    assert names("/api/v1/coverage/suggestions") == {"coverageCategory", "radius", "n", "region", "measure"}
+    assert doc["paths"]["/api/v1/admin/venues/{venueId}"]["delete"]["security"] == [{"bearerAuth": []}]
     for path in doc["paths"].values():
-        for ref in path["get"]["parameters"]:
-            assert ref["$ref"].rsplit("/", 1)[1] in doc["components"]["parameters"]
-        for resp in path["get"]["responses"].values():
-            if "$ref" in resp:
-                assert resp["$ref"].rsplit("/", 1)[1] in doc["components"]["responses"]
+        for op in path.values():
+            for ref in op["parameters"]:
+                assert ref["$ref"].rsplit("/", 1)[1] in doc["components"]["parameters"]
+            for resp in op["responses"].values():
+                if "$ref" in resp:
+                    assert resp["$ref"].rsplit("/", 1)[1] in doc["components"]["responses"]
 
 
 def test_docs_page_works_offline_and_is_linked(client):

@@ -197,3 +197,19 @@ def test_client_limiter_several_limits():
     assert lim.hit("b") is None
     with pytest.raises(ValueError, match="unknown rate-limit strategy"):
         ClientLimiter("1 per second", strategy="leaky")
+
+
+@pytest.mark.parametrize(
+    ("query", "logged"),
+    [
+        ("lat=20.031234&lon=110.331187&k=5", "lat=20.03&lon=110.33&k=5"),
+        ("k=5&lat=-20.9&lon=110", "k=5&lat=-20.9&lon=110"),
+        ("flat=20.123456", "flat=20.123456"),
+        ("lat=abc", "lat=abc"),
+        ("q=lat=20.123456", "q=lat=20.123456"),
+    ],
+)
+def test_access_log_keeps_no_precise_position(query, logged):
+    from locator.http import coarse_query
+
+    assert coarse_query(query) == logged
