@@ -31,12 +31,28 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from . import admin, api, coverage_web, extension, health, http, i18n, mapdata, ogc, problems, reports, views
+    from . import (
+        admin,
+        api,
+        coverage_web,
+        embed,
+        extension,
+        health,
+        http,
+        i18n,
+        mapdata,
+        ogc,
+        problems,
+        reports,
+        security,
+        views,
+    )
 
     problems.register_handlers(app)
     extension.init_app(app)
     http.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ogc.bp)
@@ -45,4 +61,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     app.register_blueprint(reports.bp)
     app.register_blueprint(coverage_web.bp)
+    app.register_blueprint(embed.bp)
     return app

@@ -125,3 +125,19 @@ DATABASE_URL: str | None = None
 #: pool; one more is held by the change listener). Keep workers × (this + 1)
 #: × hosts under the server's ``max_connections``, or put PgBouncer in front.
 DATABASE_POOL_SIZE = 4
+
+# -- Embeddable maps (locator/embed.py, locator/security.py) -----------------------
+
+#: Which sites may show ``/embed`` in a frame (``Content-Security-Policy:
+#: frame-ancestors``): ``"*"`` for any site, or a list of origins such as
+#: ``["https://www.hainangh.org.cn", "https://*.hainan.gov.cn"]`` (in the
+#: environment: ``LOCATOR_EMBED_FRAME_ANCESTORS='["https://a.example"]'``).
+#: Every other page may be framed by the app itself only. A malformed entry
+#: stops start-up with a message that quotes it.
+EMBED_FRAME_ANCESTORS: str | list[str] = "*"
+
+#: The app's public address, e.g. ``"https://map.example.cn"``, used for the
+#: absolute URLs of snippets and oEmbed answers and to recognise this site's
+#: URLs in ``/oembed?url=``. ``None``: the address of the request (behind a
+#: reverse proxy that rewrites the host, set this or wrap the app in ``ProxyFix``).
+PUBLIC_BASE_URL: str | None = None

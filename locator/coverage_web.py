@@ -81,9 +81,10 @@ COLUMNS: dict[str, str] = {
 
 AREA_NOTE = (
     "Suggestions are weighted by area (km²), not by people: no population grid is configured "
-    "(POPULATION_GRID). Every candidate site on open land adds the same π r², so the greedy choice "
-    "among such ties is arbitrary; treat the sites as places where coverage is missing, not as "
-    "ranked recommendations."
+    "(POPULATION_GRID). Every candidate site on open land adds the same π r², so among such ties "
+    "the site nearest an existing venue of any category (where people already gather: towns, "
+    "workplaces) is chosen. Treat the sites as places where coverage is missing near activity, "
+    "and configure a population grid (e.g. WorldPop) for people-weighted suggestions."
 )
 POPULATION_NOTE = "Suggestions are weighted by the people of the configured population grid."
 
@@ -257,7 +258,7 @@ def page() -> Response:
     lang = current_language()
     analyzer = get_analyzer()
     result = analyzer.table(q.categories, q.radius)
-    tiles, tile_hosts = _tiles(lang)
+    tiles, _hosts = _tiles(lang)  # the CSP's img-src: locator.security
     api_args = q.args(measure=None, n=None)
     cfg = {
         "lang": lang,
@@ -300,11 +301,7 @@ def page() -> Response:
         min_radius=int(MIN_RADIUS_M),
         max_radius=int(MAX_RADIUS_M),
     )
-    resp = Response(html, mimetype="text/html")
-    resp.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data: {tile_hosts}; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'"
-    ).replace("  ", " ")
+    resp = Response(html, mimetype="text/html")  # security headers: locator.security
     resp.headers["Vary"] = "Cookie"
     resp.headers["Cache-Control"] = "no-cache"
     return resp

@@ -458,12 +458,15 @@ def _measure_picks(
     return m.before + sum(m.add(float(prob.cand_lon[j]), float(prob.cand_lat[j])) for j in picks)
 
 
-def greedy(cover: sparse.csr_matrix, weight: FloatArray, n: int) -> tuple[list[int], list[float]]:
+def greedy(
+    cover: sparse.csr_matrix, weight: FloatArray, n: int, priority: FloatArray | None = None
+) -> tuple[list[int], list[float]]:
     """Greedy maximal covering: ``n`` rows of ``cover`` adding the most weight, in order.
 
     Returns the picked row indices and each pick's marginal gain. Stops early
     when no candidate adds anything (so fewer than ``n`` may come back).
-    Ties go to the lowest index.
+    Ties (gains within 1e-9 of the best) go to the highest ``priority``, then
+    to the lowest index.
     """
     w = np.asarray(weight, dtype=np.float64).copy()
     csc = cover.tocsc()
@@ -477,6 +480,11 @@ def greedy(cover: sparse.csr_matrix, weight: FloatArray, n: int) -> tuple[list[i
         g = float(gains[j])
         if not g > 0:
             break
+        if priority is not None:
+            tied = np.flatnonzero(gains >= g * (1 - 1e-9))
+            if len(tied) > 1:
+                j = int(tied[np.argmax(priority[tied])])
+                g = float(gains[j])
         cols = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
         cols = cols[w[cols] > 0]
         lost = np.zeros_like(w)
@@ -487,6 +495,16 @@ def greedy(cover: sparse.csr_matrix, weight: FloatArray, n: int) -> tuple[list[i
         picks.append(j)
         out.append(g)
     return picks, out
+
+
+def _distance_to_any_venue(lon: FloatArray, lat: FloatArray, venues: Sequence[Venue]) -> FloatArray:
+    """Chord distance (m, a lower bound of the geodesic, equal to it within 1e-6 here) to the nearest active venue."""
+    active = [v for v in venues if v.status == "active"]
+    if not active or len(lon) == 0:
+        return np.zeros(len(lon))
+    tree = cKDTree(ecef(np.array([v.lon for v in active]), np.array([v.lat for v in active])))
+    d, _ = tree.query(ecef(np.asarray(lon), np.asarray(lat)), k=1)
+    return np.asarray(d, dtype=np.float64)
 
 
 @dataclass
@@ -675,7 +693,10 @@ def suggest(
     reg = validate_region(region, districts)
     prob = build_problem(districts, venues, cats, r, region=reg, popgrid=popgrid)
     t0 = time.perf_counter()
-    picks, gains = greedy(prob.cover, prob.weight, nn)
+    # By area, every open inland site adds the same disc, so ties are the rule: break
+    # them toward where people already gather, i.e. nearest any existing venue.
+    priority = None if popgrid is not None else -_distance_to_any_venue(prob.cand_lon, prob.cand_lat, venues)
+    picks, gains = greedy(prob.cover, prob.weight, nn, priority)
     t_greedy = time.perf_counter() - t0
     chosen = [v for v in venues if v.category in cats and v.status == "active"]
     t1 = time.perf_counter()

@@ -149,3 +149,22 @@ def test_province_too_fine_for_the_grid_is_refused(shipped):
     districts, venues = shipped
     with pytest.raises(InvalidParameter, match="region"):
         suggest(districts, venues, ["outdoor_station"], 100, 3)
+
+
+def test_ties_go_to_the_higher_priority_then_the_lower_index():
+    cover = sparse.csr_matrix(np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float))
+    weight = np.array([1.0, 1.0, 0.5])
+    assert greedy(cover, weight, 2) == ([0, 1], [1.0, 1.0])
+    assert greedy(cover, weight, 2, priority=np.array([0.0, 5.0, 9.0])) == ([1, 0], [1.0, 1.0])  # 2 gains less
+
+
+def test_area_weighted_sites_go_near_existing_activity():
+    districts = load_districts(Path(__file__).resolve().parents[1] / "geodata" / "districts.geojson")
+    venues = load_venues(Path(__file__).resolve().parents[1] / "geodata" / "venues.geojson")
+    res = suggest(districts, venues, ["outdoor_station"], 1000, 5, region="469025")  # 白沙: one station, many villages
+    from locator.geo import distance_m
+
+    others = [v for v in venues if v.district_code == "469025"]
+    for site in res.sites:
+        nearest_any = min(distance_m(site["lon"], site["lat"], v.lon, v.lat) for v in others)
+        assert nearest_any < 3000  # by a town or workplace, not in the empty hills

@@ -114,9 +114,10 @@ EN: dict[str, str] = {
     "建议站点按面积加权，而非按人口：未配置人口网格。": (
         "Suggestions are weighted by area, not by people: no population grid is configured."
     ),
-    "空旷陆地上每个候选点增加的面积相同，同分时的选择带有任意性；请把这些点看作覆盖空白所在处，而非排序推荐。": (
-        "Every candidate on open land adds the same area, so the choice among ties is arbitrary: "
-        "read these points as where coverage is missing, not as ranked recommendations."
+    "空旷陆地上每个候选点增加的面积相同；同分时选离现有任一类阵地最近的点（人们已经聚集的城镇和单位附近）。配置人口网格（如 WorldPop）可按人口加权。": (
+        "Every candidate on open land adds the same area; among ties the one nearest an existing venue of "
+        "any category (where people already gather: towns, workplaces) is chosen. Configure a population "
+        "grid (e.g. WorldPop) to weight by people."
     ),
     "建议站点按人口网格加权。": "Suggestions are weighted by the population grid.",
     "下载": "Download",
@@ -161,4 +162,42 @@ EN: dict[str, str] = {
     "请输入 50 到 20000 之间的数字。": "Enter a number from 50 to 20,000.",
     "建议范围": "Suggest within",
     "全省": "Whole province",
+    # embeddable maps (/embed, /embed/builder)
+    "地图参数有误": "The map's settings are wrong",
+    "在完整地图中查看": "Open the full map",
+    "在完整地图中查看此场所": "See this venue on the full map",
+    "嵌入地图": "Embed the map",
+    "完整地图": "Full map",
+    "地图选项": "Map options",
+    "选择地图显示的内容，预览后复制代码，粘贴到您网站的页面中即可，无需编程。": (
+        "Choose what the map shows, check the preview, then copy the code into a page of your site. "
+        "No programming needed."
+    ),
+    "不选即显示全部类别。": "Tick none to show every category.",
+    "市县": "City or county",
+    "地图语言": "Map language",
+    "显示“离我最近”按钮": "Show the “Nearest to me” button",
+    "更多选项": "More options",
+    "纬度": "Latitude",
+    "经度": "Longitude",
+    "缩放级别": "Zoom level",
+    "地图中心（WGS-84 坐标），留空则显示全岛或所选市县。": (
+        "Centre of the map (WGS-84). Leave empty to show the whole island or the chosen district."
+    ),
+    "打开某个场所（场所编号）": "Open one venue (venue id)",
+    "底图": "Base map",
+    "网站默认": "Site default",
+    "初始高度（像素）": "First height (pixels)",
+    "预览": "Preview",
+    "地图预览": "Map preview",
+    "复制代码": "Copy the code",
+    "脚本（推荐：高度自动适应内容）": "Script (recommended: the height follows the content)",
+    "iframe（固定高度）": "iframe (fixed height)",
+    "复制": "Copy",
+    "支持 oEmbed 的网站（如 WordPress）也可以只粘贴地图链接：": (
+        "Sites that support oEmbed (WordPress, for one) need only the map's link:"
+    ),
+    "已复制到剪贴板。": "Copied to the clipboard.",
+    "无法自动复制，请选中代码后手动复制。": "Could not copy automatically; select the code and copy it by hand.",
+    "生成器需要启用 JavaScript。": "The builder needs JavaScript.",
 }

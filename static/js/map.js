@@ -5,6 +5,9 @@
 (function () {
   'use strict';
   var CFG = JSON.parse(document.getElementById('cfg').textContent);
+  // Embed mode (/embed): filters, view and venue come from CFG.embed (validated by the
+  // server), the frame's URL is left alone, and nothing takes focus on load.
+  var EMBED = CFG.embed || null;
   var T = CFG.i18n || {};
   function _(s, vars) {
     var t = T[s] || s;
@@ -82,8 +85,14 @@
 
   // ---------------------------------------------------------------- state and URL
   var CAT_CODES = CFG.categoryOrder, AMEN_CODES = CFG.amenityOrder;
-  var state = { cat: [], amen: [], open: false, q: '', near: CFG.nearestDefault, venue: null };
+  var state = { cat: [], amen: [], open: false, q: '', near: CFG.nearestDefault, venue: null, district: [] };
   function readURL() {
+    if (EMBED) {
+      state.cat = EMBED.category || [];
+      state.district = EMBED.district || [];
+      state.venue = EMBED.venue || null;
+      return;
+    }
     var p = new URLSearchParams(location.search);
     function list(k, allowed) {
       return (p.get(k) || '').split(',').filter(function (c) { return allowed.indexOf(c) >= 0; });
@@ -97,6 +106,7 @@
     state.venue = p.get('venue');
   }
   function writeURL() {
+    if (EMBED) return;
     var p = new URLSearchParams(location.search);
     function put(k, v) { if (v) p.set(k, v); else p.delete(k); }
     put('cat', state.cat.join(','));
@@ -112,7 +122,7 @@
     var p = new URLSearchParams();
     p.set('venue', v.id);
     if (CFG.lang === 'en') p.set('lang', 'en');
-    return location.origin + location.pathname + '?' + p.toString();
+    return (EMBED ? CFG.urls.page : location.origin + location.pathname) + '?' + p.toString();
   }
 
   // ---------------------------------------------------------------- map
@@ -120,6 +130,14 @@
   var island = L.latLngBounds(CFG.bounds.map(function (p) { return disp(p[1], p[0]); }));
   // the whole island, allowing a sliver of coast to be cropped rather than dropping a zoom level
   map.setView(island.getCenter(), map.getBoundsZoom(island, false, L.point(-60, -60)));
+  if (EMBED && EMBED.center) {
+    map.setView(disp(EMBED.center[1], EMBED.center[0]), EMBED.zoom || 14);
+  } else if (EMBED && EMBED.bounds) {
+    map.fitBounds(L.latLngBounds(disp(EMBED.bounds[0][1], EMBED.bounds[0][0]), disp(EMBED.bounds[1][1], EMBED.bounds[1][0])));
+    if (EMBED.zoom) map.setZoom(EMBED.zoom);
+  } else if (EMBED && EMBED.zoom) {
+    map.setZoom(EMBED.zoom);
+  }
   map.attributionControl.setPrefix(false);
   var tileFailed = false;
   if (CFG.tiles.urls.length) {
@@ -174,7 +192,7 @@
       var box = el('div', 'legend leaflet-bar');
       box.setAttribute('aria-label', _('图例'));
       box.appendChild(el('strong', null, _('图例')));
-      CAT_CODES.forEach(function (c) {
+      (EMBED && EMBED.category.length ? EMBED.category : CAT_CODES).forEach(function (c) {
         var row = el('div', 'legend-row');
         var dot = el('span', 'vm vm-' + c, CFG.categories[c][CFG.lang]);
         dot.setAttribute('aria-hidden', 'true');
@@ -204,7 +222,7 @@
       data.amenities.forEach(function (a, i) { if (r[6] & (1 << i)) amen.push(a); });
       var d = r[9] >= 0 ? data.districts[r[9]] : null;
       var v = { id: r[0], lon: r[1], lat: r[2], cat: data.categories[r[3]], name: r[4], addr: r[5], amen: amen,
-        hours: r[7], phone: r[8], district: d ? (CFG.lang === 'en' ? d[2] : d[1]) : '', open: r[10] == null ? null : !!r[10] };
+        hours: r[7], phone: r[8], district: d ? (CFG.lang === 'en' ? d[2] : d[1]) : '', adcode: d ? d[0] : '', open: r[10] == null ? null : !!r[10] };
       v.search = (v.name + ' ' + v.addr + ' ' + (d ? d[1] + ' ' + d[2] : '')).toLowerCase();
       var m = L.marker(disp(v.lon, v.lat), { icon: ICONS[v.cat], title: v.name, keyboard: true, riseOnHover: true });
       m.on('click', function () { showCard(v, false); });
@@ -213,13 +231,14 @@
       return v;
     });
     apply();
-    if (state.venue && BY_ID[state.venue]) focusVenue(BY_ID[state.venue]);
+    if (state.venue && BY_ID[state.venue]) focusVenue(BY_ID[state.venue], EMBED ? 'quiet' : true);
     document.body.setAttribute('data-venues', String(VENUES.length));
   }
 
   // ---------------------------------------------------------------- filters
   function matches(v) {
     if (state.cat.length && state.cat.indexOf(v.cat) < 0) return false;
+    if (state.district.length && state.district.indexOf(v.adcode) < 0) return false;
     for (var i = 0; i < state.amen.length; i++) if (v.amen.indexOf(state.amen[i]) < 0) return false;
     if (state.open && openNow(v) !== true) return false;
     if (state.q && v.search.indexOf(state.q.toLowerCase()) < 0) return false;
@@ -421,12 +440,13 @@
     var url = shareURL(v);
     $('card-share').href = url;
     card.hidden = false;
+    if (moveFocus === 'quiet') return; // an embed opening on a venue must not scroll the host page
     if (moveFocus !== false) card.focus();
     else card.scrollIntoView({ block: 'nearest' });
   }
   var selLayer = L.layerGroup().addTo(map);
-  function focusVenue(v) {
-    showCard(v, true);
+  function focusVenue(v, how) {
+    showCard(v, how === undefined ? true : how);
     selLayer.clearLayers();
     L.circleMarker(disp(v.lon, v.lat), { radius: 22, color: '#2563eb', weight: 4, fill: false, interactive: false }).addTo(selLayer);
     if (cluster.hasLayer(v.marker)) {
@@ -458,7 +478,7 @@
   });
   window.addEventListener('online', function () { setStatus(''); });
   window.addEventListener('offline', function () { setStatus(_('网络已断开：正在使用上次加载的数据。'), 'info'); });
-  if ('serviceWorker' in navigator && location.protocol !== 'file:') {
+  if (!EMBED && 'serviceWorker' in navigator && location.protocol !== 'file:') {
     navigator.serviceWorker.register(CFG.urls.sw, { scope: '/' }).catch(function () {});
   }
 })();
