@@ -269,7 +269,7 @@ class VenueIndex:
         inv = GEOD.inv
         with self._lock:
             trees = [self._all] if cats is None else [self._by_cat[c] for c in cats]
-            n = k + 3
+            n = k + 1  # chord and geodesic order almost always agree: one spare usually settles it
             while True:
                 slots: list[int] = []
                 bound = math.inf  # chord distance below which every candidate was taken
