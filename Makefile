@@ -33,6 +33,7 @@ test: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check locator tests bench geodata
+	$(BIN)/ruff format --check locator tests bench geodata
 	$(BIN)/mypy locator
 
 bench: $(STAMP)

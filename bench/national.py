@@ -55,22 +55,71 @@ TOKEN = "bench-national-token"
 HAINAN = (108.62, 18.17, 111.05, 20.10)
 # (lon, lat, weight) of 40 large mainland cities: venues cluster where people work.
 CITIES = [
-    (116.40, 39.90, 22), (121.47, 31.23, 25), (113.26, 23.13, 19), (114.06, 22.54, 18), (104.07, 30.67, 21),
-    (106.55, 29.56, 32), (114.30, 30.59, 13), (108.94, 34.34, 13), (120.16, 30.27, 12), (118.80, 32.06, 9),
-    (117.20, 39.13, 14), (113.62, 34.75, 13), (112.94, 28.23, 10), (125.32, 43.82, 9), (123.43, 41.80, 9),
-    (126.53, 45.80, 10), (117.00, 36.67, 9), (120.38, 36.07, 10), (119.30, 26.08, 8), (118.09, 24.48, 5),
-    (102.71, 25.04, 8), (106.71, 26.58, 6), (108.32, 22.82, 9), (117.23, 31.82, 9), (115.86, 28.68, 6),
-    (112.55, 37.87, 5), (114.51, 38.04, 11), (111.75, 40.84, 3), (87.62, 43.83, 4), (103.83, 36.06, 4),
-    (101.78, 36.62, 2), (106.23, 38.49, 3), (91.13, 29.65, 1), (113.12, 23.02, 9), (113.75, 23.02, 10),
-    (120.30, 31.57, 7), (120.58, 31.30, 12), (121.55, 29.87, 9), (119.95, 31.78, 5), (121.61, 38.91, 7),
+    (116.40, 39.90, 22),
+    (121.47, 31.23, 25),
+    (113.26, 23.13, 19),
+    (114.06, 22.54, 18),
+    (104.07, 30.67, 21),
+    (106.55, 29.56, 32),
+    (114.30, 30.59, 13),
+    (108.94, 34.34, 13),
+    (120.16, 30.27, 12),
+    (118.80, 32.06, 9),
+    (117.20, 39.13, 14),
+    (113.62, 34.75, 13),
+    (112.94, 28.23, 10),
+    (125.32, 43.82, 9),
+    (123.43, 41.80, 9),
+    (126.53, 45.80, 10),
+    (117.00, 36.67, 9),
+    (120.38, 36.07, 10),
+    (119.30, 26.08, 8),
+    (118.09, 24.48, 5),
+    (102.71, 25.04, 8),
+    (106.71, 26.58, 6),
+    (108.32, 22.82, 9),
+    (117.23, 31.82, 9),
+    (115.86, 28.68, 6),
+    (112.55, 37.87, 5),
+    (114.51, 38.04, 11),
+    (111.75, 40.84, 3),
+    (87.62, 43.83, 4),
+    (103.83, 36.06, 4),
+    (101.78, 36.62, 2),
+    (106.23, 38.49, 3),
+    (91.13, 29.65, 1),
+    (113.12, 23.02, 9),
+    (113.75, 23.02, 10),
+    (120.30, 31.57, 7),
+    (120.58, 31.30, 12),
+    (121.55, 29.87, 9),
+    (119.95, 31.78, 5),
+    (121.61, 38.91, 7),
 ]
 
 
 def synth(n: int, seed: int) -> list[tuple]:  # type: ignore[type-arg]
     """``n`` venue rows: Hainan's shipped venues, the rest clustered around mainland cities."""
     hainan = load_venues(ROOT / "geodata" / "venues.geojson")
-    rows = [(v.id, v.name, v.category, v.district_code, v.address, v.lon, v.lat, v.operator, v.phone,
-             v.opening_hours, list(v.amenities), v.description, v.source, v.status) for v in hainan]
+    rows = [
+        (
+            v.id,
+            v.name,
+            v.category,
+            v.district_code,
+            v.address,
+            v.lon,
+            v.lat,
+            v.operator,
+            v.phone,
+            v.opening_hours,
+            list(v.amenities),
+            v.description,
+            v.source,
+            v.status,
+        )
+        for v in hainan
+    ]
     rng = np.random.default_rng(seed)
     m = n - len(rows)
     w = np.array([c[2] for c in CITIES], float)
@@ -80,8 +129,24 @@ def synth(n: int, seed: int) -> list[tuple]:  # type: ignore[type-arg]
     lat = np.clip(np.array([CITIES[c][1] for c in city]) + rng.normal(0, 1, m) * spread * 0.8, 18.5, 53.0)
     cats = rng.choice(CATEGORY_CODES, size=m, p=None)
     for i in range(m):
-        rows.append((f"cn-{i:06d}", f"户外劳动者服务站{i}", str(cats[i]), "110101", "", float(lon[i]), float(lat[i]),
-                     "", "", None, [], "", "synthetic national benchmark data", "active"))
+        rows.append(
+            (
+                f"cn-{i:06d}",
+                f"户外劳动者服务站{i}",
+                str(cats[i]),
+                "110101",
+                "",
+                float(lon[i]),
+                float(lat[i]),
+                "",
+                "",
+                None,
+                [],
+                "",
+                "synthetic national benchmark data",
+                "active",
+            )
+        )
     return rows
 
 
@@ -101,8 +166,10 @@ def load(server: str, name: str, rows: list[tuple]) -> str:  # type: ignore[type
         migrate(conn)
         with conn.transaction():
             conn.execute("UPDATE register_state SET version = 1")
-            cols = ("id, name, category, district_code, address, lon, lat, operator, phone, opening_hours, "
-                    "amenities, description, source, status")
+            cols = (
+                "id, name, category, district_code, address, lon, lat, operator, phone, opening_hours, "
+                "amenities, description, source, status"
+            )
             with conn.cursor() as cur, cur.copy(f"COPY venues ({cols}) FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row(r)
@@ -198,11 +265,22 @@ def points_for(rows: list[tuple], n: int, rng: random.Random) -> list[tuple[floa
 
 
 def start_pair(url: str, lb: int, first: int, workers: int, threads: int) -> subprocess.Popen:  # type: ignore[type-arg]
-    env = {**os.environ, "LOCATOR_DATABASE_URL": url, "WEB_WORKERS": str(workers), "WEB_THREADS": str(threads),
-           "LOCATOR_RATELIMIT_ENABLED": "false", "LOCATOR_ACCESS_LOG": "false",
-           "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bench"})}
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run.sh"), "-n", "2", "-p", str(first), "-l", str(lb)],
-                            env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "LOCATOR_DATABASE_URL": url,
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+        "LOCATOR_RATELIMIT_ENABLED": "false",
+        "LOCATOR_ACCESS_LOG": "false",
+        "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bench"}),
+    }
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "deploy" / "run.sh"), "-n", "2", "-p", str(first), "-l", str(lb)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("ready:"):
@@ -240,8 +318,11 @@ def propagation(first: int, rows: list[tuple], times: int) -> list[float]:  # ty
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--database-url", default=os.environ.get("LOCATOR_BENCH_DATABASE_URL"),
-                    help="a PostgreSQL server where this may create databases; default: a throwaway cluster")
+    ap.add_argument(
+        "--database-url",
+        default=os.environ.get("LOCATOR_BENCH_DATABASE_URL"),
+        help="a PostgreSQL server where this may create databases; default: a throwaway cluster",
+    )
     ap.add_argument("--venues", type=int, default=200_000)
     ap.add_argument("--requests", type=int, default=3000, help="nearest requests per register")
     ap.add_argument("--concurrency", type=int, default=8)
@@ -263,8 +344,10 @@ def main() -> None:
         print(f"synthesising {args.venues:,} venues over mainland China (seed {args.seed})")
         national = synth(args.venues, args.seed)
         hainan = national[:2621]
-        urls = {"hainan-2621": load(server, "bench_hainan", hainan),
-                f"national-{args.venues}": load(server, "bench_national", national)}
+        urls = {
+            "hainan-2621": load(server, "bench_hainan", hainan),
+            f"national-{args.venues}": load(server, "bench_national", national),
+        }
         results: dict[str, dict[str, float]] = {}
         for (name, url), rows, port in zip(urls.items(), (hainan, national), (24101, 24201), strict=True):
             print(f"\n== {name}")
@@ -272,9 +355,10 @@ def main() -> None:
             read = statistics.median(b[0] for b in builds)
             build = statistics.median(b[1] for b in builds)
             mb = statistics.median(b[2] for b in builds)
-            print(f"  one worker's index: read {read:.2f} s + build {build:.2f} s = {read + build:.2f} s, "
-                  f"+{mb:.0f} MB RSS (median of {args.repeat}: "
-                  + ", ".join(f"{b[0] + b[1]:.2f}" for b in builds) + " s)")
+            print(
+                f"  one worker's index: read {read:.2f} s + build {build:.2f} s = {read + build:.2f} s, "
+                f"+{mb:.0f} MB RSS (median of {args.repeat}: " + ", ".join(f"{b[0] + b[1]:.2f}" for b in builds) + " s)"
+            )
             proc = start_pair(url, port, port + 1, args.workers, args.threads)
             try:
                 for inst in (port + 1, port + 2):
@@ -282,14 +366,18 @@ def main() -> None:
                 warm = points_for(rows, 300, rng)
                 load_test(port, warm, args.concurrency)
                 r = load_test(port, points_for(rows, args.requests, rng), args.concurrency)
-                print(f"  nearest k=5 through nginx, {args.requests} requests, {args.concurrency} clients: "
-                      f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, {r['rps']:.0f} req/s, {r['errors']} errors")
+                print(
+                    f"  nearest k=5 through nginx, {args.requests} requests, {args.concurrency} clients: "
+                    f"p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms, {r['rps']:.0f} req/s, {r['errors']} errors"
+                )
                 results[name] = {**r, "build": read + build}
                 if name.startswith("national"):
                     delays = propagation(port + 1, rows, 5)
-                    print("  admin close on instance 1 -> gone from instance 2: "
-                          f"median {statistics.median(delays) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms "
-                          f"({', '.join(f'{d * 1000:.0f}' for d in delays)} ms)")
+                    print(
+                        "  admin close on instance 1 -> gone from instance 2: "
+                        f"median {statistics.median(delays) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms "
+                        f"({', '.join(f'{d * 1000:.0f}' for d in delays)} ms)"
+                    )
                     results[name]["delay_max"] = max(delays)
             finally:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -297,10 +385,14 @@ def main() -> None:
         small, big = results["hainan-2621"], results[f"national-{args.venues}"]
         ratio = big["p50"] / small["p50"]
         print("\n== targets")
-        print(f"  index build at {args.venues:,} venues: {big['build']:.2f} s "
-              f"({'OK' if big['build'] < 10 else 'MISSED'}: < 10 s)")
-        print(f"  nearest p50 through nginx: {big['p50']:.2f} ms vs {small['p50']:.2f} ms = {ratio:.2f}x "
-              f"({'OK' if ratio <= 1.5 else 'MISSED'}: <= 1.5x)")
+        print(
+            f"  index build at {args.venues:,} venues: {big['build']:.2f} s "
+            f"({'OK' if big['build'] < 10 else 'MISSED'}: < 10 s)"
+        )
+        print(
+            f"  nearest p50 through nginx: {big['p50']:.2f} ms vs {small['p50']:.2f} ms = {ratio:.2f}x "
+            f"({'OK' if ratio <= 1.5 else 'MISSED'}: <= 1.5x)"
+        )
         ok = "OK" if big["delay_max"] < 1 else "MISSED"
         print(f"  edit propagation: max {big['delay_max'] * 1000:.0f} ms ({ok}: < 1 s)")
     finally:

@@ -82,7 +82,7 @@ def run(label: str, venues: list[Venue], qlon: np.ndarray, qlat: np.ndarray, rou
     brute_single = 2000 if len(venues) < 100_000 else 30
     for r in range(rounds):
         sl = slice(r * n_single, (r + 1) * n_single)
-        pts = list(zip(qlon[sl].tolist(), qlat[sl].tolist()))
+        pts = list(zip(qlon[sl].tolist(), qlat[sl].tolist(), strict=False))
         single["index"].append(median_us(lambda p: index.nearest(p[0], p[1], K), pts))
         single["cKDTree"].append(median_us(lambda q: kd.query(q, K), qxyz[sl]))
         single["numpy brute"].append(median_us(lambda q: brute_one(xyz, q), qxyz[sl][:brute_single]))
@@ -95,7 +95,7 @@ def run(label: str, venues: list[Venue], qlon: np.ndarray, qlat: np.ndarray, rou
     n_batch = 100_000
     bl, bt = qlon[:n_batch], qlat[:n_batch]
     t0 = time.perf_counter()
-    for a, b in zip(bl.tolist(), bt.tolist()):
+    for a, b in zip(bl.tolist(), bt.tolist(), strict=False):
         index.nearest(a, b, K)
     t_index = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -111,8 +111,10 @@ def run(label: str, venues: list[Venue], qlon: np.ndarray, qlat: np.ndarray, rou
     print(f"  cKDTree      {t_kd:10.2f} s   (one vectorised call)")
     print(f"  numpy brute  {t_brute:10.2f} s{note}")
     if len(venues) < 100_000:
-        print(f"index single-query median: {statistics.median(single['index']):.1f} µs (target ≤ 50), "
-              f"{statistics.median(single['index']) / ref:.2f}× cKDTree (target ≤ 5)")
+        print(
+            f"index single-query median: {statistics.median(single['index']):.1f} µs (target ≤ 50), "
+            f"{statistics.median(single['index']) / ref:.2f}× cKDTree (target ≤ 5)"
+        )
     else:
         print(f"index single-query median: {statistics.median(single['index']):.1f} µs (target ≤ 100)")
 
@@ -130,10 +132,22 @@ def synthetic(n: int, seed: int) -> list[Venue]:
     out = []
     for i in range(n):
         v = object.__new__(Venue)
-        for name, value in (("id", f"n{i:07d}"), ("name", "x"), ("category", CATEGORY_CODES[cats[i]]),
-                            ("district_code", "000000"), ("lon", float(lon[i])), ("lat", float(lat[i])),
-                            ("address", ""), ("operator", ""), ("phone", ""), ("opening_hours", None),
-                            ("amenities", ()), ("description", ""), ("source", "synthetic"), ("status", "active")):
+        for name, value in (
+            ("id", f"n{i:07d}"),
+            ("name", "x"),
+            ("category", CATEGORY_CODES[cats[i]]),
+            ("district_code", "000000"),
+            ("lon", float(lon[i])),
+            ("lat", float(lat[i])),
+            ("address", ""),
+            ("operator", ""),
+            ("phone", ""),
+            ("opening_hours", None),
+            ("amenities", ()),
+            ("description", ""),
+            ("source", "synthetic"),
+            ("status", "active"),
+        ):
             object.__setattr__(v, name, value)
         out.append(v)
     return out
@@ -147,8 +161,14 @@ def main() -> None:
     rng = np.random.default_rng(7)
     n = max(100_000, args.rounds * 2000)
     venues = load_venues(ROOT / "geodata" / "venues.geojson")
-    run("Hainan (shipped demonstration data)", venues, rng.uniform(108.6, 111.1, n), rng.uniform(18.1, 20.2, n),
-        args.rounds, 100_000)
+    run(
+        "Hainan (shipped demonstration data)",
+        venues,
+        rng.uniform(108.6, 111.1, n),
+        rng.uniform(18.1, 20.2, n),
+        args.rounds,
+        100_000,
+    )
     if not args.skip_national:
         national = synthetic(1_000_000, seed=11)
         run("national (synthetic)", national, rng.uniform(100, 122, n), rng.uniform(22, 42, n), args.rounds, 300)

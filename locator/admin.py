@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from . import auth
@@ -18,6 +31,7 @@ from .categories import AMENITIES, CATEGORIES
 from .editing import REPORT_KINDS, apply_report, venue_from_fields
 from .errors import InvalidParameter, LocatorError
 from .extension import get_register
+from .i18n import gettext
 from .problems import ApiError, problem
 from .venues import Venue, venue_to_feature
 
@@ -34,7 +48,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:
-        return problem(403, "Forbidden", f"the form's CSRF token is missing or wrong ({exc.description}); reload the page")
+        return problem(
+            403, "Forbidden", f"the form's CSRF token is missing or wrong ({exc.description}); reload the page"
+        )
 
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
@@ -50,8 +66,13 @@ def _serve_own_writes(response: Response) -> Response:
 
 
 def _ctx(**extra: Any) -> dict[str, Any]:
-    return {"user": auth.current_user(), "categories": CATEGORIES, "amenities": AMENITIES,
-            "report_kinds": REPORT_KINDS, **extra}
+    return {
+        "user": auth.current_user(),
+        "categories": CATEGORIES,
+        "amenities": AMENITIES,
+        "report_kinds": REPORT_KINDS,
+        **extra,
+    }
 
 
 # -- login -------------------------------------------------------------------
@@ -65,12 +86,12 @@ def login() -> Any:
             session["admin_user"] = name
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/admin") else url_for("admin.venues"))
-        error = "用户名或密码不对"
+        error = gettext("用户名或密码不对")
     return render_template("admin/login.html", **_ctx(error=error)), 401 if error else 200
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("admin.login"))
 
@@ -83,19 +104,35 @@ def venues() -> str:
     q = (request.args.get("q") or "").strip()[:100]
     status = request.args.get("status") or "active"
     items = reg.store.venues(include_closed=True)
-    items = [v for v in items if (status == "all" or v.status == status) and (not q or q in v.name or q in v.address or q == v.id)]
+    items = [
+        v
+        for v in items
+        if (status == "all" or v.status == status) and (not q or q in v.name or q in v.address or q == v.id)
+    ]
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
     shown = items[(page - 1) * PAGE : page * PAGE]
-    return render_template("admin/venues.html", **_ctx(venues=shown, total=len(items), page=page, pages=max(1, -(-len(items) // PAGE)),
-                           q=q, status=status, pending=len(reg.store.reports("pending"))))
+    return render_template(
+        "admin/venues.html",
+        **_ctx(
+            venues=shown,
+            total=len(items),
+            page=page,
+            pages=max(1, -(-len(items) // PAGE)),
+            q=q,
+            status=status,
+            pending=len(reg.store.reports("pending")),
+        ),
+    )
 
 
 def _form_fields() -> dict[str, Any]:
-    fields: dict[str, Any] = {k: request.form.get(k) for k in
-                              ("name", "category", "address", "lon", "lat", "operator", "phone", "opening_hours", "description")}
+    fields: dict[str, Any] = {
+        k: request.form.get(k)
+        for k in ("name", "category", "address", "lon", "lat", "operator", "phone", "opening_hours", "description")
+    }
     fields["amenities"] = request.form.getlist("amenities")
     return fields
 
@@ -114,7 +151,7 @@ def new_venue() -> Any:
             error = str(exc)
         else:
             reg.store.edit(venue, auth.current_user() or "?", "create")
-            flash(f"已新增 {venue.name}")
+            flash(gettext("已新增 %(name)s", name=venue.name))
             return redirect(url_for("admin.edit_venue", venue_id=venue.id), code=303)
     return render_template("admin/edit.html", **_ctx(venue=None, fields=fields, error=error)), 400 if error else 200
 
@@ -138,15 +175,17 @@ def edit_venue(venue_id: str) -> Any:
             if updated != venue:
                 moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
                 reg.store.edit(updated, auth.current_user() or "?", "move" if moved else "update")
-                flash("已保存")
+                flash(gettext("已保存"))
             return redirect(url_for("admin.edit_venue", venue_id=venue_id), code=303)
     history = reg.store.audit_log(limit=20, venue_id=venue_id)
-    return render_template("admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history)), 400 if error else 200
+    return render_template(
+        "admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history)
+    ), 400 if error else 200
 
 
 @bp.post("/venues/<venue_id>/status")
 @auth.login_required
-def set_status(venue_id: str) -> Response:
+def set_status(venue_id: str) -> ResponseReturnValue:
     reg = get_register()
     venue = reg.store.get(venue_id)
     if venue is None:
@@ -155,9 +194,12 @@ def set_status(venue_id: str) -> Response:
     if status not in ("active", "closed"):
         abort(400)
     if venue.status != status:
-        reg.store.edit(Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": status}),
-                       auth.current_user() or "?", "close" if status == "closed" else "reopen")
-        flash("已关闭" if status == "closed" else "已重新开放")
+        reg.store.edit(
+            Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": status}),
+            auth.current_user() or "?",
+            "close" if status == "closed" else "reopen",
+        )
+        flash(gettext("已停用") if status == "closed" else gettext("已重新启用"))
     return redirect(url_for("admin.edit_venue", venue_id=venue_id), code=303)
 
 
@@ -191,7 +233,7 @@ def reports() -> str:
 
 @bp.post("/reports/<int:report_id>")
 @auth.login_required
-def decide(report_id: int) -> Response:
+def decide(report_id: int) -> ResponseReturnValue:
     reg = get_register()
     report = reg.store.get_report(report_id)
     if report is None:
@@ -204,7 +246,7 @@ def decide(report_id: int) -> Response:
     except LocatorError as exc:
         flash(str(exc))
     else:
-        flash(("已采纳" if accept else "已驳回") + f" #{report_id}")
+        flash(gettext("已采纳 #%(id)s", id=report_id) if accept else gettext("已驳回 #%(id)s", id=report_id))
     return redirect(url_for("admin.reports"), code=303)
 
 
@@ -212,8 +254,12 @@ def decide(report_id: int) -> Response:
 def _json_fields() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ApiError(400, "Bad Request", "the body must be a JSON object of venue fields",
-                       [{"name": "body", "reason": "must be a JSON object"}])
+        raise ApiError(
+            400,
+            "Bad Request",
+            "the body must be a JSON object of venue fields",
+            [{"name": "body", "reason": "must be a JSON object"}],
+        )
     return body
 
 
@@ -284,4 +330,3 @@ def api_export() -> Response:
 def api_audit() -> Response:
     entries = get_register().store.audit_log(limit=100, venue_id=request.args.get("venue"))
     return jsonify([e._asdict() for e in entries])
-

@@ -120,7 +120,9 @@ def api_auth_required(view: F) -> F:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "Unauthorized", "send Authorization: Bearer <token> (make one with 'locator admin new-token')")
+            raise ApiError(
+                401, "Unauthorized", "send Authorization: Bearer <token> (make one with 'locator admin new-token')"
+            )
         user = token_user(token.strip())
         if user is None:
             raise ApiError(401, "Unauthorized", "the bearer token is not valid")

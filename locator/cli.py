@@ -63,7 +63,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
     widths = [max(_width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     lines = []
     for r in [headers, *rows]:
-        lines.append("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths)).rstrip())
+        lines.append("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=False)).rstrip())
     return "\n".join(lines)
 
 
@@ -103,13 +103,23 @@ def nearest(lat: float, lon: float, k: int, category: tuple[str, ...], max_dista
     hits = _register().index.nearest(lon, lat, k, cats, max_distance)
     if fmt == "table":
         rows = [
-            [str(i), f"{h.distance_m:,.0f}", h.venue.id, CATEGORIES[h.venue.category].name_zh, h.venue.name, h.venue.address]
+            [
+                str(i),
+                f"{h.distance_m:,.0f}",
+                h.venue.id,
+                CATEGORIES[h.venue.category].name_zh,
+                h.venue.name,
+                h.venue.address,
+            ]
             for i, h in enumerate(hits, 1)
         ]
         click.echo(_table(rows, ["#", "metres", "id", "category", "name", "address"]) if rows else "no venue found")
         return
     if fmt == "json":
-        out: Any = [{**h.venue.as_dict(), "distance_m": round(h.distance_m, 1), "bearing_deg": round(h.bearing_deg, 1)} for h in hits]
+        out: Any = [
+            {**h.venue.as_dict(), "distance_m": round(h.distance_m, 1), "bearing_deg": round(h.bearing_deg, 1)}
+            for h in hits
+        ]
     else:
         feats = []
         for h in hits:
@@ -122,9 +132,24 @@ def nearest(lat: float, lon: float, k: int, category: tuple[str, ...], max_dista
 
 @main.command()
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1 or $HOST")
-@click.option("--port", type=click.IntRange(1, 65535), default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000 or $PORT")
-@click.option("--workers", type=click.IntRange(1, 64), default=lambda: int(os.environ.get("WEB_WORKERS", "2")), show_default="2 or $WEB_WORKERS")
-@click.option("--threads", type=click.IntRange(1, 64), default=lambda: int(os.environ.get("WEB_THREADS", "1")), show_default="1 or $WEB_THREADS")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=lambda: int(os.environ.get("PORT", "5000")),
+    show_default="5000 or $PORT",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: int(os.environ.get("WEB_WORKERS", "2")),
+    show_default="2 or $WEB_WORKERS",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=lambda: int(os.environ.get("WEB_THREADS", "1")),
+    show_default="1 or $WEB_THREADS",
+)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the map and API under gunicorn (a production WSGI server)."""
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
@@ -133,9 +158,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     _register()  # fail fast, with one line, on bad data or config (and seed the register once)
     argv = [
         gunicorn,
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", str(threads),
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
         # No gunicorn access log: the app writes its own JSON-lines one (locator/http.py).
         "locator:create_app()",
     ]
@@ -163,9 +191,7 @@ def data_check() -> None:
             problems.append(f"venue {v.id!r}: unknown district {v.district_code!r}")
         elif not reg.districts.contains(v.district_code, v.lon, v.lat):
             problems.append(f"venue {v.id!r} ({v.lon}, {v.lat}) lies outside its district {v.district_code}")
-    rows = [
-        [c.code, c.name_zh, str(counts.get(c.code, 0)), str(PUBLISHED_COUNTS[c.code])] for c in CATEGORIES.values()
-    ]
+    rows = [[c.code, c.name_zh, str(counts.get(c.code, 0)), str(PUBLISHED_COUNTS[c.code])] for c in CATEGORIES.values()]
     rows.append(["total", "合计", str(len(venues)), str(sum(PUBLISHED_COUNTS.values()))])
     click.echo(_table(rows, ["category", "名称", "count", "published"]))
     click.echo(f"districts: {len(reg.districts)}; register version {reg.store.version()}")
@@ -178,10 +204,20 @@ def data_check() -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--crs", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84", show_default=True,
-              help="Datum of the file's coordinates: Amap/Tencent give gcj02, Baidu bd09.")
-@click.option("--mode", type=click.Choice(["replace", "merge"]), default="merge", show_default=True,
-              help="replace: the file becomes the register; merge: insert or update by id.")
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+    help="Datum of the file's coordinates: Amap/Tencent give gcj02, Baidu bd09.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["replace", "merge"]),
+    default="merge",
+    show_default=True,
+    help="replace: the file becomes the register; merge: insert or update by id.",
+)
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid rows even when some rows are invalid.")
 def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: bool) -> None:
@@ -214,13 +250,17 @@ def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: 
             version = reg.store.replace_all(report.venues, note=note)
         else:
             version = reg.store.merge(report.venues, note=note)
-        click.echo(f"wrote {len(report.venues)} venues ({mode}); register version {version}; "
-                   f"the previous register is kept (locator versions)")
+        click.echo(
+            f"wrote {len(report.venues)} venues ({mode}); register version {version}; "
+            f"the previous register is kept (locator versions)"
+        )
     sys.exit(0 if report.ok else 1)
 
 
 @main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]), default="csv", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]), default="csv", show_default=True
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 @click.option("--include-closed/--active-only", default=True, show_default=True)
 def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
@@ -238,7 +278,8 @@ def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
     elif fmt in ("xlsx", "gpkg"):
         raise click.UsageError(f"--format {fmt} is binary: give -o FILE")
     else:
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
 
 @main.command("versions")
@@ -247,7 +288,11 @@ def versions_command() -> None:
     reg = _register()
     rows = [[str(s.id), s.created_at, str(s.venue_count), str(s.data_version), s.note] for s in reg.store.versions()]
     click.echo(f"current: data version {reg.store.version()}, {len(reg.store.venues(include_closed=True))} venues")
-    click.echo(_table(rows, ["version", "kept at (UTC)", "venues", "data version", "note"]) if rows else "no earlier versions kept")
+    click.echo(
+        _table(rows, ["version", "kept at (UTC)", "venues", "data version", "note"])
+        if rows
+        else "no earlier versions kept"
+    )
 
 
 @main.command("rollback")
@@ -291,7 +336,6 @@ def admin_new_token(name: str) -> None:
     from .auth import new_token
 
     click.echo(new_token(_users_file(), name))
-
 
 
 from .cli_coverage import coverage_command  # noqa: E402

@@ -104,7 +104,9 @@ def render(result: Any, suggestions: Any, fmt: str, to_file: bool) -> bytes:
     ]
     if result.population_grid is not None:
         cols.append(("population_covered", "people covered"))
-    body = [[_cell(r[k], k) + ("*" if k == "venues_per_10k" and r["below_target"] else "") for k, _ in cols] for r in rows]
+    body = [
+        [_cell(r[k], k) + ("*" if k == "venues_per_10k" and r["below_target"] else "") for k, _ in cols] for r in rows
+    ]
     s = result.summary
     lines = [
         _table(body, [h for _, h in cols]),

@@ -39,6 +39,10 @@ DISTRICTS_FILE: str | None = None
 #: refreshes at once.
 INDEX_REFRESH_SECONDS = 0.5
 
+#: ``max-age`` (seconds) of static files; pages link the app's own scripts and styles
+#: with a content hash (``?v=…``), and revalidation is cheap (ETag), so an hour is safe.
+SEND_FILE_MAX_AGE_DEFAULT = 3600
+
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
 

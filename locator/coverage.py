@@ -189,8 +189,7 @@ def grid_centres(geom_m: BaseGeometry, cell_m: float) -> tuple[FloatArray, Float
         w, s, e, n = part.bounds
         i = np.arange(math.floor(w / cell_m), math.ceil(e / cell_m) + 1)
         j = np.arange(math.floor(s / cell_m), math.ceil(n / cell_m) + 1)
-        gx, gy = np.meshgrid((i + 0.5) * cell_m, (j + 0.5) * cell_m)
-        gx, gy = gx.ravel(), gy.ravel()
+        gx, gy = (g.ravel() for g in np.meshgrid((i + 0.5) * cell_m, (j + 0.5) * cell_m))
         shapely.prepare(part)
         inside = shapely.contains_xy(part, gx, gy)
         xs.append(gx[inside])

@@ -28,8 +28,14 @@ REPORT_KINDS: dict[str, tuple[str, str]] = {
     "missing_amenity": ("缺少设施", "Missing amenity"),
     "other": ("其他问题", "Other"),
 }
-_ABBR = {"workers_home": "WH", "reading_room": "RR", "service_center": "SC", "outdoor_station": "OS",
-         "innovation_studio": "IS", "other": "OT"}
+_ABBR = {
+    "workers_home": "WH",
+    "reading_room": "RR",
+    "service_center": "SC",
+    "outdoor_station": "OS",
+    "innovation_studio": "IS",
+    "other": "OT",
+}
 MAX_TEXT = 200
 
 

@@ -57,8 +57,14 @@ class ChangeListener:
     is up; while it is not, callers should fall back to polling.
     """
 
-    def __init__(self, url: str, channel: str, on_change: Callable[[], Any], poll_seconds: float = 1.0,
-                 connect: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        on_change: Callable[[], Any],
+        poll_seconds: float = 1.0,
+        connect: Callable[..., Any] | None = None,
+    ) -> None:
         if not channel.isidentifier():
             raise ValueError(f"channel must be a plain identifier, got {channel!r}")
         self.url = url

@@ -77,14 +77,10 @@ def ecef(lon: ArrayLike, lat: ArrayLike) -> FloatArray:
     sin_la = np.sin(la)
     n = _A / np.sqrt(1 - _E2 * sin_la * sin_la)
     cos_la = np.cos(la)
-    return np.column_stack(
-        (n * cos_la * np.cos(lo), n * cos_la * np.sin(lo), n * (1 - _E2) * sin_la)
-    )
+    return np.column_stack((n * cos_la * np.cos(lo), n * cos_la * np.sin(lo), n * (1 - _E2) * sin_la))
 
 
-def inverse(
-    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
-) -> tuple[FloatArray, FloatArray]:
+def inverse(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Geodesic distance (m) and forward azimuth (degrees, 0–360) from 1 to 2."""
     az, _back, dist = GEOD.inv(
         np.broadcast_to(_arr(lon1), np.shape(lon2)) if np.ndim(lon1) == 0 else lon1,

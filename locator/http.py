@@ -123,7 +123,9 @@ def coarse_query(query: str) -> str:
     The access log need not say where a rider stood to the metre: that is
     personal data, kept out of logs that many people can read.
     """
-    return _POINT.sub(lambda m: f"{m.group(1)}={m.group(2)}" + (f".{m.group(3)}" if m.group(3) is not None else ""), query)
+    return _POINT.sub(
+        lambda m: f"{m.group(1)}={m.group(2)}" + (f".{m.group(3)}" if m.group(3) is not None else ""), query
+    )
 
 
 def _finish(response: Response) -> Response:
@@ -193,6 +195,9 @@ def init_app(app: Flask) -> None:
         ),
     )
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    # Static files are streamed; flask-compress leaves gzip out for streams by default,
+    # so a client that offers only gzip (many older phones' webviews) got them raw.
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
     app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
 
     _access_logger()

@@ -16,7 +16,7 @@ from flask_babel import Babel
 
 from .translations import EN
 
-__all__ = ["LANGUAGES", "current_language", "gettext", "init_app", "js_catalogue"]
+__all__ = ["LANGUAGES", "current_language", "gettext", "init_app", "js_catalogue", "label"]
 
 LANGUAGES = ("zh", "en")
 COOKIE = "lang"
@@ -49,6 +49,14 @@ def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     return gettext(singular if num == 1 else plural, **variables)
 
 
+def label(item: object) -> str:
+    """A category's, amenity's or ``(zh, en)`` pair's name in the request's language."""
+    en = current_language() == "en"
+    if isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item):
+        return item[1] if en else item[0]
+    return str(getattr(item, "name_en" if en else "name_zh"))
+
+
 def js_catalogue() -> dict[str, str]:
     """The catalogue the page's script needs: {} in Chinese, else Chinese -> English."""
     return dict(EN) if current_language() == "en" else {}
@@ -67,4 +75,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["label"] = label
     app.after_request(_remember)

@@ -50,7 +50,14 @@ HEADERS: dict[str, tuple[str, ...]] = {
 _HEADER_OF = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
 _AMENITY_OF = {a.name_zh: a.code for a in AMENITIES.values()} | {a.code: a.code for a in AMENITIES.values()}
 _AMENITY_OF |= {a.name_en.lower(): a.code for a in AMENITIES.values()}
-_STATUS_OF = {"active": "active", "开放": "active", "正常": "active", "closed": "closed", "关闭": "closed", "已关闭": "closed"}
+_STATUS_OF = {
+    "active": "active",
+    "开放": "active",
+    "正常": "active",
+    "closed": "closed",
+    "关闭": "closed",
+    "已关闭": "closed",
+}
 DUPLICATE_METRES = 50.0
 
 
@@ -143,14 +150,15 @@ def _table_rows(table: list[list[Any]], path: str) -> Iterator[tuple[int, dict[s
     keys = [_HEADER_OF.get(h) for h in header]
     missing = [k for k in ("name", "category") if k not in keys]
     if missing:
+        found = ", ".join(h for h in header if h) or "none"
+        expected = ", ".join(HEADERS[m][0] + "/" + HEADERS[m][1] for m in missing)
         raise DataError(
-            f"{path!r}: no column for {', '.join(missing)} (headers found: {', '.join(h for h in header if h) or 'none'}; "
-            f"expected e.g. {', '.join(HEADERS[m][0] + '/' + HEADERS[m][1] for m in missing)})"
+            f"{path!r}: no column for {', '.join(missing)} (headers found: {found}; expected e.g. {expected})"
         )
     for n, values in enumerate(table[1:], start=2):
         if all(v is None or str(v).strip() == "" for v in values):
             continue
-        row = {k: v for k, v in zip(keys, values) if k is not None}
+        row = {k: v for k, v in zip(keys, values, strict=False) if k is not None}
         yield n, row
 
 
@@ -233,7 +241,10 @@ def read_register(path: str | Path, districts: Districts, crs: str = "wgs84") ->
         label = _text(raw.get("category"))
         category = category_from_label(label) if label else None
         if category is None:
-            err("category", f"unknown category {label!r}; expected one of {', '.join(c.name_zh for c in CATEGORIES.values())}")
+            err(
+                "category",
+                f"unknown category {label!r}; expected one of {', '.join(c.name_zh for c in CATEGORIES.values())}",
+            )
         lon, lat = _number(raw.get("lon")), _number(raw.get("lat"))
         point: tuple[float, float] | None = None
         if lon is None or lat is None:
@@ -242,7 +253,11 @@ def read_register(path: str | Path, districts: Districts, crs: str = "wgs84") ->
             err("lon/lat", f"unparsable coordinates ({_text(raw.get('lon'))!r}, {_text(raw.get('lat'))!r})")
         else:
             if not _in_box(lon, lat) and _in_box(lat, lon):
-                err("lon/lat", f"latitude and longitude swapped ({lon:g}, {lat:g}); corrected to ({lat:g}, {lon:g})", "warning")
+                err(
+                    "lon/lat",
+                    f"latitude and longitude swapped ({lon:g}, {lat:g}); corrected to ({lat:g}, {lon:g})",
+                    "warning",
+                )
                 lon, lat = lat, lon
             wlon, wlat = to_wgs84(lon, lat, crs)
             wlon, wlat = round(float(wlon), 7), round(float(wlat), 7)
@@ -262,8 +277,12 @@ def read_register(path: str | Path, districts: Districts, crs: str = "wgs84") ->
                 district = here.adcode
             elif district != here.adcode:
                 named = districts.get(district)
-                err("district", f"point lies in {here.name_zh} ({here.adcode}), not in "
-                    f"{named.name_zh if named else district} as named; kept in {here.name_zh}", "warning")
+                err(
+                    "district",
+                    f"point lies in {here.name_zh} ({here.adcode}), not in "
+                    f"{named.name_zh if named else district} as named; kept in {here.name_zh}",
+                    "warning",
+                )
                 district = here.adcode
         hours = _text(raw.get("opening_hours")) or None
         if hours and (why := parse_error(hours)):
@@ -307,10 +326,20 @@ def read_register(path: str | Path, districts: Districts, crs: str = "wgs84") ->
         assert point is not None and category is not None and district is not None and status is not None
         try:
             venue = Venue(
-                id=vid, name=name, category=category, district_code=district, lon=point[0], lat=point[1],
-                address=_text(raw.get("address")), operator=_text(raw.get("operator")), phone=_text(raw.get("phone")),
-                opening_hours=hours, amenities=tuple(amenities), description=_text(raw.get("description")),
-                source=_text(raw.get("source")) or f"imported from {Path(path).name}", status=status,
+                id=vid,
+                name=name,
+                category=category,
+                district_code=district,
+                lon=point[0],
+                lat=point[1],
+                address=_text(raw.get("address")),
+                operator=_text(raw.get("operator")),
+                phone=_text(raw.get("phone")),
+                opening_hours=hours,
+                amenities=tuple(amenities),
+                description=_text(raw.get("description")),
+                source=_text(raw.get("source")) or f"imported from {Path(path).name}",
+                status=status,
             )
         except DataError as exc:
             report.issues.append(RowIssue(n, "error", "row", str(exc)))

@@ -146,9 +146,7 @@ class VenueIndex:
         lat = np.array([v.lat for v in venues])
         la, lo = np.radians(lat), np.radians(lon)
         nn = _A / np.sqrt(1 - _E2 * np.sin(la) ** 2)
-        xyz = np.column_stack(
-            (nn * np.cos(la) * np.cos(lo), nn * np.cos(la) * np.sin(lo), nn * (1 - _E2) * np.sin(la))
-        )
+        xyz = np.column_stack((nn * np.cos(la) * np.cos(lo), nn * np.cos(la) * np.sin(lo), nn * (1 - _E2) * np.sin(la)))
         self._lon[:n], self._lat[:n], self._xyz[:n] = lon, lat, xyz
         self._venues = list(venues)
         self._lon_list, self._lat_list = lon.tolist(), lat.tolist()
@@ -315,7 +313,7 @@ class VenueIndex:
             az, _, dist = GEOD.inv(np.full(len(idx), lon), np.full(len(idx), lat), self._lon[idx], self._lat[idx])
             hits = [
                 Hit(self._venues[s], float(d), float(a) % 360.0)  # type: ignore[arg-type]
-                for s, d, a in zip(slots, dist, az)
+                for s, d, a in zip(slots, dist, az, strict=False)
                 if d <= r
             ]
         hits.sort(key=lambda h: (h.distance_m, h.venue.id))
@@ -333,7 +331,10 @@ class VenueIndex:
         validate_point(west, south)
         validate_point(east, north)
         if west > east or south > north:
-            raise InvalidParameter("bbox", f"must be west,south,east,north with west<=east and south<=north, got {(west, south, east, north)!r}")
+            raise InvalidParameter(
+                "bbox",
+                f"must be west,south,east,north with west<=east and south<=north, got {(west, south, east, north)!r}",
+            )
         cats = _validate_categories(categories)
         with self._lock:
             found = [self._venues[s] for s in self._flat.intersection((west, south, east, north))]
@@ -350,11 +351,9 @@ class VenueIndex:
         inside = shapely.intersects_xy(
             geometry, np.array([v.lon for v in candidates]), np.array([v.lat for v in candidates])
         )
-        return [v for v, ok in zip(candidates, inside) if ok]
+        return [v for v, ok in zip(candidates, inside, strict=False) if ok]
 
-    def brute_force_nearest(
-        self, lon: float, lat: float, k: int, categories: Sequence[str] | None = None
-    ) -> list[Hit]:
+    def brute_force_nearest(self, lon: float, lat: float, k: int, categories: Sequence[str] | None = None) -> list[Hit]:
         """Reference answer by geodesic distance to every venue (for tests)."""
         live = [v for v in self._venues if v is not None and (categories is None or v.category in categories)]
         if not live:

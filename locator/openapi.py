@@ -158,8 +158,15 @@ def _op(
     }
 
 
-def _admin(method: str, summary: str, description: str, params: list[str], ok: dict[str, Any],
-           body: bool = False, status: str = "200") -> dict[str, Any]:
+def _admin(
+    method: str,
+    summary: str,
+    description: str,
+    params: list[str],
+    ok: dict[str, Any],
+    body: bool = False,
+    status: str = "200",
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": f"admin_{method}_{summary.lower().replace(' ', '_')}",
         "summary": summary,
@@ -407,9 +414,18 @@ def openapi_document(base: str) -> dict[str, Any]:
             "Every active venue as a file to download (Content-Disposition: attachment).",
             "venues",
             ["format"],
-            {"description": "The file.", "content": {t: {} for t in (
-                "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "application/geo+json", "application/geopackage+sqlite3")}},
+            {
+                "description": "The file.",
+                "content": {
+                    t: {}
+                    for t in (
+                        "text/csv",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        "application/geo+json",
+                        "application/geopackage+sqlite3",
+                    )
+                },
+            },
             op_id="export",
         ),
         f"{API}/map/venues": _op(
@@ -459,25 +475,58 @@ def openapi_document(base: str) -> dict[str, Any]:
             op_id="coverageSuggestions",
         ),
         f"{API}/admin/venues": _admin(
-            "post", "Create venue", "Add a venue; recorded in the audit log.", [],
-            _ok("The new venue.", "application/json", "Venue"), body=True, status="201",
+            "post",
+            "Create venue",
+            "Add a venue; recorded in the audit log.",
+            [],
+            _ok("The new venue.", "application/json", "Venue"),
+            body=True,
+            status="201",
         ),
         f"{API}/admin/venues/{{venueId}}": {
-            **_admin("get", "Get venue", "One venue, closed ones included.", ["venueId"],
-                     _ok("The venue.", "application/json", "Venue")),
-            **_admin("patch", "Update venue", "Change or move a venue; recorded in the audit log.", ["venueId"],
-                     _ok("The venue.", "application/json", "Venue"), body=True),
-            **_admin("put", "Replace venue", "As PATCH.", ["venueId"],
-                     _ok("The venue.", "application/json", "Venue"), body=True),
-            **_admin("delete", "Close venue", "Close a venue: a soft delete, the record and its history stay.",
-                     ["venueId"], _ok("The closed venue.", "application/json", "Venue")),
+            **_admin(
+                "get",
+                "Get venue",
+                "One venue, closed ones included.",
+                ["venueId"],
+                _ok("The venue.", "application/json", "Venue"),
+            ),
+            **_admin(
+                "patch",
+                "Update venue",
+                "Change or move a venue; recorded in the audit log.",
+                ["venueId"],
+                _ok("The venue.", "application/json", "Venue"),
+                body=True,
+            ),
+            **_admin(
+                "put",
+                "Replace venue",
+                "As PATCH.",
+                ["venueId"],
+                _ok("The venue.", "application/json", "Venue"),
+                body=True,
+            ),
+            **_admin(
+                "delete",
+                "Close venue",
+                "Close a venue: a soft delete, the record and its history stay.",
+                ["venueId"],
+                _ok("The closed venue.", "application/json", "Venue"),
+            ),
         },
         f"{API}/admin/export": _admin(
-            "get", "Export register", "The whole register, closed venues included.", ["format"],
+            "get",
+            "Export register",
+            "The whole register, closed venues included.",
+            ["format"],
             {"description": "The file.", "content": {"application/octet-stream": {}}},
         ),
         f"{API}/admin/audit": _admin(
-            "get", "Audit log", "The latest 100 changes: who, when, action, before and after.", [],
+            "get",
+            "Audit log",
+            "The latest 100 changes: who, when, action, before and after.",
+            [],
             _ok("Audit entries.", "application/json"),
         ),
         "/healthz": _op(

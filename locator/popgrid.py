@@ -171,4 +171,4 @@ def aggregate_to_cells(
     keys = np.stack((i, j), axis=1)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     sums = np.bincount(inverse.ravel(), weights=np.asarray(weight, dtype=np.float64), minlength=len(uniq))
-    return uniq[:, 0].copy(), uniq[:, 1].copy(), sums
+    return uniq[:, 0].copy(), uniq[:, 1].copy(), np.asarray(sums, dtype=np.float64)

@@ -43,16 +43,24 @@ def report(venue_id: str) -> Any:
             return redirect(url_for("reports.thanks"), code=303)
         try:
             kind, message, proposal = validate_report(request.form)
-            reg.store.add_report(venue.id, kind, message, proposal, _client(),
-                                 int(current_app.config.get("REPORTS_PER_HOUR", 5)))
+            reg.store.add_report(
+                venue.id, kind, message, proposal, _client(), int(current_app.config.get("REPORTS_PER_HOUR", 5))
+            )
         except InvalidParameter as exc:
             error, status = str(exc), 400
         except TooManyReports:
             error, status = "too_many", 429
         else:
             return redirect(url_for("reports.thanks"), code=303)
-    return render_template("admin/report_form.html", venue=venue, kinds=REPORT_KINDS, amenities=AMENITIES,
-                           categories=CATEGORIES, error=error, form=request.form), status
+    return render_template(
+        "admin/report_form.html",
+        venue=venue,
+        kinds=REPORT_KINDS,
+        amenities=AMENITIES,
+        categories=CATEGORIES,
+        error=error,
+        form=request.form,
+    ), status
 
 
 @bp.get("/report/thanks")

@@ -240,7 +240,9 @@ def build_problem(
             taken[sel] = True
             px, py = f.project(popgrid.lon[sel], popgrid.lat[sel])
             ii, jj, w = aggregate_to_cells(px, py, popgrid.population[sel], cell)
-            lon, lat = f.unproject((ii + 0.5) * cell, (jj + 0.5) * cell)
+            lon, lat = f.unproject(
+                np.asarray((ii + 0.5) * cell, dtype=np.float64), np.asarray((jj + 0.5) * cell, dtype=np.float64)
+            )
         keep = _box_mask(lon, lat, box) if popgrid is None else np.ones(len(lon), dtype=bool)
         keys.append(np.column_stack((np.full(int(keep.sum()), group), ii[keep], jj[keep])))
         d_lon.append(np.asarray(lon)[keep])
@@ -324,7 +326,7 @@ def _dedupe(
     lo, la, ww = np.concatenate(lon), np.concatenate(lat), np.concatenate(w)
     _, first, inverse = np.unique(allk, axis=0, return_index=True, return_inverse=True)
     if sum_weights:
-        summed = np.bincount(inverse.ravel(), weights=ww, minlength=len(first))
+        summed = np.bincount(inverse.ravel(), weights=ww, minlength=len(first)).astype(np.float64)
         order = np.argsort(first)
         return [lo[first[order]]], [la[first[order]]], [summed[order]]
     first = np.sort(first)

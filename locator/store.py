@@ -117,8 +117,15 @@ class VenueStore(Protocol):
     def audit_log(self, limit: int = 100, offset: int = 0, venue_id: str | None = None) -> list[AuditEntry]:
         """Audit entries, newest first."""
 
-    def add_report(self, venue_id: str, kind: str, message: str, proposal: dict, client: str,  # type: ignore[type-arg]
-                   max_per_hour: int) -> int:
+    def add_report(
+        self,
+        venue_id: str,
+        kind: str,
+        message: str,
+        proposal: dict,
+        client: str,  # type: ignore[type-arg]
+        max_per_hour: int,
+    ) -> int:
         """Queue a public problem report; raises TooManyReports past the client's hourly limit."""
 
     def reports(self, status: str | None = "pending") -> list[Report]:
@@ -379,8 +386,16 @@ class SQLiteStore:
     def _now() -> str:
         return datetime.now(UTC).isoformat(timespec="seconds")
 
-    def _audit(self, con: sqlite3.Connection, actor: str, action: str, venue_id: str | None,
-               before: Venue | None, after: Venue | None, note: str = "") -> None:
+    def _audit(
+        self,
+        con: sqlite3.Connection,
+        actor: str,
+        action: str,
+        venue_id: str | None,
+        before: Venue | None,
+        after: Venue | None,
+        note: str = "",
+    ) -> None:
         dump = lambda v: None if v is None else json.dumps(v.as_dict(), ensure_ascii=False)  # noqa: E731
         con.execute(
             "INSERT INTO audit (at, actor, action, venue_id, before, after, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -410,8 +425,15 @@ class SQLiteStore:
             for i, at, actor, action, vid, b, a, note in rows
         ]
 
-    def add_report(self, venue_id: str, kind: str, message: str, proposal: dict, client: str,  # type: ignore[type-arg]
-                   max_per_hour: int) -> int:
+    def add_report(
+        self,
+        venue_id: str,
+        kind: str,
+        message: str,
+        proposal: dict,
+        client: str,  # type: ignore[type-arg]
+        max_per_hour: int,
+    ) -> int:
         with self._write() as con:
             since = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
             recent = con.execute(
@@ -437,8 +459,9 @@ class SQLiteStore:
 
     def reports(self, status: str | None = "pending") -> list[Report]:
         sql = f"SELECT {self._REPORT_COLS} FROM reports"
-        rows = self._con().execute(sql + (" WHERE status=? ORDER BY id" if status else " ORDER BY id"),
-                                   (status,) if status else ())
+        rows = self._con().execute(
+            sql + (" WHERE status=? ORDER BY id" if status else " ORDER BY id"), (status,) if status else ()
+        )
         return [self._report(r) for r in rows]
 
     def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:

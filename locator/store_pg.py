@@ -65,8 +65,22 @@ def _row_to_venue(row: tuple[Any, ...]) -> Venue:
 
 
 def _venue_row(v: Venue) -> tuple[Any, ...]:
-    return (v.id, v.name, v.category, v.district_code, v.address, v.lon, v.lat, v.operator, v.phone,
-            v.opening_hours, list(v.amenities), v.description, v.source, v.status)
+    return (
+        v.id,
+        v.name,
+        v.category,
+        v.district_code,
+        v.address,
+        v.lon,
+        v.lat,
+        v.operator,
+        v.phone,
+        v.opening_hours,
+        list(v.amenities),
+        v.description,
+        v.source,
+        v.status,
+    )
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -91,8 +105,15 @@ class PostGISStore:
                 migrate(conn)
         except psycopg.Error as exc:
             raise DataError(f"cannot open the register {_redact(url)!r}: {_first_line(exc)}") from None
-        self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, timeout=timeout,
-                                    kwargs={"connect_timeout": 10}, open=True, name="locator")
+        self._pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            kwargs={"connect_timeout": 10},
+            open=True,
+            name="locator",
+        )
 
     # -- connections -------------------------------------------------------
     @contextmanager
@@ -133,7 +154,7 @@ class PostGISStore:
     def venues(self, include_closed: bool = False) -> list[Venue]:
         sql = f"SELECT {_COLUMNS} FROM venues" + ("" if include_closed else " WHERE status='active'")
         with self._tx() as conn, conn.cursor(binary=True) as cur:
-            cur.execute(sql + " ORDER BY id COLLATE \"C\"")
+            cur.execute(sql + ' ORDER BY id COLLATE "C"')
             return [_row_to_venue(r) for r in cur]
 
     def snapshot_venues(self, include_closed: bool = False) -> tuple[int, list[Venue]]:
@@ -145,7 +166,7 @@ class PostGISStore:
                 with conn.transaction(), conn.cursor(binary=True) as cur:
                     row = cur.execute("SELECT version FROM register_state").fetchone()
                     assert row is not None
-                    cur.execute(sql + " ORDER BY id COLLATE \"C\"")
+                    cur.execute(sql + ' ORDER BY id COLLATE "C"')
                     return int(row[0]), [_row_to_venue(r) for r in cur]
             finally:
                 conn.isolation_level = None
@@ -197,7 +218,7 @@ class PostGISStore:
     def _snapshot(self, conn: psycopg.Connection[Any], version: int, note: str) -> None:
         """Keep the register as it is now; ``version`` is its data version (before this write)."""
         with conn.cursor(binary=True) as cur:
-            cur.execute(f"SELECT {_COLUMNS} FROM venues ORDER BY id COLLATE \"C\"")
+            cur.execute(f'SELECT {_COLUMNS} FROM venues ORDER BY id COLLATE "C"')
             rows = [_row_to_venue(r).as_dict() for r in cur]
         if not rows:
             return
@@ -236,8 +257,16 @@ class PostGISStore:
     def _now() -> datetime:
         return datetime.now(UTC).replace(microsecond=0)
 
-    def _audit(self, conn: psycopg.Connection[Any], actor: str, action: str, venue_id: str | None,
-               before: Venue | None, after: Venue | None, note: str = "") -> None:
+    def _audit(
+        self,
+        conn: psycopg.Connection[Any],
+        actor: str,
+        action: str,
+        venue_id: str | None,
+        before: Venue | None,
+        after: Venue | None,
+        note: str = "",
+    ) -> None:
         def dump(v: Venue | None) -> Jsonb | None:
             return None if v is None else Jsonb(v.as_dict())
 
@@ -266,11 +295,20 @@ class PostGISStore:
             args = (venue_id,)
         with self._tx() as conn:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT %s OFFSET %s", (*args, limit, offset)).fetchall()
-        return [AuditEntry(int(i), _iso(at) or "", actor, action, vid, b, a, note)
-                for i, at, actor, action, vid, b, a, note in rows]
+        return [
+            AuditEntry(int(i), _iso(at) or "", actor, action, vid, b, a, note)
+            for i, at, actor, action, vid, b, a, note in rows
+        ]
 
-    def add_report(self, venue_id: str, kind: str, message: str, proposal: dict, client: str,  # type: ignore[type-arg]
-                   max_per_hour: int) -> int:
+    def add_report(
+        self,
+        venue_id: str,
+        kind: str,
+        message: str,
+        proposal: dict,
+        client: str,  # type: ignore[type-arg]
+        max_per_hour: int,
+    ) -> int:
         with self._tx() as conn:
             # Serialise one client's reports (on any host) so the hourly count cannot be raced past.
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 8))", ("report:" + client,))
@@ -297,8 +335,9 @@ class PostGISStore:
     def reports(self, status: str | None = "pending") -> list[Report]:
         sql = f"SELECT {_REPORT_COLS} FROM reports"
         with self._tx() as conn:
-            rows = conn.execute(sql + (" WHERE status=%s ORDER BY id" if status else " ORDER BY id"),
-                                (status,) if status else ()).fetchall()
+            rows = conn.execute(
+                sql + (" WHERE status=%s ORDER BY id" if status else " ORDER BY id"), (status,) if status else ()
+            ).fetchall()
         return [_report(r) for r in rows]
 
     def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:
@@ -332,8 +371,9 @@ class PostGISStore:
                 ids = conn.execute("SELECT id FROM snapshots ORDER BY id DESC").fetchall()
                 known = ", ".join(str(r[0]) for r in ids) or "none"
                 raise DataError(f"no register version {snapshot_id!r} (kept versions: {known})")
-            venues = [Venue(**{**d, "amenities": tuple(d["amenities"])})
-                      for d in json.loads(zlib.decompress(row[0]).decode())]
+            venues = [
+                Venue(**{**d, "amenities": tuple(d["amenities"])}) for d in json.loads(zlib.decompress(row[0]).decode())
+            ]
             return self._replace(conn, venues, f"rollback to version {snapshot_id}", actor)
 
     def seed_if_empty(self, venues: Iterable[Venue]) -> bool:
@@ -367,8 +407,11 @@ class PostGISStore:
         Runs in the database on the GiST index; the app's own queries use the
         exact in-memory index instead. Sorted by id.
         """
-        sql = (f"SELECT id FROM venues WHERE {_DWITHIN}" + ("" if include_closed else " AND status='active'")
-               + " ORDER BY id COLLATE \"C\"")
+        sql = (
+            f"SELECT id FROM venues WHERE {_DWITHIN}"
+            + ("" if include_closed else " AND status='active'")
+            + ' ORDER BY id COLLATE "C"'
+        )
         with self._tx() as conn:
             return [r[0] for r in conn.execute(sql, (lon, lat, metres))]
 

@@ -70,9 +70,7 @@ class Venue:
         if not isinstance(self.name, str) or not self.name.strip():
             raise DataError(f"{where}: name must be a non-empty string, got {self.name!r}")
         if self.category not in CATEGORIES:
-            raise DataError(
-                f"{where}: unknown category {self.category!r}; expected one of {', '.join(CATEGORIES)}"
-            )
+            raise DataError(f"{where}: unknown category {self.category!r}; expected one of {', '.join(CATEGORIES)}")
         for name in ("lon", "lat"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

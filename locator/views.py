@@ -9,14 +9,15 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from . import maps
-from .config import ROOT
 from .categories import AMENITIES, CATEGORIES
+from .config import ROOT
 from .i18n import current_language, js_catalogue
 
 bp = Blueprint("views", __name__)
+
 
 #: Bump when the shell (template, CSS, JS) changes so service workers re-cache.
 def _shell_version() -> str:

@@ -37,5 +37,7 @@ def feature(vid="t-1", name="测试站", category="outdoor_station", lon=110.33,
 
 
 def write_collection(path: Path, features) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8"
+    )
     return path

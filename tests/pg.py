@@ -77,11 +77,15 @@ def _as_user(argv: list[str], user: str | None) -> list[str]:
 def _start_cluster() -> Iterator[PgServer]:
     bindir = _bindir()
     if bindir is None:
-        pytest.skip(f"PostGIS tests skipped: no PostgreSQL server binaries (initdb) found; {INSTALL}, "
-                    f"or set {ENV}=postgresql://…")
+        pytest.skip(
+            f"PostGIS tests skipped: no PostgreSQL server binaries (initdb) found; {INSTALL}, "
+            f"or set {ENV}=postgresql://…"
+        )
     if not _has_postgis(bindir):
-        pytest.skip(f"PostGIS tests skipped: PostgreSQL is installed but PostGIS is not; "
-                    f"apt-get install postgresql-{bindir.parent.name}-postgis-3, or set {ENV}=postgresql://…")
+        pytest.skip(
+            f"PostGIS tests skipped: PostgreSQL is installed but PostGIS is not; "
+            f"apt-get install postgresql-{bindir.parent.name}-postgis-3, or set {ENV}=postgresql://…"
+        )
     user = None
     if os.geteuid() == 0:
         for name in ("postgres", "nobody"):
@@ -92,8 +96,10 @@ def _start_cluster() -> Iterator[PgServer]:
             user = name
             break
         else:
-            pytest.skip("PostGIS tests skipped: running as root, and no unprivileged user "
-                        "(postgres, nobody) to run PostgreSQL as")
+            pytest.skip(
+                "PostGIS tests skipped: running as root, and no unprivileged user "
+                "(postgres, nobody) to run PostgreSQL as"
+            )
     tmp = Path(tempfile.mkdtemp(prefix="locator-pg-"))
     data, sock = tmp / "data", tmp
     if user is not None:
@@ -102,13 +108,39 @@ def _start_cluster() -> Iterator[PgServer]:
     port = _free_port()
     log = tmp / "server.log"
     try:
-        subprocess.run(_as_user([str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                                 "--locale=C", "--no-sync"], user),
-                       check=True, capture_output=True, timeout=120)
-        opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
-                f"-c full_page_writes=off -c max_connections=200")
-        subprocess.run(_as_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60",
-                                 "start"], user), check=True, capture_output=True, timeout=90)
+        subprocess.run(
+            _as_user(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
+                user,
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
+            f"-c full_page_writes=off -c max_connections=200"
+        )
+        subprocess.run(
+            _as_user(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"], user
+            ),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         text = log.read_text() if log.exists() else ""
@@ -117,8 +149,11 @@ def _start_cluster() -> Iterator[PgServer]:
     try:
         yield PgServer(f"postgresql://postgres@127.0.0.1:{port}/postgres")
     finally:
-        subprocess.run(_as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user),
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            _as_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], user),
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -155,8 +190,10 @@ def pg_server() -> Iterator[PgServer]:
                 migrate(conn)
         except psycopg.Error as exc:
             if "postgis" in str(exc).lower():
-                pytest.skip(f"PostGIS tests skipped: the server has no PostGIS extension ({exc}); "
-                            "apt-get install postgresql-15-postgis-3")
+                pytest.skip(
+                    f"PostGIS tests skipped: the server has no PostGIS extension ({exc}); "
+                    "apt-get install postgresql-15-postgis-3"
+                )
             raise
         yield server
         _admin(server, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")

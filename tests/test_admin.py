@@ -20,16 +20,18 @@ VENUE = "460106-OS-036"  # an outdoor station in 龙华区 in the shipped data
 
 @pytest.fixture
 def admin_app(tmp_path):
-    return create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "DATABASE": str(tmp_path / "admin.sqlite3"),
-        "INDEX_REFRESH_SECONDS": 0,
-        "ADMIN_USERS_FILE": str(tmp_path / "users.json"),
-        "ADMIN_USERS": {"ops": generate_password_hash("correct horse battery")},
-        "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "api-bot"},
-        "REPORTS_PER_HOUR": 3,
-    })
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE": str(tmp_path / "admin.sqlite3"),
+            "INDEX_REFRESH_SECONDS": 0,
+            "ADMIN_USERS_FILE": str(tmp_path / "users.json"),
+            "ADMIN_USERS": {"ops": generate_password_hash("correct horse battery")},
+            "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "api-bot"},
+            "REPORTS_PER_HOUR": 3,
+        }
+    )
 
 
 @pytest.fixture
@@ -80,13 +82,28 @@ def test_edit_move_and_close_through_the_pages_are_audited(c, admin_app):
     reg = get_register(admin_app)
     before = reg.store.get(VENUE)
     token = csrf(c, f"/admin/venues/{VENUE}")
-    form = {"csrf_token": token, "name": before.name + "（新址）", "category": before.category, "address": "新地址1号",
-            "lon": "110.3350", "lat": "20.0310", "operator": before.operator, "phone": before.phone,
-            "opening_hours": "24/7", "amenities": ["microwave", "toilet"], "description": ""}
+    form = {
+        "csrf_token": token,
+        "name": before.name + "（新址）",
+        "category": before.category,
+        "address": "新地址1号",
+        "lon": "110.3350",
+        "lat": "20.0310",
+        "operator": before.operator,
+        "phone": before.phone,
+        "opening_hours": "24/7",
+        "amenities": ["microwave", "toilet"],
+        "description": "",
+    }
     r = c.post(f"/admin/venues/{VENUE}", data=form)
     assert r.status_code == 303
     after = reg.store.get(VENUE)
-    assert (after.lon, after.lat, after.opening_hours, after.amenities) == (110.335, 20.031, "24/7", ("microwave", "toilet"))
+    assert (after.lon, after.lat, after.opening_hours, after.amenities) == (
+        110.335,
+        20.031,
+        "24/7",
+        ("microwave", "toilet"),
+    )
     assert reg.index.nearest(110.335, 20.031, 1)[0].venue.id == VENUE
     r = c.post(f"/admin/venues/{VENUE}/status", data={"status": "closed", "csrf_token": token})
     assert r.status_code == 303
@@ -102,8 +119,16 @@ def test_edit_move_and_close_through_the_pages_are_audited(c, admin_app):
 def test_bad_form_input_is_shown_not_saved(c, admin_app):
     login(c)
     token = csrf(c, "/admin/venues/new")
-    r = c.post("/admin/venues/new", data={"csrf_token": token, "name": "<script>alert(1)</script>", "category": "outdoor_station",
-                                          "lon": "0", "lat": "0"})
+    r = c.post(
+        "/admin/venues/new",
+        data={
+            "csrf_token": token,
+            "name": "<script>alert(1)</script>",
+            "category": "outdoor_station",
+            "lon": "0",
+            "lat": "0",
+        },
+    )
     assert r.status_code == 400
     html = r.get_data(as_text=True)
     assert "lies outside Hainan" in html and "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
@@ -122,8 +147,17 @@ def test_api_needs_a_bearer_token(c, admin_app):
 
 def test_api_create_update_close(c, admin_app):
     reg = get_register(admin_app)
-    r = c.post("/api/v1/admin/venues", json={"name": "新建户外劳动者服务站", "category": "outdoor_station",
-                                             "lon": 110.3300, "lat": 20.0300, "amenities": ["toilet"]}, headers=auth())
+    r = c.post(
+        "/api/v1/admin/venues",
+        json={
+            "name": "新建户外劳动者服务站",
+            "category": "outdoor_station",
+            "lon": 110.3300,
+            "lat": 20.0300,
+            "amenities": ["toilet"],
+        },
+        headers=auth(),
+    )
     assert r.status_code == 201
     vid = r.get_json()["id"]
     assert r.get_json()["properties"]["district_code"] == "460106"
@@ -213,15 +247,46 @@ def test_cli_stores_only_hashes_and_the_token_works(tmp_path, monkeypatch, admin
     doc = json.loads(text)
     assert doc["users"]["lin"].startswith(("scrypt:", "pbkdf2:"))
     c = admin_app.test_client()
-    r = c.post("/api/v1/admin/venues", json={"name": "站", "category": "other", "lon": 110.33, "lat": 20.03}, headers=auth(token))
+    r = c.post(
+        "/api/v1/admin/venues",
+        json={"name": "站", "category": "other", "lon": 110.33, "lat": 20.03},
+        headers=auth(token),
+    )
     assert r.status_code == 201
 
 
 def test_the_writing_process_serves_its_edit_at_once(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "s", "DATABASE": str(tmp_path / "a.sqlite3"),
-                      "INDEX_REFRESH_SECONDS": 3600, "ADMIN_USERS_FILE": str(tmp_path / "u.json"),
-                      "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "s",
+            "DATABASE": str(tmp_path / "a.sqlite3"),
+            "INDEX_REFRESH_SECONDS": 3600,
+            "ADMIN_USERS_FILE": str(tmp_path / "u.json"),
+            "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"},
+        }
+    )
     c = app.test_client()
     assert c.delete(f"/api/v1/admin/venues/{VENUE}", headers=auth()).status_code == 200
     ids = [f["id"] for f in c.get("/api/v1/nearest?lat=20.030056&lon=110.331187&k=3").get_json()["features"]]
     assert VENUE not in ids  # no waiting for the hour-long refresh interval
+
+
+def test_admin_and_report_pages_speak_english_on_request(c):
+    import re as _re
+
+    def chinese_outside(html, allowed=()):
+        text = _re.sub(r"<[^>]+>", " ", html)
+        for a in ("中文", *allowed):
+            text = text.replace(a, "")
+        return _re.findall(r"[\u4e00-\u9fff]+", text)
+
+    assert chinese_outside(c.get("/admin/login?lang=en").get_data(as_text=True)) == []
+    venue = get_register(c.application).store.get(VENUE)
+    html = c.get(f"/report/{VENUE}?lang=en").get_data(as_text=True)
+    assert "Report a problem" in html and "Outdoor-worker rest station" in html
+    assert chinese_outside(html, (venue.name, venue.address)) == []
+    login(c)
+    html = c.get(f"/admin/venues/{VENUE}?lang=en").get_data(as_text=True)
+    assert "Close this venue (the record is kept)" in html
+    assert chinese_outside(html, (venue.name, venue.address, venue.operator, venue.description)) == []

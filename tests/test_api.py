@@ -299,7 +299,9 @@ def test_bbox_param_table(text, want):
 
 def _openapi_path(rule: str) -> str:
     return re.sub(
-        r"<(?:path:)?(\w+)>", lambda m: "{" + {"cid": "collectionId", "fid": "featureId", "venue_id": "venueId"}[m.group(1)] + "}", rule
+        r"<(?:path:)?(\w+)>",
+        lambda m: "{" + {"cid": "collectionId", "fid": "featureId", "venue_id": "venueId"}[m.group(1)] + "}",
+        rule,
     )
 
 
@@ -312,7 +314,9 @@ def test_openapi_describes_every_endpoint(app, client):
     rules = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(ours) and (rule.rule.startswith("/api/") or rule.endpoint.startswith("health.")):
-            rules.setdefault(_openapi_path(rule.rule), set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+            rules.setdefault(_openapi_path(rule.rule), set()).update(
+                m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}
+            )
     assert len(rules) == 22
     assert set(rules) == set(doc["paths"])
     for path, methods in rules.items():

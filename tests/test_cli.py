@@ -63,8 +63,15 @@ def test_data_check_prints_published_counts(cli):
     r = cli("data", "check")
     assert r.exit_code == 0, r.output
     rows = {line.split()[0]: line.split() for line in r.output.splitlines() if line.strip()}
-    expected = {"workers_home": 656, "reading_room": 1268, "service_center": 103, "outdoor_station": 262,
-                "innovation_studio": 157, "other": 175, "total": 2621}
+    expected = {
+        "workers_home": 656,
+        "reading_room": 1268,
+        "service_center": 103,
+        "outdoor_station": 262,
+        "innovation_studio": 157,
+        "other": 175,
+        "total": 2621,
+    }
     for code, n in expected.items():
         assert rows[code][-2:] == [str(n), str(n)]
     assert "ok: every venue" in r.output
@@ -95,7 +102,9 @@ def test_bad_seed_file_is_one_line(tmp_path, monkeypatch):
 def test_console_script_is_installed_and_has_no_traceback(tmp_path):
     r = subprocess.run(
         [sys.executable, "-m", "locator.cli", "nearest", "--lat", "x", "--lon", "1"],
-        capture_output=True, text=True, env={"PATH": "", "LOCATOR_DATABASE": str(tmp_path / "s.sqlite3")},
+        capture_output=True,
+        text=True,
+        env={"PATH": "", "LOCATOR_DATABASE": str(tmp_path / "s.sqlite3")},
     )
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and r.stderr.startswith("locator: error:")

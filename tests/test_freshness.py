@@ -55,8 +55,11 @@ def _nearest_ids(port: int, k: int = 3) -> list[str]:
 
 
 def _close(port: int, venue_id: str) -> dict:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/admin/venues/{venue_id}", method="DELETE",
-                                 headers={"Authorization": f"Bearer {TOKEN}"})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/admin/venues/{venue_id}",
+        method="DELETE",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     with urllib.request.urlopen(req, timeout=5) as r:
         return json.loads(r.read())
 
@@ -64,8 +67,13 @@ def _close(port: int, venue_id: str) -> dict:
 @pytest.fixture(params=["sqlite", "postgis"])
 def instances(request, tmp_path):
     """Two gunicorn instances (1 worker × 2 threads each) on one register; yields their ports."""
-    env = {**os.environ, "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}),
-           "LOCATOR_RATELIMIT_ENABLED": "false", "LOCATOR_ACCESS_LOG": "false", "LOCATOR_CACHE_MAX_AGE": "0"}
+    env = {
+        **os.environ,
+        "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}),
+        "LOCATOR_RATELIMIT_ENABLED": "false",
+        "LOCATOR_ACCESS_LOG": "false",
+        "LOCATOR_CACHE_MAX_AGE": "0",
+    }
     if request.param == "sqlite":
         env["LOCATOR_DATABASE"] = str(tmp_path / "shared.sqlite3")
         env["LOCATOR_INDEX_REFRESH_SECONDS"] = "0.5"
@@ -77,9 +85,25 @@ def instances(request, tmp_path):
     open_store(target).close()  # create the schema once, before two processes race to seed
     ports = [_free_port(), _free_port()]
     procs = [
-        subprocess.Popen([str(GUNICORN), "--bind", f"127.0.0.1:{p}", "--workers", "1", "--threads", "2",
-                          "--chdir", str(ROOT), "--log-level", "warning", "locator:create_app()"],
-                         env={**env, "LOCATOR_INSTANCE": str(i)}, cwd=tmp_path, start_new_session=True)
+        subprocess.Popen(
+            [
+                str(GUNICORN),
+                "--bind",
+                f"127.0.0.1:{p}",
+                "--workers",
+                "1",
+                "--threads",
+                "2",
+                "--chdir",
+                str(ROOT),
+                "--log-level",
+                "warning",
+                "locator:create_app()",
+            ],
+            env={**env, "LOCATOR_INSTANCE": str(i)},
+            cwd=tmp_path,
+            start_new_session=True,
+        )
         for i, p in enumerate(ports)
     ]
     try:
@@ -201,12 +225,35 @@ def test_deploy_recipe_balances_two_instances_and_an_edit_reaches_both(pg_url, t
     lb, first = _free_port(), _free_port()
     while first + 1 == lb or first == lb or not _port_free(first + 1):
         first = _free_port()
-    env = {**os.environ, "LOCATOR_DATABASE_URL": pg_url, "WEB_WORKERS": "1", "WEB_THREADS": "2",
-           "LOCATOR_RATELIMIT_ENABLED": "false", "LOCATOR_ACCESS_LOG": "false", "LOCATOR_CACHE_MAX_AGE": "0",
-           "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"})}
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run.sh"), "-n", "2", "-p", str(first), "-l", str(lb),
-                             "-d", str(tmp_path / "run")], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "LOCATOR_DATABASE_URL": pg_url,
+        "WEB_WORKERS": "1",
+        "WEB_THREADS": "2",
+        "LOCATOR_RATELIMIT_ENABLED": "false",
+        "LOCATOR_ACCESS_LOG": "false",
+        "LOCATOR_CACHE_MAX_AGE": "0",
+        "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}),
+    }
+    proc = subprocess.Popen(
+        [
+            "bash",
+            str(ROOT / "deploy" / "run.sh"),
+            "-n",
+            "2",
+            "-p",
+            str(first),
+            "-l",
+            str(lb),
+            "-d",
+            str(tmp_path / "run"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         line = proc.stdout.readline()
         assert line.startswith(f"ready: http://127.0.0.1:{lb}/"), line + proc.stdout.read()

@@ -35,14 +35,28 @@ def test_cors_on_the_api(client):
     err = client.get("/api/v1/nearest?lat=x", headers={"Origin": "https://example.org"})
     assert err.status_code == 400 and err.headers["Access-Control-Allow-Origin"] == "*"
     ok = client.get(NEAREST, headers={"Origin": "https://example.org"})
-    assert {"ETag", "X-Request-ID", "Retry-After"} <= {h.strip() for h in ok.headers["Access-Control-Expose-Headers"].split(",")}
-    pre = client.options(NEAREST, headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET",
-                                           "Access-Control-Request-Headers": "If-None-Match, X-Request-ID"})
+    assert {"ETag", "X-Request-ID", "Retry-After"} <= {
+        h.strip() for h in ok.headers["Access-Control-Expose-Headers"].split(",")
+    }
+    pre = client.options(
+        NEAREST,
+        headers={
+            "Origin": "https://x.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "If-None-Match, X-Request-ID",
+        },
+    )
     assert pre.headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
     assert pre.headers["Access-Control-Allow-Headers"] == "If-None-Match, X-Request-ID"
     assert pre.headers["Access-Control-Max-Age"] == "86400"
-    bad = client.options(NEAREST, headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET",
-                                           "Access-Control-Request-Headers": "x; evil=1"})
+    bad = client.options(
+        NEAREST,
+        headers={
+            "Origin": "https://x.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x; evil=1",
+        },
+    )
     assert "Access-Control-Allow-Headers" not in bad.headers
     assert "Access-Control-Allow-Origin" not in client.get("/", headers={"Origin": "https://example.org"}).headers
 

@@ -43,8 +43,28 @@ def messy_rows():
     sw_lon, sw_lat = gcj(110.4660, 19.2480)  # 琼海市 嘉积
     return [
         HEADER,
-        ["滨海大道户外劳动者服务站", "户外劳动者服务站", "龙华区", "滨海大道105号", lon, lat, "24/7", "微波炉、卫生间", "0898-66512345"],
-        ["嘉积镇职工服务中心", "职工服务(帮扶)中心", "琼海市", "爱华路66号", sw_lat, sw_lon, "Mo-Fr 08:00-17:30", "", ""],
+        [
+            "滨海大道户外劳动者服务站",
+            "户外劳动者服务站",
+            "龙华区",
+            "滨海大道105号",
+            lon,
+            lat,
+            "24/7",
+            "微波炉、卫生间",
+            "0898-66512345",
+        ],
+        [
+            "嘉积镇职工服务中心",
+            "职工服务(帮扶)中心",
+            "琼海市",
+            "爱华路66号",
+            sw_lat,
+            sw_lon,
+            "Mo-Fr 08:00-17:30",
+            "",
+            "",
+        ],
         ["滨海大道户外劳动者服务站", "户外劳动者服务站", "龙华区", "滨海大道107号", dup_lon, dup_lat, "24/7", "", ""],
         ["海上职工之家", "职工之家", "美兰区", "琼州海峡", *gcj(110.60, 20.30), "", "", ""],
         ["健身中心", "健身房", "秀英区", "长滨路1号", *gcj(110.28, 20.01), "", "", ""],
@@ -85,7 +105,9 @@ def test_messy_file_yields_exactly_the_expected_report(tmp_path, districts):
     good = {v.name: v for v in report.venues}
     assert set(good) == {"国兴大道职工之家", "嘉积镇职工服务中心", "滨海大道户外劳动者服务站"}
     # GCJ-02 was converted back to WGS-84 (to well under a metre), also for the swapped row.
-    assert distance_m(good["滨海大道户外劳动者服务站"].lon, good["滨海大道户外劳动者服务站"].lat, 110.3201, 20.0402) < 0.05
+    assert (
+        distance_m(good["滨海大道户外劳动者服务站"].lon, good["滨海大道户外劳动者服务站"].lat, 110.3201, 20.0402) < 0.05
+    )
     assert distance_m(good["嘉积镇职工服务中心"].lon, good["嘉积镇职工服务中心"].lat, 110.4660, 19.2480) < 0.05
     assert good["滨海大道户外劳动者服务站"].amenities == ("microwave", "toilet")
     assert good["国兴大道职工之家"].district_code == "460106"  # where the point lies
@@ -155,8 +177,10 @@ def test_missing_file_exits_2(cli, tmp_path):
 
 def test_a_failure_in_the_middle_of_an_import_leaves_the_register_intact(tmp_path, monkeypatch):
     store = SQLiteStore(tmp_path / "r.sqlite3")
-    seed = [Venue(id=f"v{i}", name=f"站{i}", category="other", district_code="460106", lon=110.3 + i * 1e-4, lat=20.0)
-            for i in range(500)]
+    seed = [
+        Venue(id=f"v{i}", name=f"站{i}", category="other", district_code="460106", lon=110.3 + i * 1e-4, lat=20.0)
+        for i in range(500)
+    ]
     store.seed_if_empty(seed)
     real = store_module._venue_row
     calls = {"n": 0}

@@ -125,7 +125,9 @@ def test_inserts_and_deletes_without_rebuild():
     index.upsert(closed)
     assert len(index) == 0 and index.nearest(110.31, 20.0, 1) == []
     for i in range(3000):  # grow past the initial capacity
-        index.upsert(Venue(id=f"n{i}", name="丙", category="other", district_code="460106", lon=110 + i * 1e-4, lat=20.0))
+        index.upsert(
+            Venue(id=f"n{i}", name="丙", category="other", district_code="460106", lon=110 + i * 1e-4, lat=20.0)
+        )
     assert index.nearest(110.15, 20.0, 1)[0].venue.id == "n1500"
     assert index.nearest(110.15, 20.0, 1, ["outdoor_station"]) == []
 
@@ -140,7 +142,7 @@ def test_fast_nearest_call_matches_rtrees_own(shipped):
 
     _venues, index = shipped
     rng = np.random.default_rng(9)
-    for lon, lat in zip(rng.uniform(108, 118, 200), rng.uniform(3, 21, 200)):
+    for lon, lat in zip(rng.uniform(108, 118, 200), rng.uniform(3, 21, 200), strict=False):
         x, y, z = _ecef(lon, lat)
         for n in (1, 8, 40):
             assert _nearest_ids(index._all, (x, y, z), n) == list(index._all.nearest((x, y, z, x, y, z), n))

@@ -13,7 +13,15 @@ from locator.venues import Venue
 
 
 def v(vid: str, lon: float = 110.33, **kw) -> Venue:
-    return Venue(id=vid, name=f"站{vid}", category=kw.pop("category", "outdoor_station"), district_code="460106", lon=lon, lat=20.03, **kw)
+    return Venue(
+        id=vid,
+        name=f"站{vid}",
+        category=kw.pop("category", "outdoor_station"),
+        district_code="460106",
+        lon=lon,
+        lat=20.03,
+        **kw,
+    )
 
 
 def test_store_round_trip_and_versions(tmp_path):

@@ -23,8 +23,15 @@ from .pg import pg_server, pg_url  # noqa: F401  (fixtures)
 
 
 def v(vid: str, lon: float = 110.33, **kw) -> Venue:
-    return Venue(id=vid, name=f"站{vid}", category=kw.pop("category", "outdoor_station"), district_code="460106",
-                 lon=lon, lat=kw.pop("lat", 20.03), **kw)
+    return Venue(
+        id=vid,
+        name=f"站{vid}",
+        category=kw.pop("category", "outdoor_station"),
+        district_code="460106",
+        lon=lon,
+        lat=kw.pop("lat", 20.03),
+        **kw,
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgis"])
@@ -293,8 +300,10 @@ def test_venues_are_geography_points_under_a_gist_index(pg_store):
     import psycopg
 
     with psycopg.connect(pg_store.url) as conn:
-        (typ,) = conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                              "WHERE attrelid='venues'::regclass AND attname='geog'").fetchone()
+        (typ,) = conn.execute(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid='venues'::regclass AND attname='geog'"
+        ).fetchone()
         assert typ == "geography(Point,4326)"
 
 

@@ -13,8 +13,14 @@ from .conftest import feature, write_collection
 def test_good_feature_round_trips():
     v = parse_feature(feature(amenities=["microwave", "toilet"], opening_hours="24/7"))
     assert v == Venue(
-        id="t-1", name="测试站", category="outdoor_station", district_code="460106", lon=110.33, lat=20.03,
-        amenities=("microwave", "toilet"), opening_hours="24/7",
+        id="t-1",
+        name="测试站",
+        category="outdoor_station",
+        district_code="460106",
+        lon=110.33,
+        lat=20.03,
+        amenities=("microwave", "toilet"),
+        opening_hours="24/7",
     )
     assert parse_feature(venue_to_feature(v)) == v
 
@@ -24,7 +30,10 @@ def test_good_feature_round_trips():
     [
         ("not a feature", "expected a GeoJSON Feature"),
         ({"type": "Feature", "geometry": None, "properties": {}}, "geometry must be a Point"),
-        ({**feature(), "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}, "geometry must be a Point"),
+        (
+            {**feature(), "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}},
+            "geometry must be a Point",
+        ),
         ({**feature(), "geometry": {"type": "Point", "coordinates": [110.3]}}, "coordinates must be [lon, lat]"),
         ({**feature(), "properties": []}, "properties must be an object"),
         (feature(category="spa"), "unknown category 'spa'"),

@@ -109,7 +109,7 @@ def test_first_load_is_under_300_kb_gzipped(client):
 
 def _msgids() -> set[str]:
     found: set[str] = set()
-    for path in [*ROOT.joinpath("templates").glob("*.html"), ROOT / "static/js/map.js"]:
+    for path in [*ROOT.joinpath("templates").rglob("*.html"), ROOT / "static/js/map.js"]:
         if path.name == "api_docs.html":
             continue
         found |= {m.group(2) for m in MSGID.finditer(path.read_text("utf-8"))}
