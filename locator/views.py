@@ -19,11 +19,17 @@ from .i18n import current_language, js_catalogue
 bp = Blueprint("views", __name__)
 
 
-#: Bump when the shell (template, CSS, JS) changes so service workers re-cache.
 def _shell_version() -> str:
     """A hash of the app shell's files: a new release gets a new service-worker cache by itself."""
     h = hashlib.sha256()
-    for rel in ("static/js/map.js", "static/css/map.css", "static/sw.js", "templates/map.html", "package-lock.json"):
+    for rel in (
+        "static/js/map.js",
+        "static/css/map.css",
+        "static/sw.js",
+        "templates/map.html",
+        "templates/_venue_panel.html",
+        "package-lock.json",
+    ):
         path = ROOT / rel
         h.update(path.read_bytes() if path.exists() else rel.encode())
     return h.hexdigest()[:12]
