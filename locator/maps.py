@@ -359,10 +359,12 @@ def build_map(
     styles = json.dumps({c: [s["color"], s["zh"]] for c, s in CATEGORY_STYLE.items()}, ensure_ascii=False)
     _Cluster(data, callback=_CALLBACK % styles, name="venues", control=False, chunkedLoading=True).add_to(fmap)
 
+    shown = {v.category for v in venues}
     legend = "".join(
         f'<li><span class="lg-dot" style="background:{s["color"]}">{s["zh"]}</span>'
         f"{CATEGORIES[c].name_zh} {CATEGORIES[c].name_en}</li>"
         for c, s in CATEGORY_STYLE.items()
+        if c in shown or not shown
     )
     root.html.add_child(
         folium.Element(f'<div class="lg"><strong>{_esc(title)}</strong> ({len(venues)})<ul>{legend}</ul></div>')

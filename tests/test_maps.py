@@ -153,3 +153,9 @@ def test_locator_map_command_writes_a_standalone_file(tmp_path, monkeypatch):
     assert bad.exit_code == 2 and "'cafe'" in bad.output
     bad = CliRunner().invoke(map_command, ["--district", "Atlantis", "-o", str(out)])
     assert bad.exit_code == 2 and "'Atlantis'" in bad.output
+
+
+def test_standalone_legend_lists_only_the_categories_shown(app):
+    venues = [v for v in get_register(app).index.venues() if v.category == "outdoor_station"][:20]
+    html = maps.build_map(venues, tiles="none").get_root().render()
+    assert "Outdoor-worker rest station" in html and "Reading room" not in html
