@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from locator.categories import CATEGORY_CODES  # noqa: E402
 from locator.migrations import migrate  # noqa: E402
+from locator.store_pg import _venue_row  # noqa: E402
 from locator.venues import load_venues  # noqa: E402
 
 TOKEN = "bench-national-token"
@@ -101,25 +102,7 @@ CITIES = [
 def synth(n: int, seed: int) -> list[tuple]:  # type: ignore[type-arg]
     """``n`` venue rows: Hainan's shipped venues, the rest clustered around mainland cities."""
     hainan = load_venues(ROOT / "geodata" / "venues.geojson")
-    rows = [
-        (
-            v.id,
-            v.name,
-            v.category,
-            v.district_code,
-            v.address,
-            v.lon,
-            v.lat,
-            v.operator,
-            v.phone,
-            v.opening_hours,
-            list(v.amenities),
-            v.description,
-            v.source,
-            v.status,
-        )
-        for v in hainan
-    ]
+    rows = [_venue_row(v) for v in hainan]  # the same columns the PostGIS store copies in
     rng = np.random.default_rng(seed)
     m = n - len(rows)
     w = np.array([c[2] for c in CITIES], float)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .errors import DataError
 from .venues import Venue, validate_unique
@@ -37,8 +37,8 @@ class AuditEntry(NamedTuple):
     actor: str
     action: str
     venue_id: str | None
-    before: dict | None  # type: ignore[type-arg]
-    after: dict | None  # type: ignore[type-arg]
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
     note: str
 
 
@@ -49,7 +49,7 @@ class Report(NamedTuple):
     venue_id: str
     kind: str
     message: str
-    proposal: dict  # type: ignore[type-arg]
+    proposal: dict[str, Any]
     created_at: str
     status: str  # pending, accepted, rejected
     decided_by: str | None
@@ -122,8 +122,8 @@ class VenueStore(Protocol):
         venue_id: str,
         kind: str,
         message: str,
-        proposal: dict,
-        client: str,  # type: ignore[type-arg]
+        proposal: dict[str, Any],
+        client: str,
         max_per_hour: int,
     ) -> int:
         """Queue a public problem report; raises TooManyReports past the client's hourly limit."""
@@ -430,8 +430,8 @@ class SQLiteStore:
         venue_id: str,
         kind: str,
         message: str,
-        proposal: dict,
-        client: str,  # type: ignore[type-arg]
+        proposal: dict[str, Any],
+        client: str,
         max_per_hour: int,
     ) -> int:
         with self._write() as con:

@@ -305,8 +305,8 @@ class PostGISStore:
         venue_id: str,
         kind: str,
         message: str,
-        proposal: dict,
-        client: str,  # type: ignore[type-arg]
+        proposal: dict[str, Any],
+        client: str,
         max_per_hour: int,
     ) -> int:
         with self._tx() as conn:
