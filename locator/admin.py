@@ -29,7 +29,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from . import auth
 from .categories import AMENITIES, CATEGORIES
 from .editing import REPORT_KINDS, apply_report, venue_from_fields
-from .errors import InvalidParameter, LocatorError
+from .errors import InvalidParameter, LocatorError, NotFound
 from .extension import get_register
 from .i18n import gettext
 from .problems import ApiError, problem
@@ -63,6 +63,14 @@ def _serve_own_writes(response: Response) -> Response:
     if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
         get_register().refresh()
     return response
+
+
+def _venue(reg: Any, venue_id: str) -> Venue:
+    """The venue (closed ones included), or a 404: an HTML page or problem+json, by path."""
+    venue: Venue | None = reg.store.get(venue_id)
+    if venue is None:
+        raise NotFound(f"no venue {venue_id!r}")
+    return venue
 
 
 def _ctx(**extra: Any) -> dict[str, Any]:
@@ -160,9 +168,7 @@ def new_venue() -> Any:
 @auth.login_required
 def edit_venue(venue_id: str) -> Any:
     reg = get_register()
-    venue = reg.store.get(venue_id)
-    if venue is None:
-        abort(404)
+    venue = _venue(reg, venue_id)
     error = None
     fields: dict[str, Any] = venue.as_dict()
     if request.method == "POST":
@@ -187,9 +193,7 @@ def edit_venue(venue_id: str) -> Any:
 @auth.login_required
 def set_status(venue_id: str) -> ResponseReturnValue:
     reg = get_register()
-    venue = reg.store.get(venue_id)
-    if venue is None:
-        abort(404)
+    venue = _venue(reg, venue_id)
     status = request.form.get("status")
     if status not in ("active", "closed"):
         abort(400)
@@ -279,9 +283,7 @@ def api_create() -> tuple[Response, int]:
 @api_bp.get("/venues/<venue_id>")
 @auth.api_auth_required
 def api_get(venue_id: str) -> Response:
-    venue = get_register().store.get(venue_id)
-    if venue is None:
-        raise ApiError(404, "Not Found", f"no venue {venue_id!r}")
+    venue = _venue(get_register(), venue_id)
     return jsonify(venue_to_feature(venue))
 
 
@@ -289,9 +291,7 @@ def api_get(venue_id: str) -> Response:
 @auth.api_auth_required
 def api_update(venue_id: str) -> Response:
     reg = get_register()
-    venue = reg.store.get(venue_id)
-    if venue is None:
-        raise ApiError(404, "Not Found", f"no venue {venue_id!r}")
+    venue = _venue(reg, venue_id)
     fields = _json_fields()
     if "id" in fields and fields["id"] != venue_id:
         raise InvalidParameter("id", f"cannot change a venue's id (got {fields['id']!r})")
@@ -307,9 +307,7 @@ def api_update(venue_id: str) -> Response:
 def api_close(venue_id: str) -> Response:
     """Close a venue: a soft delete; the record and its history stay."""
     reg = get_register()
-    venue = reg.store.get(venue_id)
-    if venue is None:
-        raise ApiError(404, "Not Found", f"no venue {venue_id!r}")
+    venue = _venue(reg, venue_id)
     if venue.status != "closed":
         venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
         reg.store.edit(venue, _user(), "close", "api")

@@ -290,3 +290,15 @@ def test_admin_and_report_pages_speak_english_on_request(c):
     html = c.get(f"/admin/venues/{VENUE}?lang=en").get_data(as_text=True)
     assert "Close this venue (the record is kept)" in html
     assert chinese_outside(html, (venue.name, venue.address, venue.operator, venue.description)) == []
+
+
+def test_unknown_venue_is_a_404_on_pages_and_api(c):
+    login(c)
+    page = c.get("/admin/venues/no-such-venue")
+    assert (
+        page.status_code == 404
+        and page.mimetype == "text/html"
+        and "no venue &#39;no-such-venue&#39;" in page.get_data(as_text=True)
+    )
+    api = c.patch("/api/v1/admin/venues/no-such-venue", json={"name": "x"}, headers=auth())
+    assert api.status_code == 404 and api.get_json()["detail"] == "no venue 'no-such-venue'"
