@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from locator.coverage import CoverageAnalyzer  # noqa: E402
 from locator.districts import load_districts  # noqa: E402
 from locator.index import VenueIndex  # noqa: E402
-from locator.siting import suggest  # noqa: E402
+from locator.planning.coverage import CoverageAnalyzer  # noqa: E402
+from locator.planning.siting import suggest  # noqa: E402
 from locator.venues import load_venues  # noqa: E402
 
 

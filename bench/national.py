@@ -48,8 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from locator.categories import CATEGORY_CODES  # noqa: E402
-from locator.migrations import migrate  # noqa: E402
-from locator.store_pg import _venue_row  # noqa: E402
+from locator.storage.migrations import migrate  # noqa: E402
+from locator.storage.postgis import _venue_row  # noqa: E402
 from locator.venues import load_venues  # noqa: E402
 
 TOKEN = "bench-national-token"
@@ -176,7 +176,7 @@ def build_once(url: str) -> tuple[float, float, float]:
         "import json, sys, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from bench.national import rss_mb\n"
-        "from locator.store_pg import PostGISStore\n"
+        "from locator.storage.postgis import PostGISStore\n"
         "from locator.index import VenueIndex\n"
         f"s = PostGISStore({url!r})\n"
         "before = rss_mb()\n"

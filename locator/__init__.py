@@ -1,65 +1,25 @@
-"""Hainan worker service venue locator."""
+"""Hainan worker service venue locator.
+
+The package root holds only ``create_app``; the app itself is assembled in
+``locator.web.app``. The pure core (venues, districts, geo, index, …) sits
+flat beside the layered packages ``storage``, ``planning``, ``io``, ``web``
+and ``cli`` (see ARCHITECTURE.md).
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from typing import Any
-
-from flask import Flask
-
-from . import config as default_config
-from .config import ROOT
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["create_app"]
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: config, the register and its index, blueprints, error handlers."""
-    app = Flask(
-        __name__,
-        instance_relative_config=True,
-        static_folder=str(ROOT / "static"),
-        template_folder=str(ROOT / "templates"),
-    )
-    app.config.from_object(default_config)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("LOCATOR")
-    if test_config is not None:
-        app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    os.makedirs(app.instance_path, exist_ok=True)
+    """Build the app (see ``locator.web.app.create_app``)."""
+    from locator.web.app import create_app as build
 
-    from . import (
-        admin,
-        api,
-        coverage_web,
-        embed,
-        extension,
-        health,
-        http,
-        i18n,
-        mapdata,
-        ogc,
-        problems,
-        reports,
-        security,
-        views,
-    )
-
-    problems.register_handlers(app)
-    extension.init_app(app)
-    http.init_app(app)
-    i18n.init_app(app)
-    security.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(ogc.bp)
-    app.register_blueprint(views.bp)
-    app.register_blueprint(mapdata.bp)
-    admin.init_app(app)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(coverage_web.bp)
-    app.register_blueprint(embed.bp)
-    return app
+    return build(test_config)

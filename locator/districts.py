@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from .errors import DataError
+from locator.errors import DataError
 
 __all__ = ["District", "Districts", "load_districts"]
 

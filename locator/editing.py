@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .categories import AMENITIES, CATEGORIES
-from .districts import Districts
-from .errors import InvalidParameter
-from .hours import parse_error
-from .venues import STATUSES, Venue
+from locator.categories import AMENITIES, CATEGORIES
+from locator.districts import Districts
+from locator.errors import InvalidParameter
+from locator.hours import parse_error
+from locator.venues import STATUSES, Venue
 
 __all__ = ["REPORT_KINDS", "apply_report", "new_venue_id", "validate_report", "venue_from_fields"]
 

@@ -2,7 +2,7 @@
 
 Every error is a ``ValueError`` subclass whose message quotes the bad value,
 so that the CLI can print it as one line and the API can turn it into a
-problem document (see ``locator.problems``).
+problem document (see ``locator.web.problems``).
 """
 
 from __future__ import annotations

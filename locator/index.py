@@ -27,10 +27,10 @@ from rtree import core as rtree_core
 from rtree import index as rtree_index
 from shapely.geometry.base import BaseGeometry
 
-from .categories import CATEGORY_CODES
-from .errors import InvalidParameter
-from .geo import GEOD
-from .venues import Venue
+from locator.categories import CATEGORY_CODES
+from locator.errors import InvalidParameter
+from locator.geo import GEOD
+from locator.venues import Venue
 
 __all__ = ["Hit", "VenueIndex", "validate_point"]
 

@@ -14,9 +14,9 @@ import re
 from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
-from .categories import AMENITIES, CATEGORY_CODES
-from .errors import InvalidParameter
-from .geo import CRS_NAMES
+from locator.categories import AMENITIES, CATEGORY_CODES
+from locator.errors import InvalidParameter
+from locator.geo import CRS_NAMES
 
 __all__ = [
     "MAX_OFFSET",

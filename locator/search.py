@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from .categories import CATEGORY_CODES
-from .venues import Venue
+from locator.categories import CATEGORY_CODES
+from locator.venues import Venue
 
 __all__ = ["counts_by_district", "filter_venues", "matches_text"]
 

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .categories import AMENITIES, CATEGORIES
-from .errors import DataError
+from locator.categories import AMENITIES, CATEGORIES
+from locator.errors import DataError
 
 __all__ = [
     "HAINAN_BBOX",

@@ -172,7 +172,7 @@ def pg_server() -> Iterator[PgServer]:
         from psycopg import sql  # noqa: F401
     except ImportError:
         pytest.skip("PostGIS tests skipped: psycopg is not installed (pip install 'psycopg[binary]' psycopg-pool)")
-    from locator.migrations import migrate
+    from locator.storage.migrations import migrate
 
     external = os.environ.get(ENV)
     gen = None

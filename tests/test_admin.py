@@ -12,7 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from locator import create_app
 from locator.cli import main
-from locator.extension import get_register
+from locator.web.state import get_register
 
 TOKEN = "test-token-0123456789"
 VENUE = "460106-OS-036"  # an outdoor station in 龙华区 in the shipped data

@@ -11,11 +11,11 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from locator import create_app, params
-from locator.api import nearest_collection_json, venue_feature
 from locator.errors import InvalidParameter
-from locator.extension import get_register
 from locator.geo import wgs84_to_gcj02
 from locator.hours import TZ
+from locator.web.api import nearest_collection_json, venue_feature
+from locator.web.state import get_register
 
 HAIKOU = {"lat": 20.03, "lon": 110.33}
 

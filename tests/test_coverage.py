@@ -13,12 +13,12 @@ import shapely
 from click.testing import CliRunner
 from pyproj import Transformer
 
-from locator.coverage import CoverageAnalyzer, analyse, validate_categories, validate_radius
 from locator.districts import District, load_districts
 from locator.errors import DataError, InvalidParameter
 from locator.geo import GEOD
 from locator.index import VenueIndex
-from locator.popgrid import aggregate_to_cells, load_csv, load_popgrid
+from locator.planning.coverage import CoverageAnalyzer, analyse, validate_categories, validate_radius
+from locator.planning.population import aggregate_to_cells, load_csv, load_popgrid
 from locator.venues import Venue, load_venues
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -328,7 +328,7 @@ def test_analyzer_caches_by_data_version(shipped):
 # -- CLI ------------------------------------------------------------------------
 @pytest.fixture
 def cov_cli(tmp_path, monkeypatch):
-    from locator.cli_coverage import coverage_command
+    from locator.cli.coverage import coverage_command
 
     monkeypatch.setenv("LOCATOR_DATABASE", str(tmp_path / "cov.sqlite3"))
     runner = CliRunner()

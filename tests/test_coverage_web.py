@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from locator import create_app
-from locator.coverage_web import COLUMNS, coverage_state, get_analyzer
-from locator.extension import get_register
-from locator.translations import EN
+from locator.web.coverage import COLUMNS, coverage_state, get_analyzer
+from locator.web.state import get_register
+from locator.web.translations import EN
 
 ROOT = Path(__file__).resolve().parents[1]
 MSGID = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")

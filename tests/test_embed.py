@@ -11,10 +11,10 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from locator import create_app
-from locator.embed import EmbedOptions, embed_args_from_url, iframe_snippet, parse_embed, script_snippet
 from locator.errors import InvalidParameter
-from locator.extension import get_register
-from locator.translations import EN
+from locator.web.embed import EmbedOptions, embed_args_from_url, iframe_snippet, parse_embed, script_snippet
+from locator.web.state import get_register
+from locator.web.translations import EN
 
 ROOT = Path(__file__).resolve().parents[1]
 MSGID = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")

@@ -11,8 +11,8 @@ import brotli
 import pytest
 
 from locator import create_app
-from locator.http import ACCESS_LOGGER
-from locator.ratelimit import LazyMemoryStorage
+from locator.web.http import ACCESS_LOGGER
+from locator.web.ratelimit import LazyMemoryStorage
 
 NEAREST = "/api/v1/nearest?lat=20.03&lon=110.33&k=5"
 
@@ -213,7 +213,7 @@ def test_admin_api_gets_no_cors_and_no_public_caching(client):
 
 
 def test_client_limiter_several_limits():
-    from locator.ratelimit import ClientLimiter
+    from locator.web.ratelimit import ClientLimiter
 
     lim = ClientLimiter("2 per second;3 per minute", "lazy-memory://")
     assert [lim.hit("a") for _ in range(2)] == [None, None]
@@ -235,6 +235,6 @@ def test_client_limiter_several_limits():
     ],
 )
 def test_access_log_keeps_no_precise_position(query, logged):
-    from locator.http import coarse_query
+    from locator.web.http import coarse_query
 
     assert coarse_query(query) == logged

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from locator import store as store_module
 from locator.cli import main
 from locator.districts import load_districts
 from locator.errors import DataError
-from locator.exporter import export_bytes
-from locator.extension import get_register
 from locator.geo import distance_m, wgs84_to_gcj02
-from locator.importer import read_register
-from locator.store import SQLiteStore
+from locator.io.exporter import export_bytes
+from locator.io.importer import read_register
+from locator.storage import sqlite as store_module
+from locator.storage.sqlite import SQLiteStore
 from locator.venues import Venue
+from locator.web.state import get_register
 
 from .conftest import GEODATA, ROOT
 

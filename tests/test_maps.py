@@ -1,4 +1,4 @@
-"""locator.maps: pure map building (tile providers, compact layer, outlines, folium file)."""
+"""locator.io.maps: pure map building (tile providers, compact layer, outlines, folium file)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import datetime
 
 import pytest
 
-from locator import maps
 from locator.categories import CATEGORY_CODES
-from locator.extension import get_register
 from locator.hours import TZ
+from locator.io import maps
 from locator.venues import Venue
+from locator.web.state import get_register
 
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|unpkg|bootstrapcdn|netdna|googleapis|maxcdn")
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
@@ -139,7 +139,7 @@ def test_build_map_shifts_to_gcj02_for_amap_tiles():
 def test_locator_map_command_writes_a_standalone_file(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from locator.cli_map import map_command
+    from locator.cli.map import map_command
 
     monkeypatch.setenv("LOCATOR_DATABASE", str(tmp_path / "db.sqlite3"))
     out = tmp_path / "map.html"

@@ -10,9 +10,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from locator import create_app
-from locator.catalog import CONFORMANCE
 from locator.categories import CATEGORY_CODES
-from locator.extension import get_register
+from locator.web.catalog import CONFORMANCE
+from locator.web.state import get_register
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,11 @@ import pytest
 import shapely
 from scipy import sparse
 
-from locator.coverage import analyse
 from locator.districts import load_districts
 from locator.errors import InvalidParameter
-from locator.popgrid import PopGrid
-from locator.siting import greedy, solve_exact, suggest, validate_n, validate_region
+from locator.planning.coverage import analyse
+from locator.planning.population import PopGrid
+from locator.planning.siting import greedy, solve_exact, suggest, validate_n, validate_region
 from locator.venues import Venue, load_venues
 from tests.test_coverage import square_district, to_lonlat, venue_at
 

@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 
 from locator.errors import DataError
-from locator.extension import get_register
-from locator.store import SQLiteStore, open_store
+from locator.storage.sqlite import SQLiteStore, open_store
 from locator.venues import Venue
+from locator.web.state import get_register
 
 
 def v(vid: str, lon: float = 110.33, **kw) -> Venue:

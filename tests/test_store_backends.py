@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from locator.errors import DataError
-from locator.store import SQLiteStore, TooManyReports, open_store
+from locator.storage.sqlite import SQLiteStore, TooManyReports, open_store
 from locator.venues import Venue, load_venues
 
 from .conftest import GEODATA
@@ -108,8 +108,8 @@ def test_a_failed_replace_leaves_the_register_intact(store, reopen):
 
 
 def test_a_failure_in_the_middle_of_a_write_rolls_back_everything(store, reopen, monkeypatch):
-    import locator.store as sqlite_module
-    import locator.store_pg as pg_module
+    import locator.storage.postgis as pg_module
+    import locator.storage.sqlite as sqlite_module
 
     seed = [v(f"v{i}", lon=110.3 + i * 1e-4) for i in range(500)]
     store.seed_if_empty(seed)
@@ -253,7 +253,7 @@ def test_the_shipped_register_round_trips(store):
 
 @pytest.fixture
 def pg_store(pg_url):  # noqa: F811
-    from locator.store_pg import PostGISStore
+    from locator.storage.postgis import PostGISStore
 
     s = PostGISStore(pg_url)
     yield s
@@ -263,7 +263,7 @@ def pg_store(pg_url):  # noqa: F811
 def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa: F811
     import psycopg
 
-    from locator.migrations import migrate, migrations
+    from locator.storage.migrations import migrate, migrations
 
     results: list[list[int]] = []
 
@@ -310,7 +310,7 @@ def test_venues_are_geography_points_under_a_gist_index(pg_store):
 def test_every_write_notifies_listeners_at_commit(pg_store):
     import psycopg
 
-    from locator.store_pg import CHANNEL
+    from locator.storage.postgis import CHANNEL
 
     with psycopg.connect(pg_store.url, autocommit=True) as listener:
         listener.execute(f"LISTEN {CHANNEL}")

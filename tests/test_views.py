@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from locator.translations import EN
+from locator.web.translations import EN
 
 ROOT = Path(__file__).resolve().parents[1]
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|unpkg|bootstrapcdn|googleapis|maxcdn")
@@ -75,7 +75,7 @@ def test_service_worker_served_at_root_scope(client):
 
 
 def test_map_venues_layer(client, app):
-    from locator.extension import get_register
+    from locator.web.state import get_register
 
     r = client.get("/api/v1/map/venues")
     assert r.status_code == 200 and r.mimetype == "application/json"
@@ -87,7 +87,7 @@ def test_map_venues_layer(client, app):
 
 
 def test_map_districts_layer(client, app):
-    from locator.extension import get_register
+    from locator.web.state import get_register
 
     body = client.get("/api/v1/map/districts").get_json()
     assert body["type"] == "FeatureCollection" and len(body["features"]) == len(get_register(app).districts)

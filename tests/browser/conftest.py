@@ -16,8 +16,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from locator import create_app
-from locator.extension import get_register
 from locator.venues import Venue
+from locator.web.state import get_register
 
 CHROMIUM = os.environ.get("LOCATOR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

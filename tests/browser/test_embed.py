@@ -18,7 +18,7 @@ import pytest
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.serving import make_server
 
-from locator.extension import get_register
+from locator.web.state import get_register
 
 from .conftest import DESKTOP, SHOTS
 

@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from locator.extension import get_register
-from locator.views import SHELL_VERSION
+from locator.web.state import get_register
+from locator.web.views import SHELL_VERSION
 
 from .conftest import DESKTOP, PHONE, SHOTS, XSS_IMG, XSS_SCRIPT
 

@@ -1,0 +1,174 @@
+"""Population grids for coverage analysis: a GeoTIFF (e.g. WorldPop) or a CSV. Pure.
+
+A grid is held as points: the centre of each populated pixel (WGS-84 lon/lat)
+and the number of people it holds. Pixels that are nodata, NaN, zero or
+negative are dropped. A raster in another CRS is read in its own CRS and its
+pixel centres are transformed to lon/lat; the population is never resampled,
+only summed, so totals are kept exactly.
+
+A CSV grid has a header with ``lon``, ``lat`` and ``population`` columns
+(``lng``/``x``, ``y`` and ``pop`` are accepted too), WGS-84 degrees.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from locator.errors import DataError
+
+__all__ = ["PopGrid", "aggregate_to_cells", "load_csv", "load_geotiff", "load_popgrid"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_LON = ("lon", "lng", "longitude", "x")
+_LAT = ("lat", "latitude", "y")
+_POP = ("population", "pop", "value")
+
+
+@dataclass(frozen=True, eq=False)
+class PopGrid:
+    """Populated pixel centres (WGS-84) and their population.
+
+    ``id`` identifies the content (path, size and modification time, or a
+    hash of the arrays) and is part of the coverage cache key.
+    """
+
+    lon: FloatArray
+    lat: FloatArray
+    population: FloatArray
+    source: str = ""
+    id: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not (len(self.lon) == len(self.lat) == len(self.population)):
+            raise DataError("population grid: lon, lat and population must have the same length")
+        if not self.id:
+            h = hashlib.sha1()
+            for a in (self.lon, self.lat, self.population):
+                h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+            object.__setattr__(self, "id", "sha1:" + h.hexdigest()[:16])
+
+    @property
+    def total(self) -> float:
+        return float(self.population.sum())
+
+    def __len__(self) -> int:
+        return len(self.population)
+
+    @classmethod
+    def from_arrays(cls, lon: object, lat: object, population: object, source: str = "arrays") -> PopGrid:
+        lo = np.asarray(lon, dtype=np.float64).ravel()
+        la = np.asarray(lat, dtype=np.float64).ravel()
+        p = np.asarray(population, dtype=np.float64).ravel()
+        if not (len(lo) == len(la) == len(p)):
+            raise DataError(f"population grid {source!r}: lon, lat and population differ in length")
+        keep = np.isfinite(lo) & np.isfinite(la) & np.isfinite(p) & (p > 0)
+        lo, la, p = lo[keep], la[keep], p[keep]
+        if len(lo) and (np.abs(lo).max() > 180 or np.abs(la).max() > 90):
+            raise DataError(f"population grid {source!r}: coordinates are not WGS-84 lon/lat degrees")
+        return cls(lo, la, p, source)
+
+
+def _stamp(p: Path) -> str:
+    st = p.stat()
+    return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def load_popgrid(path: str | Path) -> PopGrid:
+    """Load a population grid, GeoTIFF (``.tif``/``.tiff``) or CSV (``.csv``), by suffix."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        return load_geotiff(p)
+    if suffix == ".csv":
+        return load_csv(p)
+    raise DataError(f"population grid {str(p)!r}: expected a .tif/.tiff GeoTIFF or a .csv file")
+
+
+def load_geotiff(path: str | Path, band: int = 1) -> PopGrid:
+    """Read one band of a population GeoTIFF; pixel centres become the points."""
+    import rasterio
+    from pyproj import CRS, Transformer
+
+    p = Path(path)
+    try:
+        with rasterio.open(p) as src:
+            data = src.read(band, masked=True).astype(np.float64)
+            transform = src.transform
+            crs = src.crs
+    except (OSError, rasterio.errors.RasterioError) as exc:  # type: ignore[attr-defined]
+        raise DataError(f"cannot read population grid {str(p)!r}: {exc}") from None
+    values = np.ma.filled(data, np.nan)
+    rows, cols = np.nonzero(np.isfinite(values) & (values > 0))
+    pop = values[rows, cols]
+    xs, ys = transform @ (cols + 0.5, rows + 0.5)
+    xs, ys = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    if crs is None:
+        raise DataError(f"population grid {str(p)!r} has no CRS")
+    if not CRS.from_user_input(crs).equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
+        xs, ys = tr.transform(xs, ys)
+    grid = PopGrid.from_arrays(xs, ys, pop, source=str(p))
+    return PopGrid(grid.lon, grid.lat, grid.population, str(p), _stamp(p))
+
+
+def load_csv(path: str | Path) -> PopGrid:
+    """Read a CSV grid with ``lon,lat,population`` columns (header required)."""
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip().lower() for h in next(reader, [])]
+            cols = []
+            for names, what in ((_LON, "lon"), (_LAT, "lat"), (_POP, "population")):
+                found = [header.index(n) for n in names if n in header]
+                if not found:
+                    raise DataError(f"population grid {str(p)!r}: no {what!r} column in header {header!r}")
+                cols.append(found[0])
+            lon, lat, pop = [], [], []
+            for lineno, row in enumerate(reader, start=2):
+                if not row or not "".join(row).strip():
+                    continue
+                try:
+                    vals = [float(row[c]) for c in cols]
+                except (ValueError, IndexError):
+                    raise DataError(f"population grid {str(p)!r}, line {lineno}: bad row {row!r}") from None
+                if not all(math.isfinite(v) for v in vals):
+                    raise DataError(f"population grid {str(p)!r}, line {lineno}: non-finite value in {row!r}")
+                lon.append(vals[0])
+                lat.append(vals[1])
+                pop.append(vals[2])
+    except OSError as exc:
+        raise DataError(f"cannot read population grid {str(p)!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"population grid {str(p)!r} is not UTF-8 text: {exc.reason}") from None
+    grid = PopGrid.from_arrays(lon, lat, pop, source=str(p))
+    return PopGrid(grid.lon, grid.lat, grid.population, str(p), _stamp(p))
+
+
+def aggregate_to_cells(
+    x: FloatArray, y: FloatArray, weight: FloatArray, cell_m: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Sum weights into square cells of side ``cell_m`` aligned on the origin.
+
+    ``x``, ``y`` are projected metres. Returns the cell column and row indices
+    (``floor(x / cell_m)``) of every non-empty cell and its summed weight;
+    a cell's centre is ``((i + 0.5) * cell_m, (j + 0.5) * cell_m)``.
+    """
+    if len(x) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.copy(), np.zeros(0)
+    i = np.floor(np.asarray(x) / cell_m).astype(np.int64)
+    j = np.floor(np.asarray(y) / cell_m).astype(np.int64)
+    keys = np.stack((i, j), axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    sums = np.bincount(inverse.ravel(), weights=np.asarray(weight, dtype=np.float64), minlength=len(uniq))
+    return uniq[:, 0].copy(), uniq[:, 1].copy(), np.asarray(sums, dtype=np.float64)

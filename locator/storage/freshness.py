@@ -1,0 +1,127 @@
+"""Keeping every process's index fresh when the register changes elsewhere.
+
+Pure (no Flask). Two mechanisms, one per back end:
+
+- ``Throttle`` (SQLite, and PostGIS while its listener is down): the request
+  path compares the register's data version at most once every
+  ``INDEX_REFRESH_SECONDS``; a change is served at most that long after it
+  committed.
+- ``ChangeListener`` (PostGIS): a daemon thread holding one connection that
+  ``LISTEN``s on the register's channel. Every write transaction
+  ``NOTIFY``s at commit, so the listener calls ``Register.refresh`` within
+  milliseconds, on every host. It also refreshes every ``poll_seconds`` when
+  no notification arrives (a notification can be lost when its connection
+  drops), and once after each (re)connect.
+
+Either way the refresh itself is incremental: ``changes_since`` names the
+venues that changed, and only those are upserted into or removed from the
+rtree.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ChangeListener", "Throttle"]
+
+log = logging.getLogger("locator.storage.freshness")
+
+
+class Throttle:
+    """Says when ``interval`` seconds have passed since the last check (0: always)."""
+
+    def __init__(self, interval: float) -> None:
+        if interval < 0:
+            raise ValueError(f"refresh interval must be >= 0 seconds, got {interval!r}")
+        self.interval = interval
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self._last >= self.interval
+
+    def mark(self) -> None:
+        self._last = time.monotonic()
+
+
+class ChangeListener:
+    """A thread that LISTENs on a PostgreSQL channel and calls ``on_change`` promptly.
+
+    ``on_change`` runs on the listener thread after each notification (bursts
+    coalesce: one call covers every change committed so far), after every
+    ``poll_seconds`` without one, and after each (re)connection. Errors in it
+    are logged, never fatal. ``healthy`` is true while the LISTEN connection
+    is up; while it is not, callers should fall back to polling.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        on_change: Callable[[], Any],
+        poll_seconds: float = 1.0,
+        connect: Callable[..., Any] | None = None,
+    ) -> None:
+        if not channel.isidentifier():
+            raise ValueError(f"channel must be a plain identifier, got {channel!r}")
+        self.url = url
+        self.channel = channel
+        self.on_change = on_change
+        self.poll_seconds = max(0.05, float(poll_seconds))
+        self._connect = connect
+        self._stop = threading.Event()
+        self._up = threading.Event()
+        self.notifications = 0
+        self._thread = threading.Thread(target=self._run, name=f"locator-listen-{channel}", daemon=True)
+
+    @property
+    def healthy(self) -> bool:
+        return self._up.is_set() and self._thread.is_alive()
+
+    def start(self, wait: float = 5.0) -> ChangeListener:
+        """Start the thread; wait up to ``wait`` seconds for its first LISTEN."""
+        self._thread.start()
+        self._up.wait(wait)
+        return self
+
+    def stop(self, wait: float = 0.0) -> None:
+        self._stop.set()
+        if wait:
+            self._thread.join(wait)
+
+    def _call(self) -> None:
+        try:
+            self.on_change()
+        except Exception:  # a refresh failing (database restart…) must not kill the thread
+            log.exception("refresh after a register change failed")
+
+    def _run(self) -> None:
+        if self._connect is None:
+            import psycopg
+
+            self._connect = psycopg.connect
+        backoff = 0.2
+        while not self._stop.is_set():
+            try:
+                with self._connect(self.url, autocommit=True, connect_timeout=10) as conn:
+                    conn.execute(f"LISTEN {self.channel}")
+                    self._up.set()
+                    backoff = 0.2
+                    self._call()  # catch up with anything committed before the LISTEN
+                    while not self._stop.is_set():
+                        got = sum(1 for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1))
+                        self.notifications += got
+                        if self._stop.is_set():
+                            break
+                        self._call()
+            except Exception as exc:
+                if self._stop.is_set():
+                    break
+                log.warning("register listener lost its connection (%s); retrying in %.1f s", exc, backoff)
+            finally:
+                self._up.clear()
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 5.0)

@@ -1,0 +1,330 @@
+"""Blueprints for editing the register: ``/admin`` pages and ``/api/v1/admin``.
+
+Both are thin: validation lives in ``locator.editing``, writes go through the
+store's audited path, and nothing is erased (closing is a soft delete).
+Pages need a login (session cookie, CSRF-protected forms); the API needs a
+bearer token and takes no cookies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from locator.categories import AMENITIES, CATEGORIES
+from locator.editing import REPORT_KINDS, apply_report, venue_from_fields
+from locator.errors import InvalidParameter, LocatorError, NotFound
+from locator.venues import Venue, venue_to_feature
+from locator.web import auth
+from locator.web.i18n import gettext
+from locator.web.problems import ApiError, problem
+from locator.web.state import get_register
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+api_bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+PAGE = 50
+
+
+def init_app(app: Flask) -> None:
+    """Sessions with a real secret, CSRF on every form, and the two blueprints."""
+    auth.init_app(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing for a forged form to ride on
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> Response:
+        return problem(
+            403, "Forbidden", f"the form's CSRF token is missing or wrong ({exc.description}); reload the page"
+        )
+
+    app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+
+
+@bp.after_request
+@api_bp.after_request
+def _serve_own_writes(response: Response) -> Response:
+    """After a write, this process brings its index up to date at once (others follow by NOTIFY or poll)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+        get_register().refresh()
+    return response
+
+
+def _venue(reg: Any, venue_id: str) -> Venue:
+    """The venue (closed ones included), or a 404: an HTML page or problem+json, by path."""
+    venue: Venue | None = reg.store.get(venue_id)
+    if venue is None:
+        raise NotFound(f"no venue {venue_id!r}")
+    return venue
+
+
+def _ctx(**extra: Any) -> dict[str, Any]:
+    return {
+        "user": auth.current_user(),
+        "categories": CATEGORIES,
+        "amenities": AMENITIES,
+        "report_kinds": REPORT_KINDS,
+        **extra,
+    }
+
+
+# -- login -------------------------------------------------------------------
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        name = request.form.get("username", "")
+        if auth.check_user(name, request.form.get("password", "")):
+            session.clear()
+            session["admin_user"] = name
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/admin") else url_for("admin.venues"))
+        error = gettext("用户名或密码不对")
+    return render_template("admin/login.html", **_ctx(error=error)), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+# -- venues ------------------------------------------------------------------
+@bp.get("/")
+@auth.login_required
+def venues() -> str:
+    reg = get_register()
+    q = (request.args.get("q") or "").strip()[:100]
+    status = request.args.get("status") or "active"
+    items = reg.store.venues(include_closed=True)
+    items = [
+        v
+        for v in items
+        if (status == "all" or v.status == status) and (not q or q in v.name or q in v.address or q == v.id)
+    ]
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    shown = items[(page - 1) * PAGE : page * PAGE]
+    return render_template(
+        "admin/venues.html",
+        **_ctx(
+            venues=shown,
+            total=len(items),
+            page=page,
+            pages=max(1, -(-len(items) // PAGE)),
+            q=q,
+            status=status,
+            pending=len(reg.store.reports("pending")),
+        ),
+    )
+
+
+def _form_fields() -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        k: request.form.get(k)
+        for k in ("name", "category", "address", "lon", "lat", "operator", "phone", "opening_hours", "description")
+    }
+    fields["amenities"] = request.form.getlist("amenities")
+    return fields
+
+
+@bp.route("/venues/new", methods=["GET", "POST"])
+@auth.login_required
+def new_venue() -> Any:
+    reg = get_register()
+    error = None
+    fields: dict[str, Any] = {"lon": "110.33", "lat": "20.03", "category": "outdoor_station", "amenities": []}
+    if request.method == "POST":
+        fields = _form_fields()
+        try:
+            venue = venue_from_fields(fields, reg.districts)
+        except InvalidParameter as exc:
+            error = str(exc)
+        else:
+            reg.store.edit(venue, auth.current_user() or "?", "create")
+            flash(gettext("已新增 %(name)s", name=venue.name))
+            return redirect(url_for("admin.edit_venue", venue_id=venue.id), code=303)
+    return render_template("admin/edit.html", **_ctx(venue=None, fields=fields, error=error)), 400 if error else 200
+
+
+@bp.route("/venues/<venue_id>", methods=["GET", "POST"])
+@auth.login_required
+def edit_venue(venue_id: str) -> Any:
+    reg = get_register()
+    venue = _venue(reg, venue_id)
+    error = None
+    fields: dict[str, Any] = venue.as_dict()
+    if request.method == "POST":
+        fields = _form_fields()
+        try:
+            updated = venue_from_fields(fields, reg.districts, venue)
+        except InvalidParameter as exc:
+            error = str(exc)
+        else:
+            if updated != venue:
+                moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
+                reg.store.edit(updated, auth.current_user() or "?", "move" if moved else "update")
+                flash(gettext("已保存"))
+            return redirect(url_for("admin.edit_venue", venue_id=venue_id), code=303)
+    history = reg.store.audit_log(limit=20, venue_id=venue_id)
+    return render_template(
+        "admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history)
+    ), 400 if error else 200
+
+
+@bp.post("/venues/<venue_id>/status")
+@auth.login_required
+def set_status(venue_id: str) -> ResponseReturnValue:
+    reg = get_register()
+    venue = _venue(reg, venue_id)
+    status = request.form.get("status")
+    if status not in ("active", "closed"):
+        abort(400)
+    if venue.status != status:
+        reg.store.edit(
+            Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": status}),
+            auth.current_user() or "?",
+            "close" if status == "closed" else "reopen",
+        )
+        flash(gettext("已停用") if status == "closed" else gettext("已重新启用"))
+    return redirect(url_for("admin.edit_venue", venue_id=venue_id), code=303)
+
+
+# -- audit and moderation ------------------------------------------------------
+@bp.get("/audit")
+@auth.login_required
+def audit() -> str:
+    reg = get_register()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    venue_id = request.args.get("venue") or None
+    entries = reg.store.audit_log(limit=PAGE, offset=(page - 1) * PAGE, venue_id=venue_id)
+    return render_template("admin/audit.html", **_ctx(entries=entries, page=page, venue_id=venue_id))
+
+
+@bp.get("/reports")
+@auth.login_required
+def reports() -> str:
+    reg = get_register()
+    status = request.args.get("status") or "pending"
+    items = reg.store.reports(None if status == "all" else status)
+    rows = []
+    for r in items:
+        venue = reg.store.get(r.venue_id)
+        change = apply_report(venue, r.kind, r.proposal, reg.districts) if venue and r.status == "pending" else None
+        rows.append((r, venue, change))
+    return render_template("admin/reports.html", **_ctx(rows=rows, status=status))
+
+
+@bp.post("/reports/<int:report_id>")
+@auth.login_required
+def decide(report_id: int) -> ResponseReturnValue:
+    reg = get_register()
+    report = reg.store.get_report(report_id)
+    if report is None:
+        abort(404)
+    accept = request.form.get("decision") == "accept"
+    venue = reg.store.get(report.venue_id)
+    change = apply_report(venue, report.kind, report.proposal, reg.districts) if venue and accept else None
+    try:
+        reg.store.decide_report(report_id, accept, auth.current_user() or "?", change)
+    except LocatorError as exc:
+        flash(str(exc))
+    else:
+        flash(gettext("已采纳 #%(id)s", id=report_id) if accept else gettext("已驳回 #%(id)s", id=report_id))
+    return redirect(url_for("admin.reports"), code=303)
+
+
+# -- the admin API (bearer tokens) ---------------------------------------------
+def _json_fields() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(
+            400,
+            "Bad Request",
+            "the body must be a JSON object of venue fields",
+            [{"name": "body", "reason": "must be a JSON object"}],
+        )
+    return body
+
+
+def _user() -> str:
+    return str(request.environ.get("locator.admin_user", "?"))
+
+
+@api_bp.post("/venues")
+@auth.api_auth_required
+def api_create() -> tuple[Response, int]:
+    reg = get_register()
+    venue = venue_from_fields(_json_fields(), reg.districts)
+    reg.store.edit(venue, _user(), "create", "api")
+    return jsonify(venue_to_feature(venue)), 201
+
+
+@api_bp.get("/venues/<venue_id>")
+@auth.api_auth_required
+def api_get(venue_id: str) -> Response:
+    venue = _venue(get_register(), venue_id)
+    return jsonify(venue_to_feature(venue))
+
+
+@api_bp.route("/venues/<venue_id>", methods=["PATCH", "PUT"])
+@auth.api_auth_required
+def api_update(venue_id: str) -> Response:
+    reg = get_register()
+    venue = _venue(reg, venue_id)
+    fields = _json_fields()
+    if "id" in fields and fields["id"] != venue_id:
+        raise InvalidParameter("id", f"cannot change a venue's id (got {fields['id']!r})")
+    updated = venue_from_fields(fields, reg.districts, venue)
+    if updated != venue:
+        moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
+        reg.store.edit(updated, _user(), "move" if moved else "update", "api")
+    return jsonify(venue_to_feature(updated))
+
+
+@api_bp.delete("/venues/<venue_id>")
+@auth.api_auth_required
+def api_close(venue_id: str) -> Response:
+    """Close a venue: a soft delete; the record and its history stay."""
+    reg = get_register()
+    venue = _venue(reg, venue_id)
+    if venue.status != "closed":
+        venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
+        reg.store.edit(venue, _user(), "close", "api")
+    return jsonify(venue_to_feature(venue))
+
+
+@api_bp.get("/export")
+@auth.api_auth_required
+def api_export() -> Response:
+    """The whole register, closed venues included, in ``format`` (csv, xlsx, geojson, gpkg)."""
+    from locator.web.api import export_response
+
+    return export_response(get_register().store.venues(include_closed=True), request.args.get("format") or "csv")
+
+
+@api_bp.get("/audit")
+@auth.api_auth_required
+def api_audit() -> Response:
+    entries = get_register().store.audit_log(limit=100, venue_id=request.args.get("venue"))
+    return jsonify([e._asdict() for e in entries])

@@ -1,0 +1,445 @@
+"""Blueprint for coverage planning: the ``/coverage`` page, its downloads, and the API.
+
+- ``/coverage``: choropleth of the districts (Leaflet, fed by the JSON in the
+  page), gap areas and suggested sites as layers, a sortable table, controls
+  whose state lives in the query string; ``/coverage/download.<fmt>`` with
+  ``fmt`` in csv (UTF-8 with a BOM), xlsx, geojson, gpkg.
+- ``/api/v1/coverage`` (the table as JSON), ``/api/v1/coverage/gaps`` and
+  ``/api/v1/coverage/suggestions`` (GeoJSON).
+
+Parameters are parsed with :mod:`locator.params`, so every bad value becomes
+one ``InvalidParameter`` and one problem document. The analysis is
+:class:`locator.planning.coverage.CoverageAnalyzer`, one per app in
+``app.extensions["coverage"]``, built on first use and cached by data version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import shapely
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from shapely.geometry import mapping
+from werkzeug.datastructures import MultiDict
+
+from locator import params
+from locator.categories import CATEGORIES, CATEGORY_CODES
+from locator.errors import InvalidParameter
+from locator.hours import TZ
+from locator.io import maps
+from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M, CoverageAnalyzer, CoverageResult
+from locator.web.i18n import current_language, gettext, js_catalogue
+from locator.web.state import get_register
+
+__all__ = ["KEY", "bp", "coverage_state", "get_analyzer", "parse_query"]
+
+bp = Blueprint("coverage", __name__)
+
+KEY = "coverage"
+GEOJSON = "application/geo+json"
+DEFAULT_CATEGORY = "outdoor_station"
+DEFAULT_RADIUS = 1000.0
+DEFAULT_PAGE_N = 5
+MAX_PAGE_N = 50
+MAX_API_N = 200
+RADIUS_CHOICES = (500, 1000, 1500, 2000, 3000, 5000)
+MEASURES = ("covered_pct", "venues_per_10k", "dist_median_m")
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": GEOJSON,
+    "gpkg": "application/geopackage+sqlite3",
+}
+
+#: Column headers of the table and the downloads, Chinese source text (see ``_label``).
+COLUMNS: dict[str, str] = {
+    "adcode": "区划代码",
+    "name_zh": "市县区",
+    "name_en": "英文名",
+    "population_2020": "常住人口（2020）",
+    "population_estimated": "人口为估计值",
+    "venues": "场所数",
+    "venues_per_10k": "每万人场所数",
+    "area_km2": "面积（平方公里）",
+    "covered_km2": "覆盖面积（平方公里）",
+    "covered_pct": "覆盖率（%）",
+    "dist_median_m": "到最近场所距离中位数（米）",
+    "dist_p90_m": "到最近场所距离90%分位（米）",
+    "dist_max_m": "到最近场所最远距离（米）",
+    "population_covered": "覆盖人口",
+    "population_grid": "人口网格总人口",
+    "no_venues": "无场所",
+    "below_target": "低于目标",
+}
+
+AREA_NOTE = (
+    "Suggestions are weighted by area (km²), not by people: no population grid is configured "
+    "(POPULATION_GRID). Every candidate site on open land adds the same π r², so among such ties "
+    "the site nearest an existing venue of any category (where people already gather: towns, "
+    "workplaces) is chosen. Treat the sites as places where coverage is missing near activity, "
+    "and configure a population grid (e.g. WorldPop) for people-weighted suggestions."
+)
+POPULATION_NOTE = "Suggestions are weighted by the people of the configured population grid."
+
+
+# -- per-app state ------------------------------------------------------------
+@dataclass(eq=False)
+class CoverageState:
+    """The app's analyzer (built on first use) and the district outlines for the page."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    analyzer: CoverageAnalyzer | None = None
+    outlines: dict[str, Any] | None = None
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    state.app.extensions.setdefault(KEY, CoverageState())
+
+
+def coverage_state(app: Flask | None = None) -> CoverageState:
+    st: CoverageState = (app or current_app).extensions[KEY]
+    return st
+
+
+def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
+    """The app's :class:`CoverageAnalyzer`, built once (thread-safe) from the register and config."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    st = coverage_state(app)
+    if st.analyzer is None:
+        with st.lock:
+            if st.analyzer is None:
+                from locator.planning.population import load_popgrid
+
+                grid_path = app.config.get("POPULATION_GRID")
+                st.analyzer = CoverageAnalyzer.from_register(
+                    get_register(app),
+                    popgrid=load_popgrid(grid_path) if grid_path else None,
+                    target_per_10k=app.config.get("COVERAGE_TARGET_PER_10K"),
+                )
+    return st.analyzer
+
+
+@dataclass(frozen=True)
+class Query:
+    """A validated coverage request: what the page, the downloads and the API share."""
+
+    categories: tuple[str, ...]
+    radius: float
+    n: int
+    region: str | None
+    measure: str
+
+    def args(self, **override: Any) -> dict[str, Any]:
+        """Query-string arguments that reproduce this request; an override of None drops the key."""
+        out: dict[str, Any] = {
+            "category": ",".join(self.categories),
+            "radius": f"{self.radius:g}",
+            "n": self.n,
+            "region": self.region,
+            "measure": self.measure,
+        }
+        out.update(override)
+        return {k: v for k, v in out.items() if v is not None}
+
+
+def gaps_geojson(result: CoverageResult) -> dict[str, Any]:
+    """The gap areas of ``result`` (computed once per result, in ``locator.planning.coverage``)."""
+    return result.gaps_geojson()
+
+
+def parse_query(args: Any, *, max_n: int, default_n: int, allow_zero_n: bool, form: bool = False) -> Query:
+    """Category (comma list), radius (50–20,000 m), n, region and measure from the query string.
+
+    Any parameter given twice is an error, except that the page's form
+    (``form=True``) sends one ``category`` per ticked box.
+    """
+    if form and len(args.getlist("category")) > 1:
+        joined = ",".join(args.getlist("category"))
+        args = MultiDict([(k, v) for k, v in args.items(multi=True) if k != "category"])
+        args.add("category", joined)
+    params.reject_repeats(args)
+    cats = params.categories_param(args) or [DEFAULT_CATEGORY]
+    chosen = tuple(c for c in CATEGORY_CODES if c in cats)
+    radius = params.float_param(args, "radius", default=DEFAULT_RADIUS, low=MIN_RADIUS_M, high=MAX_RADIUS_M)
+    assert radius is not None
+    n = params.int_param(args, "n", default=default_n, low=0 if allow_zero_n else 1, high=max_n)
+    region = params.one(args, "region") or None
+    if region is not None and region.strip().lower() in ("province", "all"):
+        region = None  # the whole province, the default
+    if region is not None:
+        from locator.planning.siting import validate_region
+
+        validate_region(region, get_register().districts)
+    measure = params.one(args, "measure", "covered_pct") or "covered_pct"
+    if measure not in MEASURES:
+        raise InvalidParameter("measure", f"unknown measure {measure[:40]!r}; expected one of {', '.join(MEASURES)}")
+    return Query(chosen, radius, n, region, measure)
+
+
+def _json(body: Any, mimetype: str = "application/json") -> Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return Response(data, mimetype=mimetype)
+
+
+def _suggestions_doc(q: Query) -> dict[str, Any]:
+    analyzer = get_analyzer()
+    res = analyzer.suggest(q.categories, q.radius, q.n, region=q.region)
+    doc = res.to_geojson()
+    sd = res.to_dict()
+    weighting = "population" if analyzer.popgrid is not None else "area"
+    doc.update(
+        unit=sd["unit"],
+        total=sd["total"],
+        covered_before=sd["covered_before"],
+        covered_after=sd["covered_after"],
+        curve=sd["curve"],
+        weighting=weighting,
+        note=POPULATION_NOTE if weighting == "population" else AREA_NOTE,
+    )
+    return doc
+
+
+# -- API -------------------------------------------------------------------------
+@bp.get("/api/v1/coverage")
+def api_table() -> Response:
+    """The coverage table: params, summary (incl. districts without venues) and district rows."""
+    q = parse_query(request.args, max_n=MAX_API_N, default_n=10, allow_zero_n=True)
+    return _json(get_analyzer().table(q.categories, q.radius).to_dict())
+
+
+@bp.get("/api/v1/coverage/gaps")
+def api_gaps() -> Response:
+    """Parts of each district beyond the radius, a GeoJSON FeatureCollection (WGS-84)."""
+    q = parse_query(request.args, max_n=MAX_API_N, default_n=10, allow_zero_n=True)
+    return _json(gaps_geojson(get_analyzer().table(q.categories, q.radius)), GEOJSON)
+
+
+@bp.get("/api/v1/coverage/suggestions")
+def api_suggestions() -> Response:
+    """``n`` (1–200, default 10) suggested new sites, each with its marginal gain, and the curve."""
+    q = parse_query(request.args, max_n=MAX_API_N, default_n=10, allow_zero_n=False)
+    return _json(_suggestions_doc(q), GEOJSON)
+
+
+# -- the page ----------------------------------------------------------------------
+def _label(key: str) -> str:
+    return gettext(COLUMNS[key])
+
+
+def _outlines() -> dict[str, Any]:
+    st = coverage_state()
+    with st.lock:
+        if st.outlines is None:
+            st.outlines = maps.district_outlines(get_register().districts, tolerance=0.002)
+        return st.outlines
+
+
+def _tiles(lang: str) -> tuple[dict[str, Any], str]:
+    """The map page's tile provider (``TILES``, ``?tiles=``) and the CSP origins it needs."""
+    from locator.web.views import _origin, _provider
+
+    provider = _provider()
+    hosts = " ".join(sorted({_origin(u) for u in provider.urls}))
+    return provider.to_json(current_app.config.get("TIANDITU_KEY", "") or "", lang), hosts
+
+
+@bp.get("/coverage")
+def page() -> Response:
+    """Coverage for planners: map, table, downloads; all state in the query string."""
+    q = parse_query(request.args, max_n=MAX_PAGE_N, default_n=DEFAULT_PAGE_N, allow_zero_n=True, form=True)
+    lang = current_language()
+    analyzer = get_analyzer()
+    result = analyzer.table(q.categories, q.radius)
+    tiles, _hosts = _tiles(lang)  # the CSP's img-src: locator.web.security
+    api_args = q.args(measure=None, n=None)
+    cfg = {
+        "lang": lang,
+        "center": maps.HAINAN_CENTER,
+        "zoom": maps.HAINAN_ZOOM,
+        "bounds": maps.HAINAN_ISLAND_BOUNDS,
+        "tiles": tiles,
+        "i18n": js_catalogue(),
+        "measure": q.measure,
+        "n": q.n,
+        "target": result.target_per_10k,
+        "districts": _outlines(),
+        "rows": {r["adcode"]: r for r in result.rows},
+        "urls": {
+            "gaps": url_for("coverage.api_gaps", **api_args),
+            "suggestions": url_for("coverage.api_suggestions", **q.args(measure=None)) if q.n else None,
+            "venues": url_for("api.venues", category=",".join(q.categories)),
+        },
+    }
+    cats = {c: (CATEGORIES[c].name_en if lang == "en" else CATEGORIES[c].name_zh) for c in CATEGORY_CODES}
+    downloads = {fmt: url_for("coverage.download", fmt=fmt, **q.args(measure=None)) for fmt in FORMATS}
+    html = render_template(
+        "coverage.html",
+        lang=lang,
+        q=q,
+        cfg=cfg,
+        result=result,
+        rows=result.rows,
+        summary=result.summary,
+        cats=cats,
+        columns={k: _label(k) for k in COLUMNS},
+        radius_choices=RADIUS_CHOICES,
+        measures=MEASURES,
+        max_n=MAX_PAGE_N,
+        district_choices=[(d.adcode, d.name_en if lang == "en" else d.name_zh) for d in get_register().districts],
+        downloads=downloads,
+        weighting="population" if analyzer.popgrid is not None else "area",
+        lang_url=url_for("coverage.page", **q.args(lang="zh" if lang == "en" else "en")),
+        generated=datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),
+        min_radius=int(MIN_RADIUS_M),
+        max_radius=int(MAX_RADIUS_M),
+    )
+    resp = Response(html, mimetype="text/html")  # security headers: locator.web.security
+    resp.headers["Vary"] = "Cookie"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+# -- downloads ---------------------------------------------------------------------
+def _filename(q: Query, fmt: str) -> tuple[str, str]:
+    """ASCII and Chinese file names for a download."""
+    radius = f"{q.radius:g}"
+    ascii_name = f"hainan-coverage-{'+'.join(q.categories)}-{radius}m.{fmt}"
+    zh = "+".join(CATEGORIES[c].name_zh for c in q.categories)
+    return ascii_name, f"海南职工服务阵地覆盖-{zh}-{radius}米.{fmt}"
+
+
+def _disposition(q: Query, fmt: str) -> str:
+    ascii_name, utf8_name = _filename(q, fmt)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name, safe='')}"
+
+
+def _district_features(result: CoverageResult) -> list[dict[str, Any]]:
+    reg = get_register()
+    feats = []
+    for row in sorted(result.rows, key=lambda r: r["adcode"]):
+        d = reg.districts.get(row["adcode"])
+        geom = None if d is None else mapping(shapely.set_precision(d.geometry, 1e-6))
+        feats.append({"type": "Feature", "id": row["adcode"], "geometry": geom, "properties": dict(row)})
+    return feats
+
+
+def _multi(geom: Any) -> Any:
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    return geom
+
+
+def _gpkg(result: CoverageResult, suggestions: Any) -> bytes:
+    """A GeoPackage with layers ``districts``, ``gaps`` and (if any) ``suggestions``, EPSG:4326."""
+    import geopandas as gpd
+    from shapely.geometry import shape
+
+    reg = get_register()
+    rows = sorted(result.rows, key=lambda r: r["adcode"])
+    dist = gpd.GeoDataFrame(
+        rows,
+        geometry=[_multi(reg.districts.get(r["adcode"]).geometry) for r in rows],  # type: ignore[union-attr]
+        crs="EPSG:4326",
+    )
+    gfeats = gaps_geojson(result)["features"]
+    gaps = gpd.GeoDataFrame(
+        [f["properties"] for f in gfeats],
+        geometry=[_multi(shape(f["geometry"])) if f["geometry"] else None for f in gfeats],
+        crs="EPSG:4326",
+    )
+    fd, path = tempfile.mkstemp(suffix=".gpkg")
+    os.close(fd)
+    os.unlink(path)  # the driver creates the file
+    try:
+        dist.to_file(path, layer="districts", driver="GPKG", engine="pyogrio")
+        gaps.to_file(path, layer="gaps", driver="GPKG", engine="pyogrio")
+        if suggestions is not None and suggestions.sites:
+            sites = [{k: v for k, v in s.items() if k not in ("lon", "lat")} for s in suggestions.sites]
+            pts = gpd.GeoDataFrame(
+                sites,
+                geometry=gpd.points_from_xy(
+                    [s["lon"] for s in suggestions.sites], [s["lat"] for s in suggestions.sites]
+                ),
+                crs="EPSG:4326",
+            )
+            pts.to_file(path, layer="suggestions", driver="GPKG", engine="pyogrio")
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        for p in (path, path + "-wal", path + "-shm", path + "-journal"):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def _geojson_download(result: CoverageResult, suggestions: Any) -> dict[str, Any]:
+    """Districts with their measures, gap areas and suggested sites, told apart by ``layer``."""
+    feats = [
+        {**f, "id": f"district-{f['id']}", "properties": {"layer": "district", **f["properties"]}}
+        for f in _district_features(result)
+    ]
+    feats += [
+        {**f, "id": f"gap-{f['id']}", "properties": {"layer": "gap", **f["properties"]}}
+        for f in gaps_geojson(result)["features"]
+    ]
+    if suggestions is not None:
+        feats += [
+            {**f, "id": f"site-{f['id']}", "properties": {"layer": "suggestion", **f["properties"]}}
+            for f in suggestions.to_geojson()["features"]
+        ]
+    return {"type": "FeatureCollection", "params": result.params(), "features": feats}
+
+
+def _relabel_xlsx(data: bytes) -> bytes:
+    """``render``'s workbook with the districts sheet's headers in the page's language."""
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb["districts"]
+    for cell in ws[1]:
+        if cell.value in COLUMNS:
+            cell.value = _label(str(cell.value))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@bp.get("/coverage/download.<fmt>")
+def download(fmt: str) -> Response:
+    """The table (csv, xlsx), districts + gaps (+ sites) as GeoJSON, or a GeoPackage for QGIS."""
+    from locator.cli.coverage import render
+    from locator.planning.coverage import ROW_KEYS
+
+    if fmt not in FORMATS:
+        raise InvalidParameter("format", f"unknown download format {fmt[:20]!r}; expected one of {', '.join(FORMATS)}")
+    q = parse_query(request.args, max_n=MAX_API_N, default_n=0, allow_zero_n=True)
+    analyzer = get_analyzer()
+    result = analyzer.table(q.categories, q.radius)
+    suggestions = analyzer.suggest(q.categories, q.radius, q.n, region=q.region) if q.n else None
+    if fmt == "csv":
+        text = render(result, None, "csv", to_file=True).decode("utf-8")
+        bom, _, body = text.partition(",".join(ROW_KEYS))
+        header = ",".join(_label(k) for k in ROW_KEYS)
+        data = (bom + header + body).encode("utf-8")
+    elif fmt == "xlsx":
+        data = _relabel_xlsx(render(result, suggestions, "xlsx", to_file=True))
+    elif fmt == "geojson":
+        data = json.dumps(_geojson_download(result, suggestions), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    else:
+        data = _gpkg(result, suggestions)
+    resp = Response(data, mimetype=FORMATS[fmt])
+    resp.headers["Content-Disposition"] = _disposition(q, fmt)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

@@ -1,0 +1,184 @@
+"""Blueprint: OGC API – Features Part 1 Core over ``/api/v1`` (and the API's docs).
+
+Landing page ``/api/v1/``, ``/conformance``, ``/collections``,
+``/collections/{venues,districts}``, ``…/items`` and ``…/items/{id}``, plus
+``/openapi.json`` and the human-readable ``/docs``. The documents are built by
+pure helpers in ``locator.web.catalog`` and ``locator.web.openapi``; this module
+only reads parameters and wraps answers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from locator import params
+from locator.errors import InvalidParameter, NotFound
+from locator.hours import TZ
+from locator.search import filter_venues
+from locator.web import catalog as colls
+from locator.web.api import GEOJSON, json_response, venue_feature
+from locator.web.openapi import OPENAPI_MIMETYPE, openapi_document
+from locator.web.state import get_register
+
+__all__ = ["bp"]
+
+bp = Blueprint("ogc", __name__, url_prefix="/api/v1")
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+_CACHE_KEY = "locator.web.ogc"
+
+
+@bp.before_request
+def _check_args() -> None:
+    params.reject_repeats(request.args)
+    f = params.one(request.args, "f")
+    if f is not None and f not in ("json", "geojson", "application/json", "application/geo+json"):
+        raise InvalidParameter("f", f"unsupported format {f!r}; this API answers json only")
+
+
+def _base() -> str:
+    return request.host_url.rstrip("/") + bp.url_prefix  # type: ignore[operator]
+
+
+def _summary() -> colls.Summary:
+    """District features and extents for the index's current data version, built once per version."""
+    index = get_register().index
+    cached: colls.Summary | None = current_app.extensions.get(_CACHE_KEY)
+    if cached is None or cached.version != index.version:
+        cached = colls.summarise(index.venues(), get_register().districts, index.version)
+        current_app.extensions[_CACHE_KEY] = cached
+    return cached
+
+
+@bp.get("/")
+def landing() -> Response:
+    return json_response(colls.landing_page(_base()))
+
+
+@bp.get("/conformance")
+def conformance() -> Response:
+    return json_response({"conformsTo": list(colls.CONFORMANCE)})
+
+
+@bp.get("/collections")
+def collections() -> Response:
+    base, summary = _base(), _summary()
+    body = {
+        "links": [
+            {"rel": "self", "type": "application/json", "title": "Collections", "href": f"{base}/collections"},
+        ],
+        "collections": [colls.collection_info(base, cid, summary) for cid in colls.COLLECTIONS],
+    }
+    return json_response(body)
+
+
+def _collection_id(cid: str) -> str:
+    if cid not in colls.COLLECTIONS:
+        raise NotFound(f"no collection {cid!r}; expected one of {', '.join(colls.COLLECTIONS)}")
+    return cid
+
+
+@bp.get("/collections/<cid>")
+def collection(cid: str) -> Response:
+    return json_response(colls.collection_info(_base(), _collection_id(cid), _summary()))
+
+
+def _page_links(base: str, cid: str, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
+    url = f"{base}/collections/{cid}/items"
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
+
+    def href(off: int) -> str:
+        return f"{url}?{urlencode({**args, 'limit': limit, 'offset': off})}"
+
+    links = [
+        {"rel": "self", "type": GEOJSON, "title": "This page", "href": href(offset)},
+        {
+            "rel": "collection",
+            "type": "application/json",
+            "title": "The collection",
+            "href": f"{base}/collections/{cid}",
+        },
+    ]
+    if offset + limit < matched:
+        links.append({"rel": "next", "type": GEOJSON, "title": "Next page", "href": href(offset + limit)})
+    if offset > 0:
+        links.append({"rel": "prev", "type": GEOJSON, "title": "Previous page", "href": href(max(0, offset - limit))})
+    return links
+
+
+@bp.get("/collections/<cid>/items")
+def items(cid: str) -> Response:
+    cid = _collection_id(cid)
+    args = request.args
+    bbox = params.bbox_param(args)
+    limit = params.int_param(args, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    offset = params.int_param(args, "offset", default=0, low=0, high=params.MAX_OFFSET)
+    reg = get_register()
+    features: list[dict[str, Any]]
+    if cid == "venues":
+        candidates = reg.index.within_bbox(*bbox) if bbox else reg.index.venues()
+        found = filter_venues(
+            candidates,
+            categories=params.categories_param(args),
+            districts=params.districts_param(args, reg.districts.codes),
+            amenities=params.amenities_param(args),
+            q=params.q_param(args),
+        )
+        now = datetime.now(TZ)
+        matched = len(found)
+        features = [venue_feature(v, "wgs84", now=now) for v in found[offset : offset + limit]]
+    else:
+        all_features = colls.filter_district_features(_summary().district_features, bbox)
+        matched = len(all_features)
+        features = all_features[offset : offset + limit]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": _page_links(_base(), cid, offset, limit, matched),
+    }
+    return json_response(body, GEOJSON)
+
+
+@bp.get("/collections/<cid>/items/<path:fid>")
+def item(cid: str, fid: str) -> Response:
+    cid = _collection_id(cid)
+    base = _base()
+    if cid == "venues":
+        venue = get_register().index.get(fid)
+        if venue is None:
+            raise NotFound(f"no venue with id {fid!r}")
+        feature = venue_feature(venue, "wgs84")
+    else:
+        found = [f for f in _summary().district_features if f["id"] == fid]
+        if not found:
+            raise NotFound(f"no district with adcode {fid!r}")
+        feature = dict(found[0])
+    feature["links"] = [
+        {"rel": "self", "type": GEOJSON, "title": "This feature", "href": f"{base}/collections/{cid}/items/{fid}"},
+        {
+            "rel": "collection",
+            "type": "application/json",
+            "title": "The collection",
+            "href": f"{base}/collections/{cid}",
+        },
+    ]
+    return json_response(feature, GEOJSON)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return json_response(openapi_document(_base()), OPENAPI_MIMETYPE)
+
+
+@bp.get("/docs")
+def docs() -> str:
+    """The API described for people, rendered from the OpenAPI document on the server (no CDN)."""
+    return render_template("api_docs.html", spec=openapi_document(_base()))

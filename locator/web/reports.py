@@ -1,0 +1,68 @@
+"""Blueprint for the public 「报告问题」 form on each venue.
+
+Reports go to a moderation queue (``/admin/reports``); nothing changes until
+an admin accepts one. Spam defences: a CSRF token, a hidden honeypot field,
+and a per-client hourly limit kept in the register (so it holds across
+worker processes). Clients are counted by a keyed hash of their address;
+the address itself is not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from locator.categories import AMENITIES, CATEGORIES
+from locator.editing import REPORT_KINDS, validate_report
+from locator.errors import InvalidParameter
+from locator.storage.sqlite import TooManyReports
+from locator.web.state import get_register
+
+bp = Blueprint("reports", __name__)
+
+
+def _client() -> str:
+    addr = request.remote_addr or "?"
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, addr.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@bp.route("/report/<venue_id>", methods=["GET", "POST"])
+def report(venue_id: str) -> Any:
+    reg = get_register()
+    venue = reg.store.get(venue_id)
+    if venue is None or venue.status != "active":
+        abort(404)
+    error = None
+    status = 200
+    if request.method == "POST":
+        if request.form.get("website"):  # the honeypot: people never see it, bots fill it
+            return redirect(url_for("reports.thanks"), code=303)
+        try:
+            kind, message, proposal = validate_report(request.form)
+            reg.store.add_report(
+                venue.id, kind, message, proposal, _client(), int(current_app.config.get("REPORTS_PER_HOUR", 5))
+            )
+        except InvalidParameter as exc:
+            error, status = str(exc), 400
+        except TooManyReports:
+            error, status = "too_many", 429
+        else:
+            return redirect(url_for("reports.thanks"), code=303)
+    return render_template(
+        "admin/report_form.html",
+        venue=venue,
+        kinds=REPORT_KINDS,
+        amenities=AMENITIES,
+        categories=CATEGORIES,
+        error=error,
+        form=request.form,
+    ), status
+
+
+@bp.get("/report/thanks")
+def thanks() -> str:
+    return render_template("admin/report_thanks.html")

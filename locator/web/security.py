@@ -1,0 +1,125 @@
+"""Security headers for every response, set in one place.
+
+Every response (pages, the API, static files, errors) gets:
+
+- ``Content-Security-Policy``: ``default-src 'self'``; scripts only from the
+  app (``script-src 'self'``: no inline script, no ``eval``; pages pass their
+  configuration in ``<script type="application/json">``, which is data, not
+  script); ``style-src 'self' 'unsafe-inline'`` (the coverage legend and
+  Leaflet write ``style`` attributes; styles cannot run code); images from the
+  app, ``data:`` and the tile hosts of the page's base map (``TILES``,
+  ``?tiles=``); ``connect-src 'self'``; ``object-src 'none'``;
+  ``base-uri 'none'``; ``form-action 'self'``; and ``frame-ancestors``:
+  ``'self'`` everywhere except on the views marked :func:`embeddable`
+  (``/embed``), which any site may frame (``EMBED_FRAME_ANCESTORS = "*"``) or
+  only the listed origins.
+- ``X-Frame-Options: SAMEORIGIN`` (for browsers without ``frame-ancestors``),
+  except on embeddable views.
+- ``X-Content-Type-Options: nosniff`` and
+  ``Referrer-Policy: strict-origin-when-cross-origin``.
+
+Why not flask-talisman: it is not a dependency of the package, and what it
+adds beyond these few headers (forced HTTPS, HSTS, secure session cookies)
+belongs to the reverse proxy in ``deploy/``, where it would have to be turned
+off again for ``make serve`` and the tests. Per-view framing and a per-request
+``img-src`` are a dozen lines here. The app needs no nonce: it has no inline
+script. One ``after_request`` hook keeps every header in one place, and the
+views set none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, request
+
+__all__ = ["KEY", "csp_for", "embeddable", "frame_ancestors_source", "init_app"]
+
+KEY = "locator.web.security"
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: A CSP host-source for ``frame-ancestors``: scheme, host (``*.`` allowed as
+#: the first label) and an optional port; no path, no quotes, no spaces.
+_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?")
+
+
+def embeddable(view: F) -> F:
+    """Mark a view as one other sites may frame (``EMBED_FRAME_ANCESTORS``)."""
+    view._locator_embeddable = True  # type: ignore[attr-defined]
+    return view
+
+
+def frame_ancestors_source(setting: str | Iterable[str] | None) -> str:
+    """The ``frame-ancestors`` sources of embeddable views, from ``EMBED_FRAME_ANCESTORS``.
+
+    ``"*"`` (or None) lets any site frame them; a list of origins (or one
+    string of them separated by spaces or commas) lets only those and the app
+    itself. Raises ValueError, quoting the entry, for anything that is not an
+    ``http(s)://host[:port]`` origin.
+    """
+    if setting is None:
+        return "*"
+    items = re.split(r"[\s,]+", setting) if isinstance(setting, str) else list(setting)
+    items = [str(i).strip().rstrip("/") for i in items if str(i).strip()]
+    if not items:
+        raise ValueError("EMBED_FRAME_ANCESTORS is empty; use '*' for any site or list the origins")
+    if items == ["*"]:
+        return "*"
+    for item in items:
+        if not _ORIGIN.fullmatch(item):
+            raise ValueError(
+                f"EMBED_FRAME_ANCESTORS: {item[:80]!r} is not an origin like 'https://www.example.cn' or "
+                "'https://*.example.cn'"
+            )
+    return " ".join(["'self'", *dict.fromkeys(items)])
+
+
+def _tile_origins() -> list[str]:
+    """Origins of the tiles of this request's base map (``TILES``, ``?tiles=``)."""
+    from locator.web.views import _origin, _provider
+
+    return sorted({_origin(u) for u in _provider().urls})
+
+
+def csp_for(frame_ancestors: str, tile_origins: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy header value."""
+    img = " ".join(["'self'", "data:", *tile_origins])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src {img}",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
+
+
+def _is_embeddable() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "_locator_embeddable", False))
+
+
+def _headers(response: Response) -> Response:
+    embed = _is_embeddable()
+    ancestors = current_app.extensions[KEY] if embed else "'self'"
+    response.headers["Content-Security-Policy"] = csp_for(ancestors, _tile_origins())
+    if embed:
+        response.headers.pop("X-Frame-Options", None)
+    else:
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Check ``EMBED_FRAME_ANCESTORS`` (a bad entry stops start-up) and set the headers on every response."""
+    app.extensions[KEY] = frame_ancestors_source(app.config.get("EMBED_FRAME_ANCESTORS", "*"))
+    app.after_request(_headers)
