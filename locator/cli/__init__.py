@@ -265,7 +265,8 @@ def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: 
 @click.option("--include-closed/--active-only", default=True, show_default=True)
 def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
     """Export the register; the file imports again unchanged."""
-    from locator.io.exporter import export_bytes, write_atomic
+    from locator.io.exporter import export_bytes
+    from locator.io.render import write_atomic
 
     reg = _register()
     data = export_bytes(reg.store.venues(include_closed=include_closed), fmt)

@@ -4,23 +4,18 @@ CSV and XLSX carry Chinese headers (the ones ``locator.io.importer`` reads) and
 Chinese category and amenity names, so a data officer can open them in Excel;
 CSV is UTF-8 with a byte-order mark so that Excel shows the Chinese correctly.
 Coordinates are WGS-84 at full precision, so an export imports again unchanged.
-Every file is written atomically: to a temporary file, then renamed.
+The formats themselves are written by ``locator.io.render``, the one registry.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from locator.categories import AMENITIES, CATEGORIES
+from locator.io.render import Column, Document, Layer, Sheet, render
 from locator.venues import Venue, venue_to_feature
 
-__all__ = ["COLUMNS", "FORMATS", "export_bytes", "write_atomic"]
+__all__ = ["COLUMNS", "FORMATS", "export_bytes", "venue_document"]
 
 #: (header, how to get the value) — headers are the first alias in importer.HEADERS.
 COLUMNS: list[tuple[str, Callable[[Venue], object]]] = [
@@ -40,80 +35,29 @@ COLUMNS: list[tuple[str, Callable[[Venue], object]]] = [
     ("状态", lambda v: v.status),
 ]
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
-}
+SHEET = "职工服务阵地"
 
 
-def _csv(venues: Sequence[Venue]) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow([h for h, _ in COLUMNS])
-    for v in venues:
-        w.writerow([repr(x) if isinstance(x, float) else x for x in (get(v) for _, get in COLUMNS)])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+def venue_document(venues: Sequence[Venue]) -> Document:
+    """The register as a document: one sheet with the importer's Chinese headers, one map layer.
 
-
-def _xlsx(venues: Sequence[Venue]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("职工服务阵地")
-    ws.append([h for h, _ in COLUMNS])
-    for v in venues:
-        ws.append([get(v) for _, get in COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _geojson(venues: Sequence[Venue]) -> bytes:
-    doc = {"type": "FeatureCollection", "features": [venue_to_feature(v) for v in venues]}
-    return (json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _gpkg(venues: Sequence[Venue]) -> bytes:
-    import geopandas as gpd
-    from shapely.geometry import Point
-
-    rows = []
-    for v in venues:
-        d = v.as_dict()
-        d["amenities"] = ";".join(v.amenities)
-        d["category_name"] = CATEGORIES[v.category].name_zh
-        rows.append(d)
-    gdf = gpd.GeoDataFrame(rows, geometry=[Point(v.lon, v.lat) for v in venues], crs="EPSG:4326")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "venues.gpkg"
-        gdf.to_file(path, layer="venues", driver="GPKG", engine="pyogrio")
-        return path.read_bytes()
+    Sorted by id, so the same register always gives the same file. The map
+    layer is the API's venue Feature with the category's Chinese name added,
+    for QGIS users who do not know the codes.
+    """
+    ordered = sorted(venues, key=lambda v: v.id)
+    columns = [Column(f"c{i}", header) for i, (header, _) in enumerate(COLUMNS)]
+    rows = [{f"c{i}": get(v) for i, (_, get) in enumerate(COLUMNS)} for v in ordered]
+    features = []
+    for v in ordered:
+        f = venue_to_feature(v)
+        f["properties"]["category_name"] = CATEGORIES[v.category].name_zh
+        features.append(f)
+    return Document(name="venues", sheets=(Sheet(SHEET, columns, rows),), layers=(Layer("venues", features),))
 
 
 def export_bytes(venues: Sequence[Venue], fmt: str) -> bytes:
     """The register in ``fmt`` (one of FORMATS), as bytes."""
-    writers = {"csv": _csv, "xlsx": _xlsx, "geojson": _geojson, "gpkg": _gpkg}
-    if fmt not in writers:
+    if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return writers[fmt](sorted(venues, key=lambda v: v.id))
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new, never half."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent or ".")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    return render(venue_document(venues), fmt)

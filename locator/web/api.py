@@ -186,11 +186,12 @@ def nearest() -> Response:
 
 def export_response(venues: list[Venue], fmt: str) -> Response:
     """The register as a download in ``fmt`` (``locator.io.exporter``: re-imports unchanged)."""
-    from locator.io.exporter import FORMATS, MEDIA_TYPES, export_bytes
+    from locator.io.exporter import FORMATS, export_bytes
+    from locator.io.render import media_type
 
     if fmt not in FORMATS:
         raise InvalidParameter("format", f"unknown format {fmt[:20]!r}; expected one of {', '.join(FORMATS)}")
-    resp = Response(export_bytes(venues, fmt), mimetype=MEDIA_TYPES[fmt])
+    resp = Response(export_bytes(venues, fmt), mimetype=media_type(fmt))
     resp.headers["Content-Disposition"] = f'attachment; filename="hainan-worker-venues.{fmt}"'
     return resp
 

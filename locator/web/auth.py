@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from locator.io.exporter import write_atomic
+from locator.io.render import write_atomic
 from locator.web.problems import ApiError
 
 __all__ = ["api_auth_required", "init_app", "login_required", "set_password", "new_token"]
