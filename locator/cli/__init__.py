@@ -9,13 +9,13 @@ import json
 import os
 import shutil
 import sys
-import unicodedata
 from collections import Counter
 from typing import Any
 
 import click
 
 from locator.categories import CATEGORIES, CATEGORY_CODES, PUBLISHED_COUNTS
+from locator.cli.common import open_register, table
 from locator.errors import LocatorError
 
 __all__ = ["main"]
@@ -42,29 +42,6 @@ class OneLineGroup(click.Group):
         except LocatorError as exc:
             click.echo(f"locator: error: {exc}", err=True)
             sys.exit(1)
-
-
-def _register() -> Any:
-    """The app's register, configured exactly as the server would be."""
-    from locator import create_app
-    from locator.web.state import get_register
-
-    try:
-        return get_register(create_app())
-    except LocatorError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(_width(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = []
-    for r in [headers, *rows]:
-        lines.append("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=False)).rstrip())
-    return "\n".join(lines)
 
 
 def _categories(values: tuple[str, ...]) -> list[str] | None:
@@ -100,7 +77,7 @@ def nearest(lat: float, lon: float, k: int, category: tuple[str, ...], max_dista
         validate_point(lon, lat)
     except LocatorError as exc:
         raise click.BadParameter(str(exc).split(": ", 1)[1], param_hint=f"'--{str(exc).split(':')[0]}'") from None
-    hits = _register().index.nearest(lon, lat, k, cats, max_distance)
+    hits = open_register().index.nearest(lon, lat, k, cats, max_distance)
     if fmt == "table":
         rows = [
             [
@@ -113,7 +90,7 @@ def nearest(lat: float, lon: float, k: int, category: tuple[str, ...], max_dista
             ]
             for i, h in enumerate(hits, 1)
         ]
-        click.echo(_table(rows, ["#", "metres", "id", "category", "name", "address"]) if rows else "no venue found")
+        click.echo(table(rows, ["#", "metres", "id", "category", "name", "address"]) if rows else "no venue found")
         return
     if fmt == "json":
         out: Any = [
@@ -155,7 +132,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise click.ClickException("gunicorn is not installed; run 'make serve' or pip install gunicorn")
-    _register()  # fail fast, with one line, on bad data or config (and seed the register once)
+    open_register()  # fail fast, with one line, on bad data or config (and seed the register once)
     argv = [
         gunicorn,
         "--bind",
@@ -179,7 +156,7 @@ def data() -> None:
 @data.command("check")
 def data_check() -> None:
     """Validate the register: counts, ids, categories, points inside districts."""
-    reg = _register()
+    reg = open_register()
     venues = reg.store.venues()
     problems: list[str] = []
     ids = Counter(v.id for v in venues)
@@ -193,7 +170,7 @@ def data_check() -> None:
             problems.append(f"venue {v.id!r} ({v.lon}, {v.lat}) lies outside its district {v.district_code}")
     rows = [[c.code, c.name_zh, str(counts.get(c.code, 0)), str(PUBLISHED_COUNTS[c.code])] for c in CATEGORIES.values()]
     rows.append(["total", "合计", str(len(venues)), str(sum(PUBLISHED_COUNTS.values()))])
-    click.echo(_table(rows, ["category", "名称", "count", "published"]))
+    click.echo(table(rows, ["category", "名称", "count", "published"]))
     click.echo(f"districts: {len(reg.districts)}; register version {reg.store.version()}")
     for p in problems[:20]:
         click.echo(f"problem: {p}", err=True)
@@ -229,7 +206,7 @@ def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: 
     """
     from locator.io.importer import read_register
 
-    reg = _register()
+    reg = open_register()
     try:
         report = read_register(file, reg.districts, crs)
     except LocatorError as exc:
@@ -268,7 +245,7 @@ def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
     from locator.io.exporter import export_bytes
     from locator.io.render import write_atomic
 
-    reg = _register()
+    reg = open_register()
     data = export_bytes(reg.store.venues(include_closed=include_closed), fmt)
     if output:
         try:
@@ -286,11 +263,11 @@ def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
 @main.command("versions")
 def versions_command() -> None:
     """List the kept versions of the register (newest first)."""
-    reg = _register()
+    reg = open_register()
     rows = [[str(s.id), s.created_at, str(s.venue_count), str(s.data_version), s.note] for s in reg.store.versions()]
     click.echo(f"current: data version {reg.store.version()}, {len(reg.store.venues(include_closed=True))} venues")
     click.echo(
-        _table(rows, ["version", "kept at (UTC)", "venues", "data version", "note"])
+        table(rows, ["version", "kept at (UTC)", "venues", "data version", "note"])
         if rows
         else "no earlier versions kept"
     )
@@ -300,7 +277,7 @@ def versions_command() -> None:
 @click.argument("version", type=int)
 def rollback_command(version: int) -> None:
     """Restore a kept version of the register (the current one is kept too)."""
-    reg = _register()
+    reg = open_register()
     new = reg.store.rollback(version)
     click.echo(f"restored version {version}; register data version {new}")
 

@@ -88,7 +88,7 @@ def render(result: Any, suggestions: Any, fmt: str, to_file: bool) -> bytes:
     if fmt == "xlsx":
         return _xlsx(result, suggestions)
     # table
-    from locator.cli import _table
+    from locator.cli.common import table
 
     cols = [
         ("adcode", "adcode"),
@@ -109,7 +109,7 @@ def render(result: Any, suggestions: Any, fmt: str, to_file: bool) -> bytes:
     ]
     s = result.summary
     lines = [
-        _table(body, [h for _, h in cols]),
+        table(body, [h for _, h in cols]),
         "",
         f"categories: {', '.join(result.categories)}; radius {result.radius_m:g} m; "
         f"province: {s['covered_km2']:,.1f} of {s['area_km2']:,.1f} km² within reach ({s['covered_pct']:.2f} %)",
@@ -141,7 +141,7 @@ def render(result: Any, suggestions: Any, fmt: str, to_file: bool) -> bytes:
             ]
             for x in sd["sites"]
         ]
-        lines.append(_table(srows, ["#", "lon", "lat", "district", "gain", "covered after", "%"]))
+        lines.append(table(srows, ["#", "lon", "lat", "district", "gain", "covered after", "%"]))
         if sd["exact"] is not None:
             e = sd["exact"]
             lines.append(

@@ -40,7 +40,7 @@ def map_command(
     categories: tuple[str, ...], districts: tuple[str, ...], tiles: str, tiles_key: str, output: Path
 ) -> None:
     """Write a self-contained HTML map of the venues (works offline; tiles when online)."""
-    from locator.cli import _register
+    from locator.cli.common import open_register
     from locator.io import maps
 
     cats = [c.strip() for text in categories for c in text.split(",") if c.strip()]
@@ -53,7 +53,7 @@ def map_command(
         maps.tile_provider(tiles, tiles_key)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--tiles") from None
-    reg = _register()
+    reg = open_register()
     wanted: set[str] = set()
     for text in districts:
         for name in (n.strip() for n in text.split(",") if n.strip()):
