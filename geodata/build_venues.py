@@ -658,13 +658,17 @@ class Generator:
         key = (d.code, category)
         self.seq[key] = self.seq.get(key, 0) + 1
         fid = f"{d.code}-{ABBR[category]}-{self.seq[key]:03d}"
+        # Demonstration venues carry no telephone number: a realistic one (0898-6xxxxxx, 13xxxxxxxxx)
+        # behind a large tel: link would ring a stranger. The draws stay, so every other field keeps
+        # the values it had.
         r = rng.random()
         if r < 0.15:
-            phone = ""
+            pass
         elif r < 0.75:
-            phone = f"0898-6{rng.randrange(10**6, 10**7):07d}"
+            rng.randrange(10**6, 10**7)
         else:
-            phone = f"13{rng.randrange(10**8, 10**9):09d}"
+            rng.randrange(10**8, 10**9)
+        phone = ""
         feature = {
             "type": "Feature",
             "id": fid,
