@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from locator import config
 from locator.io.exporter import write_atomic
 from locator.web.problems import ApiError
 from locator.web.state import get_settings
@@ -39,7 +40,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 USERS_FILE = "admin_users.json"
-DEFAULT_SECRET = "dev-only-not-secret"
+DEFAULT_SECRET = config.SECRET_KEY
+"""The documented development key (``locator.config``): replaced at start-up."""
 
 
 def init_secret_key(app: Flask) -> None:

