@@ -4,6 +4,10 @@ Precedence, lowest first: these defaults; ``config.py`` in the instance
 folder; ``LOCATOR_*`` environment variables (``LOCATOR_DATABASE=/x.sqlite3``;
 values are parsed as JSON where they can be, e.g. ``LOCATOR_INDEX_REFRESH_SECONDS=0.5``);
 then the ``test_config`` given to ``create_app``.
+
+The web app reads these once, at start-up, into one typed, checked
+``locator.web.settings.Settings`` (a bad value stops start-up with a message
+quoting it); changing ``app.config`` afterwards has no effect.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
 
-# -- HTTP behaviour (locator/http.py) -----------------------------------------
+# -- HTTP behaviour (locator/web/http.py) -----------------------------------------
 
 #: Per-client rate limit (``limits``/flask-limiter syntax; ``;``-separate several, e.g.
 #: ``"100 per second;6000 per minute"``). Clients are told apart by remote
@@ -55,7 +59,7 @@ MAX_CONTENT_LENGTH = 1 * 1024 * 1024
 #: so a client's real allowance is this times the number of workers.
 RATELIMIT_DEFAULT = "6000 per minute"
 
-#: Where the counters live: ``lazy-memory://`` (per process; ``locator/ratelimit.py``:
+#: Where the counters live: ``lazy-memory://`` (per process; ``locator/web/ratelimit.py``:
 #: ``memory://`` without its expiry timer thread, which costs more than a nearest
 #: query under load), ``memory://``, or e.g. ``redis://host:6379`` to share them
 #: between workers and machines.
@@ -112,13 +116,13 @@ REPORTS_PER_HOUR = 5
 #: ``<instance folder>/admin_users.json``.
 ADMIN_USERS_FILE: str | None = None
 
-# -- A register shared by several processes and hosts (locator/store_pg.py) --------
+# -- A register shared by several processes and hosts (locator/storage/postgis.py) --------
 
 #: The shared venue register: a ``postgresql://user:password@host:5432/dbname``
 #: URL (``LOCATOR_DATABASE_URL``) of a PostgreSQL database with PostGIS
 #: available. ``None`` keeps the embedded SQLite register (``DATABASE``). The
 #: schema is created and upgraded on start-up by the migrations in
-#: ``locator/migrations`` (the first start needs the right to
+#: ``locator/storage/migrations`` (the first start needs the right to
 #: ``CREATE EXTENSION postgis``, or a DBA creates it beforehand), and an empty
 #: register is seeded from ``SEED_VENUES``. Each process keeps its index fresh
 #: through ``LISTEN locator_changes`` within milliseconds of a commit, polling
@@ -130,7 +134,7 @@ DATABASE_URL: str | None = None
 #: × hosts under the server's ``max_connections``, or put PgBouncer in front.
 DATABASE_POOL_SIZE = 4
 
-# -- Embeddable maps (locator/embed.py, locator/security.py) -----------------------
+# -- Embeddable maps (locator/web/embed.py, locator/web/security.py) -----------------------
 
 #: Which sites may show ``/embed`` in a frame (``Content-Security-Policy:
 #: frame-ancestors``): ``"*"`` for any site, or a list of origins such as
@@ -142,6 +146,8 @@ EMBED_FRAME_ANCESTORS: str | list[str] = "*"
 
 #: The app's public address, e.g. ``"https://map.example.cn"``, used for the
 #: absolute URLs of snippets and oEmbed answers and to recognise this site's
-#: URLs in ``/oembed?url=``. ``None``: the address of the request (behind a
-#: reverse proxy that rewrites the host, set this or wrap the app in ``ProxyFix``).
+#: URLs in ``/oembed?url=``, and for the OGC API's links and the OpenAPI document's
+#: server (one policy: ``locator.web.urls.public_base``). ``None``: the address of
+#: the request (behind a reverse proxy that rewrites the host, set this or wrap the
+#: app in ``ProxyFix``).
 PUBLIC_BASE_URL: str | None = None

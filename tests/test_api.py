@@ -337,6 +337,57 @@ def test_openapi_describes_every_endpoint(app, client):
                     assert resp["$ref"].rsplit("/", 1)[1] in doc["components"]["responses"]
 
 
+def test_openapi_limits_are_the_codes_constants(client):
+    from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M
+    from locator.web import api, coverage, ogc
+
+    p = {
+        k: v["schema"]
+        for k, v in client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"].items()
+    }
+    assert (p["k"]["maximum"], p["k"]["default"]) == (api.MAX_NEAREST_K, api.DEFAULT_NEAREST_K)
+    assert (p["limit"]["maximum"], p["limit"]["default"]) == (ogc.MAX_LIMIT, ogc.DEFAULT_LIMIT)
+    assert p["offset"]["maximum"] == params.MAX_OFFSET and p["q"]["maxLength"] == params.MAX_Q
+    assert (p["radius"]["minimum"], p["radius"]["maximum"]) == (MIN_RADIUS_M, MAX_RADIUS_M)
+    assert p["radius"]["default"] == coverage.DEFAULT_RADIUS and p["n"]["maximum"] == coverage.MAX_API_N
+    assert p["measure"]["enum"] == list(coverage.MEASURES) and p["f"]["enum"] == ["json", "geojson"]
+
+
+@pytest.mark.parametrize(("name", "query"), [("k", "lat=20.03&lon=110.33&k={}"), ("limit", "limit={}")])
+def test_the_documented_maximum_is_accepted_and_one_more_is_not(client, name, query):
+    doc = client.get("/api/v1/openapi.json").get_json(force=True)
+    top = doc["components"]["parameters"][name]["schema"]["maximum"]
+    path = "/api/v1/nearest?" if name == "k" else "/api/v1/collections/venues/items?"
+    assert client.get(path + query.format(top)).status_code == 200
+    r = client.get(path + query.format(top + 1))
+    assert r.status_code == 400 and r.get_json(force=True)["invalid_params"][0]["name"] == name
+
+
+def test_openapi_follows_a_changed_limit(tmp_path, monkeypatch):
+    from locator.web import api
+
+    monkeypatch.setattr(api, "MAX_NEAREST_K", 7)
+    c = create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite3"), "ACCESS_LOG": False}).test_client()
+    doc = c.get("/api/v1/openapi.json").get_json(force=True)
+    assert doc["components"]["parameters"]["k"]["schema"]["maximum"] == 7
+    assert c.get("/api/v1/nearest?lat=20.03&lon=110.33&k=8").status_code == 400
+
+
+def test_openapi_fragments_may_not_disagree():
+    from locator.web import oas
+    from locator.web.openapi import build_document
+
+    ping = oas.operation("Ping", "Ping.", "meta", ["k"], oas.ok("Pong.", "application/json"))
+    k = oas.param("k", "How many.", {"type": "integer"})
+    doc = build_document([oas.fragment({"/a": ping}, {"k": k}), oas.fragment({"/b": ping}, {"k": k})])
+    assert list(doc["paths"]) == ["/a", "/b"] and doc["components"]["parameters"]["k"] == k
+    other = oas.param("k", "How many.", {"type": "integer", "maximum": 3})
+    with pytest.raises(ValueError, match="parameter 'k'"):
+        build_document([oas.fragment({"/a": ping}, {"k": k}), oas.fragment({}, {"k": other})])
+    with pytest.raises(ValueError, match="no fragment defines: k"):
+        build_document([oas.fragment({"/a": ping})])
+
+
 def test_docs_page_works_offline_and_is_linked(client):
     landing = client.get("/api/v1/").get_json(force=True)
     doc_link = next(link["href"] for link in landing["links"] if link["rel"] == "service-doc")

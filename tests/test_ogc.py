@@ -158,3 +158,17 @@ def test_owslib_reads_the_collections(app, live_url):
     one = api.collection_item("venues", first["id"])
     assert one["id"] == first["id"] and one["properties"] == first["properties"]
     assert api.collection("districts")["id"] == "districts"
+
+
+@pytest.mark.parametrize(
+    ("configured", "root"), [(None, "http://localhost"), ("https://map.example.cn/", "https://map.example.cn")]
+)
+def test_links_and_the_openapi_server_share_one_base_url(tmp_path, configured, root):
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite3"), "ACCESS_LOG": False, "PUBLIC_BASE_URL": configured}
+    )
+    c = app.test_client()
+    assert rel(c.get("/api/v1/").get_json(force=True), "self")[0]["href"] == f"{root}/api/v1/"
+    page = c.get("/api/v1/collections/venues/items?limit=1").get_json(force=True)
+    assert rel(page, "next")[0]["href"].startswith(f"{root}/api/v1/collections/venues/items?")
+    assert c.get("/api/v1/openapi.json").get_json(force=True)["servers"] == [{"url": root}]

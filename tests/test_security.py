@@ -122,8 +122,8 @@ def test_frame_ancestors_source_rejects(setting):
         ({"TILES": "tianditu", "TIANDITU_KEY": "k"}, "/", "https://*.tianditu.gov.cn"),
     ],
 )
-def test_images_allowed_from_the_pages_tile_hosts_only(app, config, path, host):
-    app.config.update(config)
+def test_images_allowed_from_the_pages_tile_hosts_only(tmp_path, config, path, host):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite3"), **config})  # settings: read once
     img = _directives(app.test_client().get(path).headers["Content-Security-Policy"])["img-src"]
     assert img == "'self' data:" + (f" {host}" if host else "")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from locator import create_app
 from locator.web.translations import EN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,8 +47,8 @@ def test_page_in_english_and_the_choice_is_remembered(client):
         ({}, "bogus", "tile.openstreetmap.org"),
     ],
 )
-def test_tile_provider_from_config_and_url(app, config, tiles, expected_host):
-    app.config.update(config)
+def test_tile_provider_from_config_and_url(tmp_path, config, tiles, expected_host):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "t.sqlite3"), **config})  # settings: read once
     r = app.test_client().get("/" + (f"?tiles={tiles}" if tiles else ""))
     csp = r.headers["Content-Security-Policy"]
     html = r.get_data(as_text=True)

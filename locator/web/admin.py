@@ -1,4 +1,4 @@
-"""Blueprints for editing the register: ``/admin`` pages and ``/api/v1/admin``.
+"""Blueprint for editing the register: the ``/admin`` pages (the API is ``locator.web.admin_api``).
 
 Both are thin: validation lives in ``locator.editing``, writes go through the
 store's audited path, and nothing is erased (closing is a soft delete).
@@ -16,7 +16,6 @@ from flask import (
     Response,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -28,15 +27,15 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from locator.categories import AMENITIES, CATEGORIES
 from locator.editing import REPORT_KINDS, apply_report, venue_from_fields
-from locator.errors import InvalidParameter, LocatorError, NotFound
-from locator.venues import Venue, venue_to_feature
+from locator.errors import InvalidParameter, LocatorError
+from locator.venues import Venue
 from locator.web import auth
+from locator.web.admin_api import api_bp, serve_own_writes, venue_or_404
 from locator.web.i18n import gettext
-from locator.web.problems import ApiError, problem
+from locator.web.problems import problem
 from locator.web.state import get_register
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-api_bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 PAGE = 50
 
 
@@ -56,21 +55,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
 
-@bp.after_request
-@api_bp.after_request
-def _serve_own_writes(response: Response) -> Response:
-    """After a write, this process brings its index up to date at once (others follow by NOTIFY or poll)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
-        get_register().refresh()
-    return response
-
-
-def _venue(reg: Any, venue_id: str) -> Venue:
-    """The venue (closed ones included), or a 404: an HTML page or problem+json, by path."""
-    venue: Venue | None = reg.store.get(venue_id)
-    if venue is None:
-        raise NotFound(f"no venue {venue_id!r}")
-    return venue
+bp.after_request(serve_own_writes)
 
 
 def _ctx(**extra: Any) -> dict[str, Any]:
@@ -168,7 +153,7 @@ def new_venue() -> Any:
 @auth.login_required
 def edit_venue(venue_id: str) -> Any:
     reg = get_register()
-    venue = _venue(reg, venue_id)
+    venue = venue_or_404(reg, venue_id)
     error = None
     fields: dict[str, Any] = venue.as_dict()
     if request.method == "POST":
@@ -193,7 +178,7 @@ def edit_venue(venue_id: str) -> Any:
 @auth.login_required
 def set_status(venue_id: str) -> ResponseReturnValue:
     reg = get_register()
-    venue = _venue(reg, venue_id)
+    venue = venue_or_404(reg, venue_id)
     status = request.form.get("status")
     if status not in ("active", "closed"):
         abort(400)
@@ -252,79 +237,3 @@ def decide(report_id: int) -> ResponseReturnValue:
     else:
         flash(gettext("已采纳 #%(id)s", id=report_id) if accept else gettext("已驳回 #%(id)s", id=report_id))
     return redirect(url_for("admin.reports"), code=303)
-
-
-# -- the admin API (bearer tokens) ---------------------------------------------
-def _json_fields() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(
-            400,
-            "Bad Request",
-            "the body must be a JSON object of venue fields",
-            [{"name": "body", "reason": "must be a JSON object"}],
-        )
-    return body
-
-
-def _user() -> str:
-    return str(request.environ.get("locator.admin_user", "?"))
-
-
-@api_bp.post("/venues")
-@auth.api_auth_required
-def api_create() -> tuple[Response, int]:
-    reg = get_register()
-    venue = venue_from_fields(_json_fields(), reg.districts)
-    reg.store.edit(venue, _user(), "create", "api")
-    return jsonify(venue_to_feature(venue)), 201
-
-
-@api_bp.get("/venues/<venue_id>")
-@auth.api_auth_required
-def api_get(venue_id: str) -> Response:
-    venue = _venue(get_register(), venue_id)
-    return jsonify(venue_to_feature(venue))
-
-
-@api_bp.route("/venues/<venue_id>", methods=["PATCH", "PUT"])
-@auth.api_auth_required
-def api_update(venue_id: str) -> Response:
-    reg = get_register()
-    venue = _venue(reg, venue_id)
-    fields = _json_fields()
-    if "id" in fields and fields["id"] != venue_id:
-        raise InvalidParameter("id", f"cannot change a venue's id (got {fields['id']!r})")
-    updated = venue_from_fields(fields, reg.districts, venue)
-    if updated != venue:
-        moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
-        reg.store.edit(updated, _user(), "move" if moved else "update", "api")
-    return jsonify(venue_to_feature(updated))
-
-
-@api_bp.delete("/venues/<venue_id>")
-@auth.api_auth_required
-def api_close(venue_id: str) -> Response:
-    """Close a venue: a soft delete; the record and its history stay."""
-    reg = get_register()
-    venue = _venue(reg, venue_id)
-    if venue.status != "closed":
-        venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
-        reg.store.edit(venue, _user(), "close", "api")
-    return jsonify(venue_to_feature(venue))
-
-
-@api_bp.get("/export")
-@auth.api_auth_required
-def api_export() -> Response:
-    """The whole register, closed venues included, in ``format`` (csv, xlsx, geojson, gpkg)."""
-    from locator.web.api import export_response
-
-    return export_response(get_register().store.venues(include_closed=True), request.args.get("format") or "csv")
-
-
-@api_bp.get("/audit")
-@auth.api_auth_required
-def api_audit() -> Response:
-    entries = get_register().store.audit_log(limit=100, venue_id=request.args.get("venue"))
-    return jsonify([e._asdict() for e in entries])

@@ -13,24 +13,41 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from locator import params
-from locator.categories import CATEGORIES
+from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.errors import InvalidParameter
 from locator.geo import from_wgs84, to_wgs84
 from locator.hours import TZ, is_open
 from locator.index import Hit
 from locator.search import filter_venues
 from locator.venues import Venue
-from locator.web.state import get_register
+from locator.web import oas
+from locator.web.state import app_state, get_register
 
-__all__ = ["GEOJSON", "bp", "json_response", "nearest_collection_json", "venue_feature"]
+__all__ = [
+    "DEFAULT_NEAREST_K",
+    "GEOJSON",
+    "MAX_NEAREST_K",
+    "bp",
+    "export_response",
+    "get_oas",
+    "json_response",
+    "nearest_collection_json",
+    "open_now",
+    "venue_feature",
+]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 GEOJSON = "application/geo+json"
 MAX_NEAREST_K = 50
+"""Largest ``k`` of ``/nearest``."""
+DEFAULT_NEAREST_K = 5
+"""``k`` of ``/nearest`` when not given."""
+LAT_LIMIT, LON_LIMIT = 90, 180
+"""``/nearest`` takes ``lat`` in ±90 and ``lon`` in ±180 degrees."""
 
 
 def json_response(body: Any, mimetype: str = "application/json", status: int = 200) -> Response:
@@ -88,13 +105,12 @@ def venue_feature(
     }
 
 
-_FRAGMENTS = "locator.feature_json"
 _OPEN_JSON = {True: "true", False: "false", None: "null"}
 
 
 def _fragments(venue: Venue, crs: str) -> tuple[str, str]:
     """The feature's JSON around its ``open_now`` value, built once per venue record and crs."""
-    cache: dict[tuple[str, str], tuple[Venue, str, str]] = current_app.extensions.setdefault(_FRAGMENTS, {})
+    cache = app_state().feature_json
     entry = cache.get((venue.id, crs))
     if entry is None or entry[0] is not venue:
         feature = venue_feature(venue, crs)
@@ -163,9 +179,9 @@ def nearest() -> Response:
     """The k venues nearest a point by geodesic distance, nearest first."""
     args = request.args
     crs = params.crs_param(args)
-    lat = params.float_param(args, "lat", required=True, low=-90, high=90)
-    lon = params.float_param(args, "lon", required=True, low=-180, high=180)
-    k = params.int_param(args, "k", default=5, low=1, high=MAX_NEAREST_K)
+    lat = params.float_param(args, "lat", required=True, low=-LAT_LIMIT, high=LAT_LIMIT)
+    lon = params.float_param(args, "lon", required=True, low=-LON_LIMIT, high=LON_LIMIT)
+    k = params.int_param(args, "k", default=DEFAULT_NEAREST_K, low=1, high=MAX_NEAREST_K)
     cats = params.categories_param(args)
     max_distance = params.float_param(args, "max_distance", low=0)
     assert lat is not None and lon is not None
@@ -201,3 +217,131 @@ def export() -> Response:
     """Every active venue as CSV (UTF-8 with BOM, Chinese headers), XLSX, GeoJSON or GeoPackage."""
     params.reject_repeats(request.args)
     return export_response(get_register().store.venues(), params.one(request.args, "format", "csv") or "csv")
+
+
+def get_oas() -> oas.Fragment:
+    """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
+    venue_layer = oas.ok("The venues.", GEOJSON, "NearestCollection")
+    paths = {
+        f"{oas.API}/nearest": oas.operation(
+            "Nearest venues",
+            "The k venues nearest a point by geodesic WGS-84 distance, nearest first, as GeoJSON. "
+            "When `max_distance` leaves nothing, the collection is empty and `nearest_beyond` "
+            "says how far the nearest match is.",
+            "venues",
+            ["lat", "lon", "k", "category", "max_distance", "crs"],
+            oas.ok("The nearest venues.", GEOJSON, "NearestCollection"),
+            op_id="nearest",
+        ),
+        f"{oas.API}/venues": oas.operation(
+            "All venues",
+            "Every active venue as one GeoJSON FeatureCollection (the map's layer), optionally filtered.",
+            "venues",
+            ["category", "district", "amenity", "q", "crs"],
+            venue_layer,
+            op_id="venues",
+        ),
+        f"{oas.API}/export": oas.operation(
+            "Export",
+            "Every active venue as a file to download (Content-Disposition: attachment).",
+            "venues",
+            ["format"],
+            {
+                "description": "The file.",
+                "content": {
+                    t: {}
+                    for t in (
+                        "text/csv",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        "application/geo+json",
+                        "application/geopackage+sqlite3",
+                    )
+                },
+            },
+            op_id="export",
+        ),
+    }
+    parameters = {
+        "lat": oas.param(
+            "lat",
+            "Latitude of the point, degrees (in `crs`).",
+            {"type": "number", "minimum": -LAT_LIMIT, "maximum": LAT_LIMIT},
+            True,
+        ),
+        "lon": oas.param(
+            "lon",
+            "Longitude of the point, degrees (in `crs`).",
+            {"type": "number", "minimum": -LON_LIMIT, "maximum": LON_LIMIT},
+            True,
+        ),
+        "k": oas.param(
+            "k",
+            "How many venues to return.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_NEAREST_K, "default": DEFAULT_NEAREST_K},
+        ),
+        "max_distance": oas.param(
+            "max_distance", "Drop venues farther than this many geodesic metres.", {"type": "number", "minimum": 0}
+        ),
+    }
+    return oas.fragment(paths, parameters, {"Venue": VENUE_SCHEMA, "NearestCollection": NEAREST_SCHEMA})
+
+
+VENUE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A venue as a GeoJSON Feature; `id` is the venue id.",
+    "required": ["type", "id", "geometry", "properties"],
+    "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "id": {"type": "string"},
+        "geometry": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["Point"]},
+                "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            },
+        },
+        "properties": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "category": {"type": "string", "enum": list(CATEGORY_CODES)},
+                "category_name": {"type": "string", "description": "Chinese name of the category."},
+                "district_code": {"type": "string"},
+                "district_name": {"type": "string", "nullable": True},
+                "address": {"type": "string"},
+                "opening_hours": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "OpenStreetMap opening_hours syntax.",
+                },
+                "open_now": {
+                    "type": "boolean",
+                    "nullable": True,
+                    "description": "Evaluated in Asia/Shanghai; null when the hours are unknown.",
+                },
+                "amenities": {"type": "array", "items": {"type": "string"}},
+                "phone": {"type": "string"},
+                "distance_m": {"type": "number", "description": "Geodesic WGS-84 metres, one decimal (nearest only)."},
+                "bearing_deg": {
+                    "type": "number",
+                    "description": "Initial bearing from the point, degrees clockwise from north (nearest only).",
+                },
+            },
+        },
+    },
+}
+"""The shape of ``venue_feature``'s answer."""
+
+NEAREST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": {"$ref": "#/components/schemas/Venue"}},
+        "nearest_beyond": {
+            "type": "number",
+            "nullable": True,
+            "description": "Only when max_distance left nothing: the distance (m) of the nearest match.",
+        },
+    },
+}

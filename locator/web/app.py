@@ -15,7 +15,11 @@ __all__ = ["create_app"]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: config, the register and its index, blueprints, error handlers."""
+    """Build the app: config, the register and its index, blueprints, error handlers.
+
+    Raises ``InvalidParameter`` (a ``ValueError``) naming the key and quoting
+    the value when a setting is malformed (see ``locator.web.settings``).
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -32,23 +36,30 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from locator.web import (
         admin,
+        admin_api,
         api,
+        auth,
         coverage,
+        coverage_oas,
         embed,
         health,
         http,
         i18n,
         mapdata,
         ogc,
+        openapi,
         problems,
         reports,
         security,
         state,
         views,
     )
+    from locator.web.settings import Settings
 
+    auth.init_secret_key(app)  # before the settings are read: they hold the real key
+    settings = Settings.from_config(app.config, app.instance_path)
     problems.register_handlers(app)
-    state.init_app(app)
+    state.init_app(app, settings)
     http.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
@@ -61,4 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(coverage.bp)
     app.register_blueprint(embed.bp)
+    openapi.init_app(
+        app, [api.get_oas, ogc.get_oas, mapdata.get_oas, coverage_oas.get_oas, admin_api.get_oas, health.get_oas]
+    )
     return app

@@ -20,34 +20,54 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from locator import config
 from locator.io.render import write_atomic
 from locator.web.problems import ApiError
+from locator.web.state import get_settings
 
-__all__ = ["api_auth_required", "init_app", "login_required", "set_password", "new_token"]
+__all__ = [
+    "api_auth_required",
+    "init_app",
+    "init_secret_key",
+    "login_required",
+    "new_token",
+    "set_password",
+    "users_file",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 USERS_FILE = "admin_users.json"
-DEFAULT_SECRET = "dev-only-not-secret"
+DEFAULT_SECRET = config.SECRET_KEY
+"""The documented development key (``locator.config``): replaced at start-up."""
 
 
-def init_app(app: Flask) -> None:
-    """Give the app a real secret key: configured, or made once in the instance folder."""
+def init_secret_key(app: Flask) -> None:
+    """Give the app a real secret key: configured, or made once in the instance folder.
+
+    Runs before the settings are read (``create_app``), so that they, the
+    session cookies and the report hashes all use the same key.
+    """
     if app.config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET):
         path = Path(app.instance_path) / "secret_key"
         if not path.exists():
             write_atomic(path, secrets.token_hex(32).encode())
             path.chmod(0o600)
         app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def init_app(app: Flask) -> None:
+    """A real secret key, and session cookies the page's scripts cannot read."""
+    init_secret_key(app)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
 
 def users_file(app: Flask) -> Path:
     """Where hashed credentials live: ``ADMIN_USERS_FILE``, else the instance folder."""
-    return Path(app.config.get("ADMIN_USERS_FILE") or Path(app.instance_path) / USERS_FILE)
+    return get_settings(app).admin_users_file
 
 
 def _load(path: Path) -> dict[str, dict[str, str]]:
@@ -80,7 +100,8 @@ def new_token(path: Path, name: str) -> str:
 
 
 def check_user(name: str, password: str) -> bool:
-    users = {**current_app.config.get("ADMIN_USERS", {}), **_load(users_file(current_app))["users"]}
+    settings = get_settings()
+    users = {**settings.admin_users, **_load(settings.admin_users_file)["users"]}
     stored = users.get(name)
     if stored is None:
         check_password_hash(generate_password_hash("x"), password)  # same cost either way
@@ -90,7 +111,8 @@ def check_user(name: str, password: str) -> bool:
 
 def token_user(token: str) -> str | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
-    tokens = {**current_app.config.get("ADMIN_TOKENS", {}), **_load(users_file(current_app))["tokens"]}
+    settings = get_settings()
+    tokens = {**settings.admin_tokens, **_load(settings.admin_users_file)["tokens"]}
     for known, name in tokens.items():
         if hmac.compare_digest(known, digest):
             return name

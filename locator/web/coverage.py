@@ -9,8 +9,8 @@
 
 Parameters are parsed with :mod:`locator.params`, so every bad value becomes
 one ``InvalidParameter`` and one problem document. The analysis is
-:class:`locator.planning.coverage.CoverageAnalyzer`, one per app in
-``app.extensions["coverage"]``, built on first use and cached by data version.
+:class:`locator.planning.coverage.CoverageAnalyzer`, one per app in its
+``AppState`` (``locator.web.state``), built on first use and cached by data version.
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import shapely
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
 from shapely.geometry import mapping
 from werkzeug.datastructures import MultiDict
 
@@ -37,7 +35,7 @@ from locator.hours import TZ
 from locator.io import maps
 from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M, CoverageAnalyzer, CoverageResult
 from locator.web.i18n import current_language, gettext, js_catalogue
-from locator.web.state import get_register
+from locator.web.state import CoverageCache, app_state, get_register, get_settings
 
 __all__ = ["KEY", "bp", "coverage_state", "get_analyzer", "parse_query"]
 
@@ -91,23 +89,9 @@ POPULATION_NOTE = "Suggestions are weighted by the people of the configured popu
 
 
 # -- per-app state ------------------------------------------------------------
-@dataclass(eq=False)
-class CoverageState:
-    """The app's analyzer (built on first use) and the district outlines for the page."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    analyzer: CoverageAnalyzer | None = None
-    outlines: dict[str, Any] | None = None
-
-
-@bp.record_once
-def _setup(state: BlueprintSetupState) -> None:
-    state.app.extensions.setdefault(KEY, CoverageState())
-
-
-def coverage_state(app: Flask | None = None) -> CoverageState:
-    st: CoverageState = (app or current_app).extensions[KEY]
-    return st
+def coverage_state(app: Flask | None = None) -> CoverageCache:
+    """The app's analyzer and outlines, kept in its ``AppState`` (``locator.web.state``)."""
+    return app_state(app).coverage
 
 
 def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
@@ -119,11 +103,12 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
             if st.analyzer is None:
                 from locator.planning.population import load_popgrid
 
-                grid_path = app.config.get("POPULATION_GRID")
+                settings = get_settings(app)
+                grid_path = settings.population_grid
                 st.analyzer = CoverageAnalyzer.from_register(
                     get_register(app),
                     popgrid=load_popgrid(grid_path) if grid_path else None,
-                    target_per_10k=app.config.get("COVERAGE_TARGET_PER_10K"),
+                    target_per_10k=settings.coverage_target_per_10k,
                 )
     return st.analyzer
 
@@ -249,7 +234,7 @@ def _tiles(lang: str) -> tuple[dict[str, Any], str]:
 
     provider = _provider()
     hosts = " ".join(sorted({_origin(u) for u in provider.urls}))
-    return provider.to_json(current_app.config.get("TIANDITU_KEY", "") or "", lang), hosts
+    return provider.to_json(get_settings().tianditu_key, lang), hosts
 
 
 @bp.get("/coverage")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, g, json, render_template, request, url_for
+from flask import Blueprint, Response, g, json, render_template, request, url_for
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
@@ -33,6 +33,7 @@ from locator.io import maps
 from locator.web.i18n import current_language, js_catalogue
 from locator.web.security import embeddable
 from locator.web.state import get_register
+from locator.web.urls import public_base
 
 __all__ = [
     "EmbedOptions",
@@ -40,7 +41,6 @@ __all__ = [
     "embed_args_from_url",
     "iframe_snippet",
     "parse_embed",
-    "public_base",
     "script_snippet",
 ]
 
@@ -171,12 +171,6 @@ def embed_args_from_url(url: str, origins: Collection[str]) -> MultiDict[str, st
                     out.add(dst, value)
         return out
     return None
-
-
-def public_base() -> str:
-    """The app's public address, without a trailing slash (``PUBLIC_BASE_URL`` or the request's)."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or request.host_url
-    return str(base).rstrip("/")
 
 
 def embed_url(opts: EmbedOptions, base: str | None = None) -> str:

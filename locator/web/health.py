@@ -6,7 +6,10 @@ import os
 
 from flask import Blueprint
 
+from locator.web import oas
 from locator.web.state import get_register
+
+__all__ = ["bp", "get_oas"]
 
 bp = Blueprint("health", __name__)
 
@@ -35,3 +38,30 @@ def readyz() -> dict[str, object]:
         "pid": os.getpid(),
         "listening": None if listener is None else listener.healthy,
     }
+
+
+def get_oas() -> oas.Fragment:
+    """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
+    probe = "application/json"
+    return oas.fragment(
+        {
+            "/healthz": oas.operation(
+                "Liveness",
+                "The process is alive. Not rate-limited.",
+                "health",
+                [],
+                oas.ok("Alive.", probe),
+                (),
+                op_id="healthz",
+            ),
+            "/readyz": oas.operation(
+                "Readiness",
+                "The index is loaded; says which data version is served. Not rate-limited.",
+                "health",
+                [],
+                oas.ok("Ready.", probe),
+                (),
+                op_id="readyz",
+            ),
+        }
+    )

@@ -31,18 +31,18 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_compress import Compress
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from locator.web.problems import problem
 from locator.web.ratelimit import ClientLimiter
+from locator.web.state import app_state, get_settings
 
 __all__ = ["ACCESS_LOGGER", "REQUEST_ID_HEADER", "init_app", "request_id"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCESS_LOGGER = "locator.access"
-_LIMITER_KEY = "locator.web.ratelimit"
 _SANE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _DATA_MIMETYPES = frozenset(
     {"application/json", "application/geo+json", "application/vnd.oai.openapi+json", "text/html"}
@@ -97,7 +97,7 @@ def _start() -> None:
 
 
 def _check_body_size() -> None:
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    limit = get_settings().max_content_length
     length = request.content_length
     if limit is not None and length is not None and length > limit:
         raise RequestEntityTooLarge(f"The request body ({length} bytes) is larger than the {limit} bytes accepted.")
@@ -131,7 +131,7 @@ def coarse_query(query: str) -> str:
 def _finish(response: Response) -> Response:
     rid = request_id()
     response.headers[REQUEST_ID_HEADER] = rid
-    if current_app.config.get("ACCESS_LOG", True):
+    if get_settings().access_log:
         t0 = g.get("t0")
         entry = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -163,7 +163,7 @@ def _caching(response: Response) -> Response:
     ):
         return response
     if "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = f"public, max-age={int(current_app.config.get('CACHE_MAX_AGE', 60))}"
+        response.headers["Cache-Control"] = f"public, max-age={get_settings().cache_max_age}"
     if response.get_etag()[0] is None:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest(), weak=True)
     if "If-None-Match" in request.headers:
@@ -180,13 +180,14 @@ class RateLimited(TooManyRequests):
 def _rate_limit() -> None:
     if request.endpoint in _UNLIMITED_ENDPOINTS or request.method == "OPTIONS":
         return
-    breached = current_app.extensions[_LIMITER_KEY].hit(request.remote_addr or "-")
+    limiter = app_state().limiter
+    breached = None if limiter is None else limiter.hit(request.remote_addr or "-")
     if breached is not None:
         raise RateLimited(*breached)
 
 
 def init_app(app: Flask) -> None:
-    """Wire the HTTP behaviour into ``app`` (before the blueprints are registered)."""
+    """Wire the HTTP behaviour into ``app`` (after ``state.init_app``, before the blueprints)."""
     app.config.setdefault(
         "COMPRESS_MIMETYPES",
         sorted(
@@ -194,20 +195,20 @@ def init_app(app: Flask) -> None:
             | {"application/problem+json", "text/css", "application/javascript", "text/javascript", "image/svg+xml"}
         ),
     )
-    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     # Static files are streamed; flask-compress leaves gzip out for streams by default,
     # so a client that offers only gzip (many older phones' webviews) got them raw.
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
-    app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
 
     _access_logger()
     app.before_request(_start)
     app.before_request(_check_body_size)
     app.after_request(_finish)
 
-    if app.config.get("RATELIMIT_ENABLED", True):
-        app.extensions[_LIMITER_KEY] = ClientLimiter(
-            app.config["RATELIMIT_DEFAULT"], app.config["RATELIMIT_STORAGE_URI"], app.config["RATELIMIT_STRATEGY"]
+    state = app_state(app)
+    settings = state.settings
+    if settings.ratelimit_enabled:
+        state.limiter = ClientLimiter(
+            settings.ratelimit_default, settings.ratelimit_storage_uri, settings.ratelimit_strategy
         )
         app.before_request(_rate_limit)
 

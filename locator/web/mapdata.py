@@ -12,19 +12,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, current_app, json, request
+from flask import Blueprint, Response, json, request
 
 from locator.hours import TZ
 from locator.io import maps
-from locator.web.state import get_register
+from locator.web import oas
+from locator.web.state import app_state
 
 bp = Blueprint("mapdata", __name__, url_prefix="/api/v1/map")
-
-_CACHE_KEY = "locator.web.mapdata"
-
-
-def _cache(app: Flask) -> dict[str, object]:
-    return app.extensions.setdefault(_CACHE_KEY, {})  # type: ignore[no-any-return]
 
 
 def _json(body: bytes, etag: str, max_age: int) -> Response:
@@ -39,27 +34,56 @@ def _json(body: bytes, etag: str, max_age: int) -> Response:
 def venues() -> Response:
     """The venue layer; rebuilt when the register changes or every 5 minutes
     (``open now`` moves with the clock)."""
-    reg = get_register()
+    state = app_state()
+    reg = state.register
     index = reg.index
     now = datetime.now(TZ)
     stamp = f"{index.version}-{len(index)}-{int(now.timestamp() // 300)}"
-    cache = _cache(current_app._get_current_object())  # type: ignore[attr-defined]
-    hit = cache.get("venues")
-    if not (isinstance(hit, tuple) and hit[0] == stamp):
+
+    def build() -> tuple[bytes, str]:
         layer = maps.compact_layer(index.venues(), reg.districts, now=now, version=index.version)
         body = json.dumps(layer, separators=(",", ":")).encode("utf-8")
-        hit = (stamp, body, hashlib.sha1(body).hexdigest()[:20])
-        cache["venues"] = hit
-    return _json(hit[1], hit[2], 60)
+        return body, hashlib.sha1(body).hexdigest()[:20]
+
+    body, etag = state.map_venues.get(stamp, build)
+    return _json(body, etag, 60)
 
 
 @bp.get("/districts")
 def districts() -> Response:
     """District outlines, simplified (about 22 KB gzipped)."""
-    cache = _cache(current_app._get_current_object())  # type: ignore[attr-defined]
-    hit = cache.get("districts")
-    if not isinstance(hit, tuple):
-        body = json.dumps(maps.district_outlines(get_register().districts), separators=(",", ":")).encode("utf-8")
-        hit = (body, hashlib.sha1(body).hexdigest()[:20])
-        cache["districts"] = hit
-    return _json(hit[0], hit[1], 3600)
+    state = app_state()
+
+    def build() -> tuple[bytes, str]:
+        body = json.dumps(maps.district_outlines(state.register.districts), separators=(",", ":")).encode("utf-8")
+        return body, hashlib.sha1(body).hexdigest()[:20]
+
+    body, etag = state.map_outlines.get(None, build)  # the districts never change while the app runs
+    return _json(body, etag, 3600)
+
+
+def get_oas() -> oas.Fragment:
+    """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
+    return oas.fragment(
+        {
+            f"{oas.API}/map/venues": oas.operation(
+                "Map layer",
+                "The worker map's compact venue layer: one array per venue (see the map's script), "
+                "with opening times for the coming days so that `open now` works offline.",
+                "map",
+                [],
+                oas.ok("The layer.", "application/json"),
+                ("429",),
+                op_id="mapVenues",
+            ),
+            f"{oas.API}/map/districts": oas.operation(
+                "Map outlines",
+                "Simplified district outlines for the map (drawn when tiles are unavailable).",
+                "map",
+                [],
+                oas.ok("The outlines.", "application/json"),
+                ("429",),
+                op_id="mapDistricts",
+            ),
+        }
+    )

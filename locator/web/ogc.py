@@ -13,46 +13,56 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from locator import params
 from locator.errors import InvalidParameter, NotFound
 from locator.hours import TZ
 from locator.search import filter_venues
 from locator.web import catalog as colls
+from locator.web import oas
 from locator.web.api import GEOJSON, json_response, venue_feature
-from locator.web.openapi import OPENAPI_MIMETYPE, openapi_document
-from locator.web.state import get_register
+from locator.web.catalog import OPENAPI_MIMETYPE
+from locator.web.openapi import openapi_document
+from locator.web.state import app_state, get_register
+from locator.web.urls import public_base
 
-__all__ = ["bp"]
+__all__ = ["DEFAULT_LIMIT", "FORMATS", "MAX_LIMIT", "bp", "get_oas"]
 
 bp = Blueprint("ogc", __name__, url_prefix="/api/v1")
 
 MAX_LIMIT = 1000
+"""Largest page (``limit``) of ``…/items``."""
 DEFAULT_LIMIT = 100
-_CACHE_KEY = "locator.web.ogc"
+"""Page size of ``…/items`` when ``limit`` is not given."""
+FORMATS = ("json", "geojson", "application/json", "application/geo+json")
+"""Accepted values of ``f``: this API answers JSON only."""
 
 
 @bp.before_request
 def _check_args() -> None:
     params.reject_repeats(request.args)
     f = params.one(request.args, "f")
-    if f is not None and f not in ("json", "geojson", "application/json", "application/geo+json"):
+    if f is not None and f not in FORMATS:
         raise InvalidParameter("f", f"unsupported format {f!r}; this API answers json only")
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/") + bp.url_prefix  # type: ignore[operator]
+    """The API root's public URL (``locator.web.urls``): every link is absolute."""
+    return public_base() + oas.API
 
 
 def _summary() -> colls.Summary:
     """District features and extents for the index's current data version, built once per version."""
-    index = get_register().index
-    cached: colls.Summary | None = current_app.extensions.get(_CACHE_KEY)
-    if cached is None or cached.version != index.version:
-        cached = colls.summarise(index.venues(), get_register().districts, index.version)
-        current_app.extensions[_CACHE_KEY] = cached
-    return cached
+    state = app_state()
+    reg = state.register
+
+    def build() -> colls.Summary:
+        index = reg.index
+        return colls.summarise(index.venues(), reg.districts, index.version)
+
+    summary: colls.Summary = state.for_data(state.collections, build)
+    return summary
 
 
 @bp.get("/")
@@ -175,10 +185,147 @@ def item(cid: str, fid: str) -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return json_response(openapi_document(_base()), OPENAPI_MIMETYPE)
+    return json_response(openapi_document(public_base()), OPENAPI_MIMETYPE)
 
 
 @bp.get("/docs")
 def docs() -> str:
     """The API described for people, rendered from the OpenAPI document on the server (no CDN)."""
-    return render_template("api_docs.html", spec=openapi_document(_base()))
+    return render_template("api_docs.html", spec=openapi_document(public_base()))
+
+
+def get_oas() -> oas.Fragment:
+    """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
+    col = ["collectionId"]
+    json_doc = "application/json"
+    paths = {
+        f"{oas.API}/": oas.operation(
+            "Landing page",
+            "Links to the API definition, its documentation, conformance and collections.",
+            "ogc",
+            ["f"],
+            oas.ok("The landing page.", json_doc),
+            op_id="getLandingPage",
+        ),
+        f"{oas.API}/conformance": oas.operation(
+            "Conformance",
+            "The OGC conformance classes this API implements.",
+            "ogc",
+            ["f"],
+            oas.ok("Conformance classes.", json_doc),
+            op_id="getConformanceDeclaration",
+        ),
+        f"{oas.API}/collections": oas.operation(
+            "Collections",
+            "The feature collections: venues and districts.",
+            "ogc",
+            ["f"],
+            oas.ok("The collections.", json_doc),
+            op_id="getCollections",
+        ),
+        f"{oas.API}/collections/{{collectionId}}": oas.operation(
+            "Collection",
+            "One collection's description and extent.",
+            "ogc",
+            [*col, "f"],
+            oas.ok("The collection.", json_doc),
+            ("400", "404", "429"),
+            op_id="describeCollection",
+        ),
+        f"{oas.API}/collections/{{collectionId}}/items": oas.operation(
+            "Collection items",
+            "A page of features. `venues` takes bbox, category, district, amenity and q; `districts` takes bbox. "
+            "District features carry venue counts per category.",
+            "ogc",
+            [*col, "bbox", "limit", "offset", "category", "district", "amenity", "q", "f"],
+            oas.ok(
+                "A page of features with numberMatched, numberReturned and self/next/prev links.",
+                GEOJSON,
+                "ItemCollection",
+            ),
+            ("400", "404", "429"),
+            op_id="getFeatures",
+        ),
+        f"{oas.API}/collections/{{collectionId}}/items/{{featureId}}": oas.operation(
+            "Collection item",
+            "One feature by id (a venue id, or a district adcode).",
+            "ogc",
+            [*col, "featureId", "f"],
+            oas.ok("The feature.", GEOJSON),
+            ("400", "404", "429"),
+            op_id="getFeature",
+        ),
+        f"{oas.API}/openapi.json": oas.operation(
+            "OpenAPI document",
+            "This document.",
+            "meta",
+            [],
+            oas.ok("The API definition.", OPENAPI_MIMETYPE),
+            ("429",),
+            op_id="getOpenAPI",
+        ),
+        f"{oas.API}/docs": oas.operation(
+            "Documentation",
+            "This API for people, as an HTML page (works offline).",
+            "meta",
+            [],
+            {"description": "HTML.", "content": {"text/html": {}}},
+            ("429",),
+            op_id="getDocs",
+        ),
+    }
+    parameters = {
+        "bbox": {
+            "name": "bbox",
+            "in": "query",
+            "description": (
+                "west,south,east,north in WGS-84 degrees (CRS84); 6 numbers (with heights) are accepted too."
+            ),
+            "required": False,
+            "style": "form",
+            "explode": False,
+            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        },
+        "limit": oas.param(
+            "limit",
+            "Page size.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        ),
+        "offset": oas.param(
+            "offset",
+            "How many matches to skip (see the next/prev links).",
+            {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET, "default": 0},
+        ),
+        "f": oas.param("f", "Output format; only JSON is served.", {"type": "string", "enum": list(FORMATS[:2])}),
+        "collectionId": oas.param(
+            "collectionId", "The collection.", {"type": "string", "enum": list(colls.COLLECTIONS)}, where="path"
+        ),
+        "featureId": oas.param("featureId", "A venue id, or a district adcode.", {"type": "string"}, where="path"),
+    }
+    return oas.fragment(paths, parameters, {"ItemCollection": ITEMS_SCHEMA, "Link": LINK_SCHEMA})
+
+
+ITEMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "features", "numberMatched", "numberReturned", "links"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {"type": "array", "items": {"type": "object"}},
+        "numberMatched": {"type": "integer"},
+        "numberReturned": {"type": "integer"},
+        "timeStamp": {"type": "string", "format": "date-time"},
+        "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+    },
+}
+"""A page of ``…/items``."""
+
+LINK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["href", "rel"],
+    "properties": {
+        "href": {"type": "string"},
+        "rel": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+    },
+}

@@ -15,7 +15,9 @@ import time
 
 from limits.storage import MemoryStorage
 
-__all__ = ["ClientLimiter", "LazyMemoryStorage"]
+from locator.errors import InvalidParameter
+
+__all__ = ["ClientLimiter", "LazyMemoryStorage", "check_limits"]
 
 SWEEP_SECONDS = 1.0
 
@@ -49,6 +51,23 @@ class LazyMemoryStorage(MemoryStorage):
                 self.expirations[key] = now + expiry
             self.storage[key] += amount
             return self.storage[key]
+
+
+def check_limits(spec: str, strategy: str) -> None:
+    """Check ``RATELIMIT_DEFAULT`` and ``RATELIMIT_STRATEGY``; raise ``InvalidParameter`` quoting a bad one."""
+    from limits import parse_many
+    from limits.strategies import STRATEGIES
+
+    if strategy not in STRATEGIES:
+        raise InvalidParameter(
+            "RATELIMIT_STRATEGY", f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}"
+        )
+    try:
+        parse_many(spec)
+    except ValueError:
+        raise InvalidParameter(
+            "RATELIMIT_DEFAULT", f"{spec!r} is not a rate limit like '6000 per minute' (';' between several)"
+        ) from None
 
 
 class ClientLimiter:

@@ -13,20 +13,20 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from locator.categories import AMENITIES, CATEGORIES
 from locator.editing import REPORT_KINDS, validate_report
 from locator.errors import InvalidParameter
 from locator.storage.sqlite import TooManyReports
-from locator.web.state import get_register
+from locator.web.state import get_register, get_settings
 
 bp = Blueprint("reports", __name__)
 
 
 def _client() -> str:
     addr = request.remote_addr or "?"
-    key = str(current_app.config["SECRET_KEY"]).encode()
+    key = get_settings().secret_key.encode()
     return hmac.new(key, addr.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -43,9 +43,7 @@ def report(venue_id: str) -> Any:
             return redirect(url_for("reports.thanks"), code=303)
         try:
             kind, message, proposal = validate_report(request.form)
-            reg.store.add_report(
-                venue.id, kind, message, proposal, _client(), int(current_app.config.get("REPORTS_PER_HOUR", 5))
-            )
+            reg.store.add_report(venue.id, kind, message, proposal, _client(), get_settings().reports_per_hour)
         except InvalidParameter as exc:
             error, status = str(exc), 400
         except TooManyReports:

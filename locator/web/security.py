@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 
+from locator.web.state import app_state
+
 __all__ = ["KEY", "csp_for", "embeddable", "frame_ancestors_source", "init_app"]
 
 KEY = "locator.web.security"
@@ -108,7 +110,7 @@ def _is_embeddable() -> bool:
 
 def _headers(response: Response) -> Response:
     embed = _is_embeddable()
-    ancestors = current_app.extensions[KEY] if embed else "'self'"
+    ancestors = app_state().frame_ancestors if embed else "'self'"
     response.headers["Content-Security-Policy"] = csp_for(ancestors, _tile_origins())
     if embed:
         response.headers.pop("X-Frame-Options", None)
@@ -121,5 +123,6 @@ def _headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Check ``EMBED_FRAME_ANCESTORS`` (a bad entry stops start-up) and set the headers on every response."""
-    app.extensions[KEY] = frame_ancestors_source(app.config.get("EMBED_FRAME_ANCESTORS", "*"))
+    state = app_state(app)
+    state.frame_ancestors = frame_ancestors_source(state.settings.embed_frame_ancestors)
     app.after_request(_headers)

@@ -15,6 +15,7 @@ from locator.categories import AMENITIES, CATEGORIES
 from locator.config import ROOT
 from locator.io import maps
 from locator.web.i18n import current_language, js_catalogue
+from locator.web.state import get_settings
 
 bp = Blueprint("views", __name__)
 
@@ -39,11 +40,12 @@ SHELL_VERSION = _shell_version()
 
 
 def _provider() -> maps.TileProvider:
-    code = request.args.get("tiles") or current_app.config.get("TILES", "osm")
+    settings = get_settings()
+    code = request.args.get("tiles") or settings.tiles
     try:
-        return maps.tile_provider(code, current_app.config.get("TIANDITU_KEY", "") or "")
+        return maps.tile_provider(code, settings.tianditu_key)
     except ValueError:
-        return maps.tile_provider(current_app.config.get("TILES", "osm"), current_app.config.get("TIANDITU_KEY", ""))
+        return maps.tile_provider(settings.tiles, settings.tianditu_key)
 
 
 def _page_config(lang: str) -> dict[str, Any]:
@@ -53,7 +55,7 @@ def _page_config(lang: str) -> dict[str, Any]:
         "center": maps.HAINAN_CENTER,
         "zoom": maps.HAINAN_ZOOM,
         "bounds": maps.HAINAN_ISLAND_BOUNDS,
-        "tiles": provider.to_json(current_app.config.get("TIANDITU_KEY", "") or "", lang),
+        "tiles": provider.to_json(get_settings().tianditu_key, lang),
         "categories": {
             c: {"name": CATEGORIES[c].name_en if lang == "en" else CATEGORIES[c].name_zh, **s}
             for c, s in maps.CATEGORY_STYLE.items()

@@ -1,0 +1,221 @@
+"""Blueprint ``/api/v1/admin``: the register's editing API, behind bearer tokens.
+
+Thin, as the pages (``locator.web.admin``): validation lives in
+``locator.editing``, writes go through the store's audited path, and nothing
+is erased (closing is a soft delete). It takes no cookies, so CSRF does not
+apply (``admin.init_app`` exempts it). Also home of what both editing
+blueprints share: :func:`venue_or_404` and :func:`serve_own_writes`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from locator.categories import AMENITIES, CATEGORY_CODES
+from locator.editing import MAX_TEXT, venue_from_fields
+from locator.errors import InvalidParameter, NotFound
+from locator.venues import STATUSES, Venue, venue_to_feature
+from locator.web import auth, oas
+from locator.web.api import export_response
+from locator.web.problems import ApiError
+from locator.web.state import get_register
+
+__all__ = ["AUDIT_LIMIT", "api_bp", "get_oas", "serve_own_writes", "venue_or_404"]
+
+api_bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+
+AUDIT_LIMIT = 100
+"""How many of the latest audit entries ``/api/v1/admin/audit`` returns."""
+
+
+def serve_own_writes(response: Response) -> Response:
+    """After a write, this process brings its index up to date at once (others follow by NOTIFY or poll)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+        get_register().refresh()
+    return response
+
+
+api_bp.after_request(serve_own_writes)
+
+
+def venue_or_404(reg: Any, venue_id: str) -> Venue:
+    """The venue (closed ones included), or a 404: an HTML page or problem+json, by path."""
+    venue: Venue | None = reg.store.get(venue_id)
+    if venue is None:
+        raise NotFound(f"no venue {venue_id!r}")
+    return venue
+
+
+# -- the admin API (bearer tokens) ---------------------------------------------
+def _json_fields() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(
+            400,
+            "Bad Request",
+            "the body must be a JSON object of venue fields",
+            [{"name": "body", "reason": "must be a JSON object"}],
+        )
+    return body
+
+
+def _user() -> str:
+    return str(request.environ.get("locator.admin_user", "?"))
+
+
+@api_bp.post("/venues")
+@auth.api_auth_required
+def api_create() -> tuple[Response, int]:
+    reg = get_register()
+    venue = venue_from_fields(_json_fields(), reg.districts)
+    reg.store.edit(venue, _user(), "create", "api")
+    return jsonify(venue_to_feature(venue)), 201
+
+
+@api_bp.get("/venues/<venue_id>")
+@auth.api_auth_required
+def api_get(venue_id: str) -> Response:
+    venue = venue_or_404(get_register(), venue_id)
+    return jsonify(venue_to_feature(venue))
+
+
+@api_bp.route("/venues/<venue_id>", methods=["PATCH", "PUT"])
+@auth.api_auth_required
+def api_update(venue_id: str) -> Response:
+    reg = get_register()
+    venue = venue_or_404(reg, venue_id)
+    fields = _json_fields()
+    if "id" in fields and fields["id"] != venue_id:
+        raise InvalidParameter("id", f"cannot change a venue's id (got {fields['id']!r})")
+    updated = venue_from_fields(fields, reg.districts, venue)
+    if updated != venue:
+        moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
+        reg.store.edit(updated, _user(), "move" if moved else "update", "api")
+    return jsonify(venue_to_feature(updated))
+
+
+@api_bp.delete("/venues/<venue_id>")
+@auth.api_auth_required
+def api_close(venue_id: str) -> Response:
+    """Close a venue: a soft delete; the record and its history stay."""
+    reg = get_register()
+    venue = venue_or_404(reg, venue_id)
+    if venue.status != "closed":
+        venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
+        reg.store.edit(venue, _user(), "close", "api")
+    return jsonify(venue_to_feature(venue))
+
+
+@api_bp.get("/export")
+@auth.api_auth_required
+def api_export() -> Response:
+    """The whole register, closed venues included, in ``format`` (csv, xlsx, geojson, gpkg)."""
+    return export_response(get_register().store.venues(include_closed=True), request.args.get("format") or "csv")
+
+
+@api_bp.get("/audit")
+@auth.api_auth_required
+def api_audit() -> Response:
+    entries = get_register().store.audit_log(limit=AUDIT_LIMIT, venue_id=request.args.get("venue"))
+    return jsonify([e._asdict() for e in entries])
+
+
+def _op(
+    method: str,
+    summary: str,
+    description: str,
+    params: list[str],
+    success: dict[str, Any],
+    body: bool = False,
+    status: str = "200",
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": f"admin_{method}_{summary.lower().replace(' ', '_')}",
+        "summary": summary,
+        "description": description + " Needs `Authorization: Bearer <token>` (`locator admin new-token NAME`).",
+        "tags": ["admin"],
+        "security": [{"bearerAuth": []}],
+        "parameters": [oas.ref(p) for p in params],
+        "responses": {status: success, "400": oas.error("400"), "401": oas.error("401"), "404": oas.error("404")},
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VenueFields"}}},
+        }
+    return {method: op}
+
+
+def get_oas() -> oas.Fragment:
+    """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
+    api = f"{oas.API}/admin"
+    venue = oas.ok("The venue.", "application/json", "Venue")
+    paths = {
+        f"{api}/venues": _op(
+            "post",
+            "Create venue",
+            "Add a venue; recorded in the audit log.",
+            [],
+            oas.ok("The new venue.", "application/json", "Venue"),
+            body=True,
+            status="201",
+        ),
+        f"{api}/venues/{{venueId}}": {
+            **_op("get", "Get venue", "One venue, closed ones included.", ["venueId"], venue),
+            **_op(
+                "patch",
+                "Update venue",
+                "Change or move a venue; recorded in the audit log.",
+                ["venueId"],
+                venue,
+                body=True,
+            ),
+            **_op("put", "Replace venue", "As PATCH.", ["venueId"], venue, body=True),
+            **_op(
+                "delete",
+                "Close venue",
+                "Close a venue: a soft delete, the record and its history stay.",
+                ["venueId"],
+                oas.ok("The closed venue.", "application/json", "Venue"),
+            ),
+        },
+        f"{api}/export": _op(
+            "get",
+            "Export register",
+            "The whole register, closed venues included.",
+            ["format"],
+            {"description": "The file.", "content": {"application/octet-stream": {}}},
+        ),
+        f"{api}/audit": _op(
+            "get",
+            "Audit log",
+            f"The latest {AUDIT_LIMIT} changes: who, when, action, before and after.",
+            [],
+            oas.ok("Audit entries.", "application/json"),
+        ),
+    }
+    parameters = {"venueId": oas.param("venueId", "A venue id.", {"type": "string"}, where="path")}
+    return oas.fragment(paths, parameters, {"VenueFields": VENUE_FIELDS_SCHEMA})
+
+
+VENUE_FIELDS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Venue fields (WGS-84 lon/lat). On PATCH/PUT, absent fields keep their value; "
+    "the district is the one the point lies in.",
+    "properties": {
+        "name": {"type": "string", "maxLength": MAX_TEXT},
+        "category": {"type": "string", "enum": list(CATEGORY_CODES)},
+        "lon": {"type": "number"},
+        "lat": {"type": "number"},
+        "address": {"type": "string"},
+        "operator": {"type": "string"},
+        "phone": {"type": "string", "maxLength": 40},
+        "opening_hours": {"type": "string", "nullable": True, "description": "OpenStreetMap opening_hours syntax."},
+        "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
+        "description": {"type": "string"},
+        "status": {"type": "string", "enum": list(STATUSES)},
+    },
+}
+"""What ``locator.editing.venue_from_fields`` takes."""

@@ -1,0 +1,90 @@
+"""The coverage API's part of the OpenAPI document, from ``locator.web.coverage``'s own limits. Pure.
+
+It sits beside ``locator.web.coverage`` rather than in it while that module's
+API and download parts are being reworked; it reads the same constants the
+handlers validate with, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from locator.categories import CATEGORY_CODES
+from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M
+from locator.web import oas
+from locator.web.coverage import DEFAULT_CATEGORY, DEFAULT_RADIUS, GEOJSON, MAX_API_N, MEASURES
+
+__all__ = ["DEFAULT_API_N", "get_oas"]
+
+DEFAULT_API_N = 10
+"""``n`` of the coverage API when not given (the handlers' ``default_n``)."""
+
+
+def _number(x: float) -> float | int:
+    """``x`` as JSON writes it best: ``1000``, not ``1000.0``."""
+    return int(x) if float(x).is_integer() else x
+
+
+def get_oas() -> oas.Fragment:
+    """The coverage endpoints (``/api/v1/coverage…``) and their parameters."""
+    api = f"{oas.API}/coverage"
+    paths = {
+        api: oas.operation(
+            "Coverage table",
+            "Per district: venues, venues per 10,000 residents (2020 census), area and the area within `radius` "
+            "(equal-area projections), nearest-venue distance (median, p90, max on a ≤500 m grid), and a summary "
+            "naming the districts without any venue.",
+            "coverage",
+            ["coverageCategory", "radius", "measure"],
+            oas.ok("The table.", "application/json"),
+            op_id="coverage",
+        ),
+        f"{api}/gaps": oas.operation(
+            "Coverage gaps",
+            "The part of each district beyond `radius` of every venue, as GeoJSON (WGS-84).",
+            "coverage",
+            ["coverageCategory", "radius", "measure"],
+            oas.ok("The gaps.", GEOJSON),
+            op_id="coverageGaps",
+        ),
+        f"{api}/suggestions": oas.operation(
+            "Siting suggestions",
+            "`n` new sites chosen greedily to add the most covered area (or population, with a population grid), "
+            "existing venues kept; each with its marginal gain and coverage before and after, and the curve.",
+            "coverage",
+            ["coverageCategory", "radius", "n", "region", "measure"],
+            oas.ok("The suggested sites.", GEOJSON),
+            op_id="coverageSuggestions",
+        ),
+    }
+    parameters = {
+        "radius": oas.param(
+            "radius",
+            "Service radius in metres (a 15-minute walk is about 1000).",
+            {
+                "type": "number",
+                "minimum": _number(MIN_RADIUS_M),
+                "maximum": _number(MAX_RADIUS_M),
+                "default": _number(DEFAULT_RADIUS),
+            },
+        ),
+        "n": oas.param(
+            "n",
+            "How many new sites to suggest.",
+            {"type": "integer", "minimum": 1, "maximum": MAX_API_N, "default": DEFAULT_API_N},
+        ),
+        "region": oas.param(
+            "region",
+            "Limit siting to one district (adcode) or a box `west,south,east,north`; default the whole province.",
+            {"type": "string", "example": "460106"},
+        ),
+        "measure": oas.param(
+            "measure",
+            "The measure a map would colour districts by (echoed in the answer).",
+            {"type": "string", "enum": list(MEASURES), "default": MEASURES[0]},
+        ),
+        "coverageCategory": oas.param(
+            "category",
+            f"{oas.CSV} of venue categories to count (default {DEFAULT_CATEGORY}): {', '.join(CATEGORY_CODES)}.",
+            {"type": "string", "example": DEFAULT_CATEGORY},
+        ),
+    }
+    return oas.fragment(paths, parameters)

@@ -1,0 +1,174 @@
+"""Building blocks of the OpenAPI 3.0 document. Pure.
+
+Each blueprint module describes its own endpoints next to its handlers, in a
+``get_oas()`` that returns a :data:`Fragment` (paths, and the parameters and
+schemas they reference), built with these helpers from the code's own
+constants (``params.MAX_Q``, ``api.MAX_NEAREST_K``…), so the document cannot
+drift from what the code accepts. ``locator.web.openapi`` merges the
+fragments. What several modules share lives here: the parameters that
+``locator.params`` parses for more than one endpoint, the problem schema and
+the error responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locator.categories import AMENITIES, CATEGORY_CODES
+from locator.geo import CRS_NAMES
+from locator.io.exporter import FORMATS
+from locator.params import MAX_Q
+
+__all__ = [
+    "API",
+    "COMMON_PARAMETERS",
+    "CSV",
+    "ERROR_RESPONSES",
+    "PROBLEM",
+    "Fragment",
+    "error",
+    "fragment",
+    "ok",
+    "operation",
+    "param",
+    "ref",
+]
+
+API = "/api/v1"
+"""The API's path prefix."""
+
+Fragment = dict[str, dict[str, Any]]
+"""``{"paths": {...}, "parameters": {...}, "schemas": {...}}``: one module's part of the document."""
+
+CSV = "One code or a comma-separated list"
+
+
+def fragment(
+    paths: dict[str, Any], parameters: dict[str, Any] | None = None, schemas: dict[str, Any] | None = None
+) -> Fragment:
+    """A module's part of the document: its paths and the components they reference."""
+    return {"paths": paths, "parameters": parameters or {}, "schemas": schemas or {}}
+
+
+def param(
+    name: str, description: str, schema: dict[str, Any], required: bool = False, where: str = "query"
+) -> dict[str, Any]:
+    """A parameter object; query parameters other than arrays are ``form``, unexploded."""
+    out: dict[str, Any] = {"name": name, "in": where, "description": description, "schema": schema}
+    if required or where == "path":
+        out["required"] = True
+    if where == "query" and schema.get("type") != "array":
+        out["style"] = "form"
+        out["explode"] = False
+    return out
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to ``#/components/parameters/<name>``."""
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def error(status: str) -> dict[str, str]:
+    """A reference to the shared error response for ``status``."""
+    return {"$ref": f"#/components/responses/{status}"}
+
+
+def ok(description: str, mimetype: str, schema: str | None = None) -> dict[str, Any]:
+    """A success response of ``mimetype``, with a referenced schema or any object."""
+    content: dict[str, Any] = (
+        {"schema": {"$ref": f"#/components/schemas/{schema}"}} if schema else {"schema": {"type": "object"}}
+    )
+    return {"description": description, "content": {mimetype: content}}
+
+
+def operation(
+    summary: str,
+    description: str,
+    tag: str,
+    params: list[str],
+    success: dict[str, Any],
+    errors: tuple[str, ...] = ("400", "429"),
+    op_id: str | None = None,
+) -> dict[str, Any]:
+    """A path item with one public GET; every GET but the probes can answer 304."""
+    responses: dict[str, Any] = {"200": success}
+    if tag != "health":
+        responses["304"] = {"description": "Not modified (the `If-None-Match` ETag still matches)."}
+    for status in errors:
+        responses[status] = error(status)
+    return {
+        "get": {
+            "operationId": op_id or summary.lower().replace(" ", "_"),
+            "summary": summary,
+            "description": description,
+            "tags": [tag],
+            "parameters": [ref(p) for p in params],
+            "responses": responses,
+        }
+    }
+
+
+#: Parameters parsed by ``locator.params`` for several endpoints (the venue API and OGC items).
+COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
+    "category": param(
+        "category",
+        f"{CSV} of venue categories: {', '.join(CATEGORY_CODES)}.",
+        {"type": "string", "example": "outdoor_station"},
+    ),
+    "crs": param(
+        "crs",
+        "Datum of the input point and of the output geometries: WGS-84, GCJ-02 (Amap, Tencent) or BD-09 (Baidu).",
+        {"type": "string", "enum": list(CRS_NAMES), "default": "wgs84"},
+    ),
+    "district": param(
+        "district",
+        f"{CSV} of district adcodes (see the districts collection).",
+        {"type": "string", "example": "460106"},
+    ),
+    "amenity": param(
+        "amenity",
+        f"{CSV} of amenities; a venue must offer all of them: {', '.join(AMENITIES)}.",
+        {"type": "string", "example": "drinking_water"},
+    ),
+    "q": param(
+        "q",
+        f"Substring of the name or address, case-insensitive (Chinese works); at most {MAX_Q} characters.",
+        {"type": "string", "maxLength": MAX_Q},
+    ),
+    "format": param(
+        "format",
+        "File format: csv (UTF-8 with BOM, Chinese headers, opens in Excel), xlsx, geojson or gpkg (QGIS). "
+        "An export imports again unchanged with `locator import`.",
+        {"type": "string", "enum": list(FORMATS), "default": FORMATS[0]},
+    ),
+}
+
+PROBLEM: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "invalid_params": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "reason"],
+                "properties": {"name": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+"""The one error shape (``locator.web.problems``)."""
+
+ERROR_RESPONSES: dict[str, str] = {
+    "400": "Malformed or out-of-range input; `invalid_params` names each bad parameter.",
+    "401": "No bearer token, or not a valid one.",
+    "404": "No such collection, feature or path.",
+    "405": "Method not allowed (the API is read-only); `Allow` lists the methods.",
+    "413": "Request body too large.",
+    "429": "Rate limited; `Retry-After` says when to try again.",
+}
