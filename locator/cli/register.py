@@ -9,6 +9,8 @@ import click
 
 from locator.cli.common import CliError, open_register, table
 from locator.errors import LocatorError
+from locator.io.exporter import FORMATS, export_bytes
+from locator.io.render import write_atomic
 
 __all__ = ["export_command", "import_command", "rollback_command", "versions_command"]
 
@@ -68,9 +70,7 @@ def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: 
 
 
 @click.command("export")
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "xlsx", "geojson", "gpkg"]), default="csv", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 @click.option("--include-closed/--active-only", default=True, show_default=True)
 def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
@@ -78,9 +78,6 @@ def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
 
     Exit status: 0 written; 1 the file cannot be written; 2 a binary format without -o.
     """
-    from locator.io.exporter import export_bytes
-    from locator.io.render import write_atomic
-
     if not output and fmt in ("xlsx", "gpkg"):
         raise click.UsageError(f"--format {fmt} is binary: give -o FILE")
     reg = open_register()
