@@ -1,9 +1,11 @@
-"""Documented configuration defaults.
+"""Documented configuration defaults, and the one function that layers them.
 
 Precedence, lowest first: these defaults; ``config.py`` in the instance
 folder; ``LOCATOR_*`` environment variables (``LOCATOR_DATABASE=/x.sqlite3``;
 values are parsed as JSON where they can be, e.g. ``LOCATOR_INDEX_REFRESH_SECONDS=0.5``);
-then the ``test_config`` given to ``create_app``.
+then the ``test_config`` given to ``create_app``. :func:`load_config` does
+this layering for the web app and the command line alike, so ``locator``
+commands see exactly the configuration the server does.
 
 The web app reads these once, at start-up, into one typed, checked
 ``locator.web.settings.Settings`` (a bad value stops start-up with a message
@@ -12,7 +14,14 @@ quoting it); changing ``app.config`` afterwards has no effect.
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from flask import Config
+from flask.sansio.scaffold import find_package
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project checkout: ``geodata/``, ``static/`` and ``templates/`` live here."""
@@ -151,3 +160,50 @@ EMBED_FRAME_ANCESTORS: str | list[str] = "*"
 #: the request (behind a reverse proxy that rewrites the host, set this or wrap the
 #: app in ``ProxyFix``).
 PUBLIC_BASE_URL: str | None = None
+
+
+# -- Layering ---------------------------------------------------------------------
+
+#: The app's import name; Flask derives the instance folder from it.
+_APP_IMPORT_NAME = "locator.web.app"
+
+
+def instance_path() -> str:
+    """The instance folder, exactly where Flask looks for it for the app.
+
+    Next to the package in a source checkout (``<checkout>/instance``), or
+    ``<prefix>/var/locator.web.app-instance`` when installed, as Flask's
+    ``auto_find_instance_path`` decides. The app factory passes this to
+    ``Flask``, so the command line and the server cannot disagree about it.
+    """
+    prefix, package_path = find_package(_APP_IMPORT_NAME)
+    if prefix is None:
+        return os.path.abspath(os.path.join(package_path, "instance"))
+    return os.path.abspath(os.path.join(prefix, "var", f"{_APP_IMPORT_NAME}-instance"))
+
+
+def load_config(instance: str | os.PathLike[str] | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """The configuration the app runs with, without building the app.
+
+    Parameters
+    ----------
+    instance
+        The instance folder holding ``config.py``; ``None`` means
+        :func:`instance_path`.
+    overrides
+        Applied last (``create_app``'s ``test_config``).
+
+    Returns
+    -------
+    flask.Config
+        The defaults of this module, then the instance ``config.py`` if
+        there is one, then ``LOCATOR_*`` environment variables, then
+        ``overrides``. Its ``root_path`` is the instance folder.
+    """
+    cfg = Config(os.fspath(instance) if instance is not None else instance_path())
+    cfg.from_object(sys.modules[__name__])
+    cfg.from_pyfile("config.py", silent=True)
+    cfg.from_prefixed_env("LOCATOR")
+    if overrides is not None:
+        cfg.from_mapping(overrides)
+    return cfg

@@ -253,3 +253,44 @@ def test_a_running_app_picks_up_an_import_without_restart(app, cli, tmp_path, mo
 def test_unknown_crs_is_rejected(districts):
     with pytest.raises(DataError, match="unknown crs 'epsg:3857'"):
         read_register(EXAMPLE, districts, crs="epsg:3857")
+
+
+FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+1+2", "-3", "@SUM(1)", "'quoted", "a=b"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_like_names_are_written_as_text_and_read_back_unchanged(tmp_path, districts, fmt):
+    venues = [
+        Venue(id=f"f{i}", name=name, category="other", district_code="460106", lon=110.33 + i * 1e-4, lat=20.03)
+        for i, name in enumerate(FORMULA_NAMES)
+    ]
+    path = tmp_path / f"formulas.{fmt}"
+    path.write_bytes(export_bytes(venues, fmt))
+    if fmt == "csv":
+        cells = [row[1] for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))][1:]
+    else:
+        from openpyxl import load_workbook
+
+        ws = load_workbook(path).worksheets[0]
+        assert [c.data_type for c in ws["B"][1:]] == ["s"] * len(FORMULA_NAMES)
+        cells = [c.value for c in ws["B"][1:]]
+    # Only what a spreadsheet would run gets the apostrophe; the rest is written as it is.
+    assert cells == ["'" + n for n in FORMULA_NAMES[:4]] + ["'quoted", "a=b"]
+    report = read_register(path, districts)
+    assert report.ok, report.lines()
+    assert [v.name for v in report.venues] == FORMULA_NAMES
+
+
+def test_control_characters_in_a_field_are_refused_naming_the_field(tmp_path, districts):
+    rows = [
+        HEADER,
+        ["站\x00一", "职工之家", "龙华区", "海秀路\x07号", "110.33", "20.03", "", "", ""],
+        ["好站", "职工之家", "龙华区", "海秀路\t9号", "110.3305", "20.0305", "", "", ""],
+    ]
+    report = read_register(write_csv(tmp_path / "control.csv", rows, encoding="utf-8"), districts)
+    assert report.lines() == [
+        "row 2: error: address: control character(s) '\\x07' in '海秀路\\x07号'",
+        "row 2: error: name: control character(s) '\\x00' in '站\\x00一'",
+        "2 rows read: 1 valid, 1 invalid, 0 warning(s)",
+    ]
+    assert [(v.name, v.address) for v in report.venues] == [("好站", "海秀路\t9号")]

@@ -26,6 +26,7 @@ from locator.districts import Districts
 from locator.errors import DataError
 from locator.geo import CRS_NAMES, distance_m, to_wgs84
 from locator.hours import parse_error
+from locator.io.render import control_characters, from_spreadsheet_text
 from locator.venues import HAINAN_BBOX, STATUSES, Venue
 
 __all__ = ["HEADERS", "ImportReport", "RowIssue", "read_register", "read_rows"]
@@ -158,7 +159,9 @@ def _table_rows(table: list[list[Any]], path: str) -> Iterator[tuple[int, dict[s
     for n, values in enumerate(table[1:], start=2):
         if all(v is None or str(v).strip() == "" for v in values):
             continue
-        row = {k: v for k, v in zip(keys, values, strict=False) if k is not None}
+        # The exporter (locator.io.render.spreadsheet_text) wrote '=…, '+…, '-…, '@… so that
+        # no spreadsheet runs them; read them back as they were.
+        row = {k: from_spreadsheet_text(v) for k, v in zip(keys, values, strict=False) if k is not None}
         yield n, row
 
 
@@ -235,6 +238,11 @@ def read_register(path: str | Path, districts: Districts, crs: str = "wgs84") ->
         def err(field_: str, reason: str, level: str = "error", n: int = n, issues: list[RowIssue] = issues) -> None:
             issues.append(RowIssue(n, level, field_, reason))
 
+        for key in HEADERS:  # refused rather than dropped: the exporter could not write them back
+            value = raw.get(key)
+            text = "" if value is None else "".join(map(str, value)) if isinstance(value, list) else str(value)
+            if bad := control_characters(text):
+                err(key, f"control character(s) {''.join(bad)!r} in {text!r}")
         name = _text(raw.get("name"))
         if not name:
             err("name", "missing name")

@@ -26,6 +26,7 @@ import io
 import json
 import math
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,15 +34,21 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "CONTROL_CHARACTERS",
+    "FORMULA_START",
+    "LANGS",
     "RENDERERS",
     "Column",
     "Document",
     "Layer",
     "Renderer",
     "Sheet",
+    "control_characters",
+    "from_spreadsheet_text",
     "media_type",
     "render",
     "spreadsheet_text",
+    "write_atomic",
 ]
 
 LANGS = ("zh", "en")
@@ -104,7 +111,10 @@ class Document:
 
 #: Leading characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_CONTROL = {c: None for c in range(32) if c not in (9, 10, 13)} | {0x7F: None}
+
+#: Control characters no spreadsheet cell may hold (XLSX cannot store them): C0 except
+#: tab, line feed and carriage return, and DEL. A ``str.translate`` table that drops them.
+CONTROL_CHARACTERS: dict[int, None] = {c: None for c in range(32) if c not in (9, 10, 13)} | {0x7F: None}
 
 
 def spreadsheet_text(value: Any) -> Any:
@@ -113,13 +123,31 @@ def spreadsheet_text(value: Any) -> Any:
     Control characters (which make XLSX unwritable) are dropped; text that
     starts like a formula gets a leading apostrophe, so Excel and LibreOffice
     show it as text; numbers and everything else pass unchanged.
+    :func:`from_spreadsheet_text` undoes the apostrophe when the file is read back.
     """
     if not isinstance(value, str):
         return value
-    text = value.translate(_CONTROL)
+    text = value.translate(CONTROL_CHARACTERS)
     if text.startswith(FORMULA_START):
         return "'" + text
     return text
+
+
+def from_spreadsheet_text(value: Any) -> Any:
+    """A cell written by :func:`spreadsheet_text`, as it was before.
+
+    Only an apostrophe followed by a formula-start character is removed (that
+    is the one :func:`spreadsheet_text` adds), so ``'=SUM(1)`` reads as
+    ``=SUM(1)`` while ``'quoted'`` and ``''=x`` keep theirs.
+    """
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def control_characters(text: str) -> list[str]:
+    """The characters of ``text`` that :data:`CONTROL_CHARACTERS` forbids, in order, once each."""
+    return list(dict.fromkeys(ch for ch in text if ord(ch) in CONTROL_CHARACTERS))
 
 
 def _plain(value: Any) -> Any:
@@ -251,23 +279,34 @@ def write_atomic(path: str | Path, data: bytes, mode: int | None = None) -> None
     """Write ``data`` to ``path`` so that readers see the old file or the new, never half.
 
     The one atomic writer: a temporary file in the same folder, flushed and
-    synced, then renamed over ``path``. ``mode`` (e.g. ``0o600`` for secrets)
-    defaults to the ordinary permissions the umask gives.
+    synced, then renamed over ``path``; on any failure the temporary file is
+    removed and ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path
+        The file to write; its folder must exist.
+    data
+        The whole new content.
+    mode
+        Permission bits, e.g. ``0o600`` for secrets: the file has them from
+        its creation, so it is never readable by others even for a moment.
+        ``None`` gives the ordinary permissions the umask allows (the
+        temporary file is created with ``0o666`` and the kernel applies the
+        umask; reading the umask would mean changing it, which is not
+        thread-safe).
     """
     p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent if str(p.parent) else ".")
+    tmp = p.with_name(f".{p.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if mode is not None else 0o666)
     try:
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask  # mkstemp makes 0600; give the file ordinary permissions
-        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise

@@ -8,8 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from locator import config as default_config
-from locator.config import ROOT
+from locator.config import ROOT, instance_path, load_config
 
 __all__ = ["create_app"]
 
@@ -22,15 +21,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(
         __name__,
+        instance_path=instance_path(),
         instance_relative_config=True,
         static_folder=str(ROOT / "static"),
         template_folder=str(ROOT / "templates"),
     )
-    app.config.from_object(default_config)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("LOCATOR")
-    if test_config is not None:
-        app.config.from_mapping(test_config)
+    app.config.from_mapping(load_config(app.instance_path, test_config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     os.makedirs(app.instance_path, exist_ok=True)
 

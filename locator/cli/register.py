@@ -1,0 +1,115 @@
+"""``locator import``, ``export``, ``versions`` and ``rollback``: changing the register and undoing it."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from locator.cli.common import CliError, open_register, table
+from locator.errors import LocatorError
+from locator.io.exporter import FORMATS, export_bytes
+from locator.io.render import write_atomic
+
+__all__ = ["export_command", "import_command", "rollback_command", "versions_command"]
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02", "bd09"]),
+    default="wgs84",
+    show_default=True,
+    help="Datum of the file's coordinates: Amap/Tencent give gcj02, Baidu bd09.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["replace", "merge"]),
+    default="merge",
+    show_default=True,
+    help="replace: the file becomes the register; merge: insert or update by id.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Write the valid rows even when some rows are invalid.")
+def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: bool) -> None:
+    """Import a register file (CSV in UTF-8 or GBK, XLSX, GeoJSON).
+
+    Exit status: 0 every row valid; 1 some rows invalid; 2 the file cannot be read.
+    Nothing is written unless every row is valid or --skip-invalid is given;
+    the write is one transaction, and the previous register is kept as a version.
+    """
+    from locator.io.importer import read_register
+
+    reg = open_register()
+    try:
+        report = read_register(file, reg.districts, crs)
+    except LocatorError as exc:
+        raise CliError(str(exc), exit_code=2) from None
+    for line in report.lines():
+        click.echo(line)
+    if not report.venues:
+        click.echo("nothing written: no valid rows")
+        sys.exit(1 if report.rows else 2)
+    if dry_run:
+        click.echo("dry run: nothing written")
+    elif not report.ok and not skip_invalid:
+        click.echo("nothing written: fix the invalid rows, or pass --skip-invalid to write the valid ones")
+    else:
+        note = f"import {os.path.basename(file)} ({mode})"
+        if mode == "replace":
+            version = reg.store.replace_all(report.venues, note=note)
+        else:
+            version = reg.store.merge(report.venues, note=note)
+        click.echo(
+            f"wrote {len(report.venues)} venues ({mode}); register version {version}; "
+            f"the previous register is kept (locator versions)"
+        )
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.option("--include-closed/--active-only", default=True, show_default=True)
+def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
+    """Export the register; the file imports again unchanged.
+
+    Exit status: 0 written; 1 the file cannot be written; 2 a binary format without -o.
+    """
+    if not output and fmt in ("xlsx", "gpkg"):
+        raise click.UsageError(f"--format {fmt} is binary: give -o FILE")
+    reg = open_register()
+    data = export_bytes(reg.store.venues(include_closed=include_closed), fmt)
+    if output:
+        try:
+            write_atomic(output, data)
+        except OSError as exc:
+            raise CliError(f"cannot write {output!r}: {exc.strerror or exc}") from None
+        click.echo(f"wrote {output} ({len(data):,} bytes)", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@click.command("versions")
+def versions_command() -> None:
+    """List the kept versions of the register (newest first)."""
+    reg = open_register()
+    rows = [[str(s.id), s.created_at, str(s.venue_count), str(s.data_version), s.note] for s in reg.store.versions()]
+    click.echo(f"current: data version {reg.store.version()}, {len(reg.store.venues(include_closed=True))} venues")
+    click.echo(
+        table(rows, ["version", "kept at (UTC)", "venues", "data version", "note"])
+        if rows
+        else "no earlier versions kept"
+    )
+
+
+@click.command("rollback")
+@click.argument("version", type=int)
+def rollback_command(version: int) -> None:
+    """Restore a kept version of the register (the current one is kept too)."""
+    reg = open_register()
+    new = reg.store.rollback(version)
+    click.echo(f"restored version {version}; register data version {new}")
