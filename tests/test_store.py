@@ -7,7 +7,8 @@ import sqlite3
 import pytest
 
 from locator.errors import DataError
-from locator.storage.sqlite import SQLiteStore, open_store
+from locator.storage import open_store
+from locator.storage.sqlite import SQLiteStore
 from locator.venues import Venue
 from locator.web.state import get_register
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from locator.errors import DataError
-from locator.storage.sqlite import SQLiteStore, TooManyReports, open_store
+from locator.storage import TooManyReports, open_store
+from locator.storage.sqlite import SQLiteStore
 from locator.venues import Venue, load_venues
 
 from .conftest import GEODATA
@@ -114,7 +115,7 @@ def test_a_failure_in_the_middle_of_a_write_rolls_back_everything(store, reopen,
     seed = [v(f"v{i}", lon=110.3 + i * 1e-4) for i in range(500)]
     store.seed_if_empty(seed)
     module = sqlite_module if isinstance(store, SQLiteStore) else pg_module
-    real = module._venue_row
+    real = module.venue_row
     calls = {"n": 0}
 
     def flaky(x):
@@ -123,10 +124,10 @@ def test_a_failure_in_the_middle_of_a_write_rolls_back_everything(store, reopen,
             raise OSError("disk full (injected)")
         return real(x)
 
-    monkeypatch.setattr(module, "_venue_row", flaky)
+    monkeypatch.setattr(module, "venue_row", flaky)
     with pytest.raises(OSError, match="injected"):
         store.replace_all([Venue(**{**x.as_dict(), "amenities": (), "name": "新" + x.name}) for x in seed])
-    monkeypatch.setattr(module, "_venue_row", real)
+    monkeypatch.setattr(module, "venue_row", real)
     other = reopen()
     assert other.venues() == sorted(seed, key=lambda x: x.id) and other.version() == 1 and other.versions() == []
     assert other.audit_log() == [] and other.changes_since(1) == (1, [])
@@ -263,13 +264,13 @@ def pg_store(pg_url):  # noqa: F811
 def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa: F811
     import psycopg
 
-    from locator.storage.migrations import migrate, migrations
+    from locator.storage.migrations import POSTGIS, migrate_postgis, migrations
 
     results: list[list[int]] = []
 
     def run():
         with psycopg.connect(pg_url) as conn:
-            results.append(migrate(conn))
+            results.append(migrate_postgis(conn))
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
@@ -279,7 +280,7 @@ def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa
     assert results == [[], [], []]  # the template database was migrated already
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
-        assert rows == [(m.version, m.name) for m in migrations()]
+        assert rows == [(m.version, m.name) for m in migrations(POSTGIS)]
         conn.execute("DROP TABLE venues, snapshots, audit, reports, changes, register_state, schema_migrations")
         conn.commit()
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -287,7 +288,7 @@ def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results[3:]) == [[], [], [m.version for m in migrations()]]  # exactly one process migrated
+    assert sorted(results[3:]) == [[], [], [m.version for m in migrations(POSTGIS)]]  # exactly one process migrated
 
 
 def test_venues_are_geography_points_under_a_gist_index(pg_store):

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from locator.categories import AMENITIES, CATEGORIES
 from locator.editing import REPORT_KINDS, validate_report
 from locator.errors import InvalidParameter
-from locator.storage.sqlite import TooManyReports
+from locator.storage import TooManyReports
 from locator.web.state import get_register
 
 bp = Blueprint("reports", __name__)
