@@ -249,6 +249,39 @@ def test_the_shipped_register_round_trips(store):
     assert store.count() == 2620 and store.count(include_closed=True) == 2621
 
 
+def _raw_update(target: str, sql: str, args: tuple) -> None:
+    """Change the database behind the store's back, as a hand edit or an old version might."""
+    if target.endswith(".sqlite3"):
+        import sqlite3
+
+        con = sqlite3.connect(target)
+        con.execute(sql, args)
+        con.commit()
+        con.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            conn.execute(sql.replace("?", "%s"), args)
+
+
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("category", "spa", "venue 'b': unknown category 'spa'"),
+        ("lon", 100.5, r"venue 'b': point \(100.5, 20.03\) lies outside Hainan"),
+        ("name", " ", "venue 'b': name must be a non-empty string, got ' '"),
+    ],
+)
+def test_a_bad_row_in_the_database_is_refused_not_served(store, target, column, value, message):
+    store.seed_if_empty([v("a"), v("b")])
+    _raw_update(target, f"UPDATE venues SET {column}=? WHERE id='b'", (value,))
+    for read in (lambda: store.get("b"), store.venues, store.snapshot_venues, lambda: store.get_many(["a", "b"])):
+        with pytest.raises(DataError, match=message):
+            read()
+    assert store.get("a") == v("a")
+
+
 # -- PostGIS only ------------------------------------------------------------------
 
 
@@ -322,6 +355,15 @@ def test_every_write_notifies_listeners_at_commit(pg_store):
         pg_store.decide_report(rid, True, "lin", v("a", status="closed"))
         got = [n.payload for n in listener.notifies(timeout=2, stop_after=4)]
     assert got == ["1", "2", "3", "4"]
+
+
+def test_a_database_newer_than_the_code_is_refused(pg_url):  # noqa: F811
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
+    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(1\)"):
+        open_store(pg_url)
 
 
 def test_a_bad_url_is_one_line(tmp_path):
