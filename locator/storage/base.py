@@ -122,9 +122,10 @@ class Snapshot(NamedTuple):
 class VenueStore(Protocol):
     """What the rest of the app may ask of a venue register (every back end has all of it).
 
-    ``tests/test_store_backends.py`` checks that each back end has every
-    member with this exact signature, and nothing public beyond it except its
-    own documented extras (PostGIS: ``within_distance``).
+    ``tests/test_store.py`` checks that each back end has every member with
+    this exact signature, and that every public method both back ends have is
+    here (a back end's own extras, such as PostGIS's ``within_distance``, are
+    not).
     """
 
     #: ``sqlite`` or ``postgis``.
