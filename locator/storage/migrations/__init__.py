@@ -107,6 +107,11 @@ def sqlite_statements(script: str) -> list[str]:
 def migrate_sqlite(con: sqlite3.Connection, folder: Path = SQLITE) -> list[int]:
     """Apply the missing migrations on an autocommit SQLite connection; returns the versions applied now."""
     shipped = migrations(folder)
+    current = int(con.execute("PRAGMA user_version").fetchone()[0])
+    if current > len(shipped):
+        raise _too_new(current, len(shipped))
+    if current == len(shipped):  # the usual open: no write lock taken (the version only grows)
+        return []
     ran = []
     for mig in shipped:
         con.execute("BEGIN IMMEDIATE")  # the write lock: other openers wait here
