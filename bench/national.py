@@ -1,8 +1,8 @@
 """National scale: 200,000 venues in PostGIS, two app instances behind nginx.
 
-Synthesises ``--venues`` venues over mainland China (clustered around 40 large
-cities, plus Hainan's 2,621 shipped venues, so an admin can still edit Hainan
-ones) and loads them into a PostGIS database with COPY; loads the 2,621
+Synthesises ``--venues`` venues laid out like mainland China's (clustered
+around 40 large cities, plus Hainan's 2,621 shipped venues, so an admin can
+still edit Hainan ones) and loads them into a PostGIS database with COPY; loads the 2,621
 Hainan venues alone into a second database. For each register it then
 
 1. builds one worker's index in this process (``--repeat`` times): the time to
@@ -48,12 +48,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from locator.categories import CATEGORY_CODES  # noqa: E402
-from locator.storage.migrations import migrate  # noqa: E402
-from locator.storage.postgis import _venue_row  # noqa: E402
-from locator.venues import load_venues  # noqa: E402
+from locator.storage.base import COLUMN_LIST  # noqa: E402
+from locator.storage.migrations import migrate_postgis  # noqa: E402
+from locator.storage.postgis import venue_row  # noqa: E402
+from locator.venues import HAINAN_BBOX, Venue, load_venues  # noqa: E402
 
 TOKEN = "bench-national-token"
 HAINAN = (108.62, 18.17, 111.05, 20.10)
+#: The mainland box the city layout is shrunk from (west, south, east, north).
+MAINLAND = (85.0, 18.0, 130.0, 48.0)
 # (lon, lat, weight) of 40 large mainland cities: venues cluster where people work.
 CITIES = [
     (116.40, 39.90, 22),
@@ -100,36 +103,37 @@ CITIES = [
 
 
 def synth(n: int, seed: int) -> list[tuple]:  # type: ignore[type-arg]
-    """``n`` venue rows: Hainan's shipped venues, the rest clustered around mainland cities."""
+    """``n`` venue rows: Hainan's shipped venues, the rest clustered as around mainland cities.
+
+    The register reads back only venues ``Venue`` accepts, which lie inside
+    ``HAINAN_BBOX``; so the mainland's pattern (40 cities, their weights and
+    spreads) is shrunk linearly into that box. The scale and the clustering,
+    which are what the index and the queries feel, stay national.
+    """
     hainan = load_venues(ROOT / "geodata" / "venues.geojson")
-    rows = [_venue_row(v) for v in hainan]  # the same columns the PostGIS store copies in
+    rows = [venue_row(v) for v in hainan]  # the same columns the PostGIS store copies in
     rng = np.random.default_rng(seed)
     m = n - len(rows)
     w = np.array([c[2] for c in CITIES], float)
     city = rng.choice(len(CITIES), size=m, p=w / w.sum())
     spread = rng.choice([0.08, 0.3, 1.2], size=m, p=[0.5, 0.35, 0.15])  # urban core, suburbs, county towns
     lon = np.array([CITIES[c][0] for c in city]) + rng.normal(0, 1, m) * spread
-    lat = np.clip(np.array([CITIES[c][1] for c in city]) + rng.normal(0, 1, m) * spread * 0.8, 18.5, 53.0)
+    lat = np.array([CITIES[c][1] for c in city]) + rng.normal(0, 1, m) * spread * 0.8
+    west, south, east, north = HAINAN_BBOX
+    lon = np.clip(west + (lon - MAINLAND[0]) / (MAINLAND[2] - MAINLAND[0]) * (east - west), west, east)
+    lat = np.clip(south + (lat - MAINLAND[1]) / (MAINLAND[3] - MAINLAND[1]) * (north - south), south, north)
     cats = rng.choice(CATEGORY_CODES, size=m, p=None)
     for i in range(m):
-        rows.append(
-            (
-                f"cn-{i:06d}",
-                f"户外劳动者服务站{i}",
-                str(cats[i]),
-                "110101",
-                "",
-                float(lon[i]),
-                float(lat[i]),
-                "",
-                "",
-                None,
-                [],
-                "",
-                "synthetic national benchmark data",
-                "active",
-            )
+        venue = Venue(
+            id=f"cn-{i:06d}",
+            name=f"户外劳动者服务站{i}",
+            category=str(cats[i]),
+            district_code="110101",
+            lon=float(lon[i]),
+            lat=float(lat[i]),
+            source="synthetic national benchmark data",
         )
+        rows.append(venue_row(venue))
     return rows
 
 
@@ -146,14 +150,10 @@ def load(server: str, name: str, rows: list[tuple]) -> str:  # type: ignore[type
     url = db_url(server, name)
     t0 = time.perf_counter()
     with psycopg.connect(url) as conn:
-        migrate(conn)
+        migrate_postgis(conn)
         with conn.transaction():
             conn.execute("UPDATE register_state SET version = 1")
-            cols = (
-                "id, name, category, district_code, address, lon, lat, operator, phone, opening_hours, "
-                "amenities, description, source, status"
-            )
-            with conn.cursor() as cur, cur.copy(f"COPY venues ({cols}) FROM STDIN") as copy:
+            with conn.cursor() as cur, cur.copy(f"COPY venues ({COLUMN_LIST}) FROM STDIN") as copy:
                 for r in rows:
                     copy.write_row(r)
             conn.execute("INSERT INTO changes (version, venue_id) VALUES (1, NULL)")
@@ -176,9 +176,9 @@ def build_once(url: str) -> tuple[float, float, float]:
         "import json, sys, time\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from bench.national import rss_mb\n"
-        "from locator.storage.postgis import PostGISStore\n"
+        "from locator.storage import open_store\n"
         "from locator.index import VenueIndex\n"
-        f"s = PostGISStore({url!r})\n"
+        f"s = open_store({url!r})\n"
         "before = rss_mb()\n"
         "t0 = time.perf_counter(); version, venues = s.snapshot_venues(); t1 = time.perf_counter()\n"
         "ix = VenueIndex(venues, version=version); t2 = time.perf_counter()\n"
@@ -318,13 +318,13 @@ def main() -> None:
     cluster = None
     server = args.database_url
     if not server:
-        from tests.pg import _start_cluster
+        from tests.pg import start_cluster
 
-        cluster = _start_cluster()
+        cluster = start_cluster()
         server = next(cluster).admin_url
     rng = random.Random(args.seed)
     try:
-        print(f"synthesising {args.venues:,} venues over mainland China (seed {args.seed})")
+        print(f"synthesising {args.venues:,} venues laid out like mainland China's (seed {args.seed})")
         national = synth(args.venues, args.seed)
         hainan = national[:2621]
         urls = {

@@ -74,7 +74,7 @@ def _as_user(argv: list[str], user: str | None) -> list[str]:
     return argv if user is None else ["runuser", "-u", user, "--", *argv]
 
 
-def _start_cluster() -> Iterator[PgServer]:
+def start_cluster() -> Iterator[PgServer]:
     bindir = _bindir()
     if bindir is None:
         pytest.skip(
@@ -172,14 +172,14 @@ def pg_server() -> Iterator[PgServer]:
         from psycopg import sql  # noqa: F401
     except ImportError:
         pytest.skip("PostGIS tests skipped: psycopg is not installed (pip install 'psycopg[binary]' psycopg-pool)")
-    from locator.storage.migrations import migrate
+    from locator.storage.migrations import migrate_postgis
 
     external = os.environ.get(ENV)
     gen = None
     if external:
         server = PgServer(external)
     else:
-        gen = _start_cluster()
+        gen = start_cluster()
         server = next(gen)
     try:
         _admin(server, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)", f"CREATE DATABASE {TEMPLATE}")
@@ -187,7 +187,7 @@ def pg_server() -> Iterator[PgServer]:
             with psycopg.connect(server.url(TEMPLATE)) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 conn.commit()
-                migrate(conn)
+                migrate_postgis(conn)
         except psycopg.Error as exc:
             if "postgis" in str(exc).lower():
                 pytest.skip(

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from locator.storage import open_store
 from locator.storage.freshness import ChangeListener, Throttle
-from locator.storage.sqlite import open_store
 from locator.venues import Venue
 
 from .conftest import ROOT

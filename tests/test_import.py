@@ -182,7 +182,7 @@ def test_a_failure_in_the_middle_of_an_import_leaves_the_register_intact(tmp_pat
         for i in range(500)
     ]
     store.seed_if_empty(seed)
-    real = store_module._venue_row
+    real = store_module.venue_row
     calls = {"n": 0}
 
     def flaky(v):
@@ -191,10 +191,10 @@ def test_a_failure_in_the_middle_of_an_import_leaves_the_register_intact(tmp_pat
             raise OSError("disk full (injected)")
         return real(v)
 
-    monkeypatch.setattr(store_module, "_venue_row", flaky)
+    monkeypatch.setattr(store_module, "venue_row", flaky)
     with pytest.raises(OSError, match="injected"):
         store.replace_all([Venue(**{**v.as_dict(), "amenities": (), "name": "新" + v.name}) for v in seed])
-    monkeypatch.setattr(store_module, "_venue_row", real)
+    monkeypatch.setattr(store_module, "venue_row", real)
     other = SQLiteStore(tmp_path / "r.sqlite3")  # another process's view
     assert other.venues() == sorted(seed, key=lambda v: v.id) and other.version() == 1 and other.versions() == []
 

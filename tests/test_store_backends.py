@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from locator.errors import DataError
-from locator.storage.sqlite import SQLiteStore, TooManyReports, open_store
+from locator.storage import TooManyReports, open_store
+from locator.storage.sqlite import SQLiteStore
 from locator.venues import Venue, load_venues
 
 from .conftest import GEODATA
@@ -114,7 +115,7 @@ def test_a_failure_in_the_middle_of_a_write_rolls_back_everything(store, reopen,
     seed = [v(f"v{i}", lon=110.3 + i * 1e-4) for i in range(500)]
     store.seed_if_empty(seed)
     module = sqlite_module if isinstance(store, SQLiteStore) else pg_module
-    real = module._venue_row
+    real = module.venue_row
     calls = {"n": 0}
 
     def flaky(x):
@@ -123,10 +124,10 @@ def test_a_failure_in_the_middle_of_a_write_rolls_back_everything(store, reopen,
             raise OSError("disk full (injected)")
         return real(x)
 
-    monkeypatch.setattr(module, "_venue_row", flaky)
+    monkeypatch.setattr(module, "venue_row", flaky)
     with pytest.raises(OSError, match="injected"):
         store.replace_all([Venue(**{**x.as_dict(), "amenities": (), "name": "新" + x.name}) for x in seed])
-    monkeypatch.setattr(module, "_venue_row", real)
+    monkeypatch.setattr(module, "venue_row", real)
     other = reopen()
     assert other.venues() == sorted(seed, key=lambda x: x.id) and other.version() == 1 and other.versions() == []
     assert other.audit_log() == [] and other.changes_since(1) == (1, [])
@@ -248,6 +249,39 @@ def test_the_shipped_register_round_trips(store):
     assert store.count() == 2620 and store.count(include_closed=True) == 2621
 
 
+def _raw_update(target: str, sql: str, args: tuple) -> None:
+    """Change the database behind the store's back, as a hand edit or an old version might."""
+    if target.endswith(".sqlite3"):
+        import sqlite3
+
+        con = sqlite3.connect(target)
+        con.execute(sql, args)
+        con.commit()
+        con.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(target) as conn:
+            conn.execute(sql.replace("?", "%s"), args)
+
+
+@pytest.mark.parametrize(
+    "column, value, message",
+    [
+        ("category", "spa", "venue 'b': unknown category 'spa'"),
+        ("lon", 100.5, r"venue 'b': point \(100.5, 20.03\) lies outside Hainan"),
+        ("name", " ", "venue 'b': name must be a non-empty string, got ' '"),
+    ],
+)
+def test_a_bad_row_in_the_database_is_refused_not_served(store, target, column, value, message):
+    store.seed_if_empty([v("a"), v("b")])
+    _raw_update(target, f"UPDATE venues SET {column}=? WHERE id='b'", (value,))
+    for read in (lambda: store.get("b"), store.venues, store.snapshot_venues, lambda: store.get_many(["a", "b"])):
+        with pytest.raises(DataError, match=message):
+            read()
+    assert store.get("a") == v("a")
+
+
 # -- PostGIS only ------------------------------------------------------------------
 
 
@@ -263,13 +297,13 @@ def pg_store(pg_url):  # noqa: F811
 def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa: F811
     import psycopg
 
-    from locator.storage.migrations import migrate, migrations
+    from locator.storage.migrations import POSTGIS, migrate_postgis, migrations
 
     results: list[list[int]] = []
 
     def run():
         with psycopg.connect(pg_url) as conn:
-            results.append(migrate(conn))
+            results.append(migrate_postgis(conn))
 
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
@@ -279,7 +313,7 @@ def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa
     assert results == [[], [], []]  # the template database was migrated already
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
-        assert rows == [(m.version, m.name) for m in migrations()]
+        assert rows == [(m.version, m.name) for m in migrations(POSTGIS)]
         conn.execute("DROP TABLE venues, snapshots, audit, reports, changes, register_state, schema_migrations")
         conn.commit()
     threads = [threading.Thread(target=run) for _ in range(3)]
@@ -287,7 +321,7 @@ def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results[3:]) == [[], [], [m.version for m in migrations()]]  # exactly one process migrated
+    assert sorted(results[3:]) == [[], [], [m.version for m in migrations(POSTGIS)]]  # exactly one process migrated
 
 
 def test_venues_are_geography_points_under_a_gist_index(pg_store):
@@ -321,6 +355,15 @@ def test_every_write_notifies_listeners_at_commit(pg_store):
         pg_store.decide_report(rid, True, "lin", v("a", status="closed"))
         got = [n.payload for n in listener.notifies(timeout=2, stop_after=4)]
     assert got == ["1", "2", "3", "4"]
+
+
+def test_a_database_newer_than_the_code_is_refused(pg_url):  # noqa: F811
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
+    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(1\)"):
+        open_store(pg_url)
 
 
 def test_a_bad_url_is_one_line(tmp_path):

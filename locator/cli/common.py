@@ -18,7 +18,7 @@ from flask import Config
 from locator.categories import CATEGORY_CODES
 from locator.config import load_config
 from locator.errors import LocatorError
-from locator.storage.register import Register, Settings
+from locator.storage import Register, Settings
 
 __all__ = ["EXIT_CODES", "CliError", "config", "open_register", "parse_categories", "table", "width"]
 

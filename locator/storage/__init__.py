@@ -1,1 +1,26 @@
-"""storage"""
+"""The venue register's storage: one protocol, two back ends, one way to open them.
+
+Other layers import from here, never from the modules inside:
+
+- :func:`open_store` opens a register by path or URL (SQLite file or
+  PostGIS), migrating its schema; :class:`VenueStore` is what every back end
+  offers (``base``), with the records it returns (:class:`AuditEntry`,
+  :class:`Report`, :class:`Snapshot`) and :class:`TooManyReports`.
+- :class:`Register` and :class:`Settings` (``register``): a store plus the
+  districts and the in-memory index kept fresh from it (``freshness``).
+"""
+
+from locator.storage.backend import open_store
+from locator.storage.base import AuditEntry, Report, Snapshot, TooManyReports, VenueStore
+from locator.storage.register import Register, Settings
+
+__all__ = [
+    "AuditEntry",
+    "Register",
+    "Report",
+    "Settings",
+    "Snapshot",
+    "TooManyReports",
+    "VenueStore",
+    "open_store",
+]

@@ -21,8 +21,9 @@ from typing import Any
 
 from locator.districts import Districts, load_districts
 from locator.index import VenueIndex
+from locator.storage.backend import open_store
+from locator.storage.base import VenueStore
 from locator.storage.freshness import ChangeListener, Throttle
-from locator.storage.sqlite import VenueStore, open_store
 from locator.venues import load_venues
 
 __all__ = ["Register", "Settings"]
@@ -72,36 +73,37 @@ class Register:
     def open(cls, settings: Settings, listen: bool = True) -> Register:
         """Open (and on first use, seed) the register named by ``settings``.
 
-        On PostGIS, ``listen`` starts the change listener (the web app wants
-        it; a one-shot CLI command does not).
+        ``listen`` starts the change listener where the store announces
+        changes (PostGIS; the web app wants it, a one-shot CLI command does
+        not).
         """
         districts = load_districts(settings.districts_file)
-        if settings.database_url and settings.database_url.startswith(("postgresql://", "postgres://")):
-            from locator.storage.postgis import PostGISStore
-
-            store: Any = PostGISStore(settings.database_url, max_size=settings.pool_size)
-        else:
-            store = open_store(settings.target)
+        store = open_store(settings.target, pool_size=settings.pool_size)
         if store.version() == 0:  # both back ends seed atomically, once, even when processes race
             store.seed_if_empty(load_venues(settings.seed_venues))
         reg = cls(store, districts, settings.refresh_seconds)
-        if listen and getattr(store, "backend", "sqlite") == "postgis":
+        if listen:
             reg.start_listener()
         return reg
 
     @property
     def backend(self) -> str:
         """``sqlite`` or ``postgis``."""
-        return str(getattr(self.store, "backend", "sqlite"))
+        return self.store.backend
 
     def start_listener(self) -> None:
-        """Refresh on every NOTIFY from the PostGIS register (and poll as a fallback)."""
-        from locator.storage.postgis import CHANNEL
+        """Refresh on every change the store announces (PostGIS NOTIFY), polling as a fallback.
 
-        if self.listener is None:
-            poll = min(self.refresh_seconds, 1.0) if self.refresh_seconds > 0 else 0.5
-            self.listener = ChangeListener(self.store.url, CHANNEL, self.refresh, poll_seconds=poll)  # type: ignore[attr-defined]
-            self.listener.start()
+        Does nothing on a store that announces nothing (SQLite): the request
+        path polls the version instead.
+        """
+        where = self.store.listen_on()
+        if where is None or self.listener is not None:
+            return
+        url, channel = where
+        poll = min(self.refresh_seconds, 1.0) if self.refresh_seconds > 0 else 0.5
+        self.listener = ChangeListener(url, channel, self.refresh, poll_seconds=poll)
+        self.listener.start()
 
     @property
     def index(self) -> VenueIndex:

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from locator.categories import AMENITIES, CATEGORIES
 from locator.editing import REPORT_KINDS, validate_report
 from locator.errors import InvalidParameter
-from locator.storage.sqlite import TooManyReports
+from locator.storage import TooManyReports
 from locator.web.state import get_register, get_settings
 
 bp = Blueprint("reports", __name__)

@@ -20,8 +20,8 @@ from typing import Any, Generic, TypeVar
 from flask import Flask, current_app
 
 from locator.planning.coverage import CoverageAnalyzer
-from locator.storage.register import Register
-from locator.storage.register import Settings as RegisterSettings
+from locator.storage import Register
+from locator.storage import Settings as RegisterSettings
 from locator.web.ratelimit import ClientLimiter
 from locator.web.settings import Settings
 

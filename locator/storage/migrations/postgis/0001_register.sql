@@ -1,5 +1,5 @@
 -- The venue register in PostgreSQL/PostGIS: same tables and meaning as the
--- SQLite store (locator/store.py), with native types.
+-- SQLite register (locator/storage/sqlite.py), with native types.
 CREATE EXTENSION IF NOT EXISTS postgis;
 
 -- One row: the register's data version, bumped (and row-locked, so writers
