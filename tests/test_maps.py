@@ -1,4 +1,5 @@
-"""Map building: tile providers (locator.tiles), the compact layer (locator.web.mapdata), outlines and the folium file (locator.io.maps)."""
+"""Map building: tile providers (locator.tiles), the compact layer (locator.web.mapdata),
+outlines and the folium file (locator.io.maps)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from datetime import datetime
 
 import pytest
 
+from locator import tiles
 from locator.categories import CATEGORY_CODES
 from locator.hours import TZ
-from locator import tiles
 from locator.io import maps
-from locator.web.mapdata import compact_layer, hours_intervals
-from locator.web.views import vendor_file
 from locator.venues import Venue
+from locator.web.mapdata import compact_layer, hours_intervals
 from locator.web.state import get_register
+from locator.web.views import vendor_file
 
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|unpkg|bootstrapcdn|netdna|googleapis|maxcdn")
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
@@ -171,3 +172,21 @@ def test_build_map_draws_markers_and_popups_with_the_pages_common_module():
     assert "LocatorCommon.venueIcon(" in html and "LocatorCommon.textBox(" in html
     assert not re.search(r"^export ", html, flags=re.MULTILINE)  # runs as a classic script
     assert ".vm-outdoor_station{background:#c2410c}" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org"),
+        ("https://t{s}.tianditu.gov.cn/vec_w/wmts?tk={key}", "https://*.tianditu.gov.cn"),
+        ("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}", "https://*.is.autonavi.com"),
+        ("http://localhost:8080/{z}/{x}/{y}.png", "http://localhost:8080"),
+    ],
+)
+def test_tile_origin_is_the_csp_source_of_a_url_template(url, origin):
+    assert tiles.tile_origin(url) == origin
+
+
+def test_each_provider_lists_its_tile_origins():
+    assert tiles.tile_provider("amap").origins() == ["https://*.is.autonavi.com"]
+    assert tiles.tile_provider("none").origins() == []
