@@ -1,7 +1,7 @@
 """Translations: Simplified Chinese by default, English by ``?lang=en``.
 
 Chinese is the source language: every user-visible string is written in
-Chinese in the templates and in ``static/js/map.js`` and looked up in the
+Chinese in the templates and in ``static/js/*.js`` and looked up in the
 English catalogue ``locator.web.translations.EN`` (see that module for why a
 Python catalogue rather than compiled ``.mo`` files). Flask-Babel still owns
 locale selection, so ``flask_babel.get_locale()`` works everywhere.
