@@ -1,4 +1,5 @@
-"""locator.io.maps: pure map building (tile providers, compact layer, outlines, folium file)."""
+"""Map building: tile providers (locator.tiles), the compact layer (locator.web.mapdata),
+outlines and the folium file (locator.io.maps)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from datetime import datetime
 
 import pytest
 
+from locator import tiles
 from locator.categories import CATEGORY_CODES
 from locator.hours import TZ
 from locator.io import maps
 from locator.venues import Venue
+from locator.web.mapdata import compact_layer, hours_intervals
 from locator.web.state import get_register
+from locator.web.views import vendor_file
 
 CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|unpkg|bootstrapcdn|netdna|googleapis|maxcdn")
 MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
@@ -36,22 +40,22 @@ def venue(**kw):
     ],
 )
 def test_tile_provider(code, key, expected):
-    assert maps.tile_provider(code, key).code == expected
+    assert tiles.tile_provider(code, key).code == expected
 
 
 @pytest.mark.parametrize("bad", ["google", "osm2", "天地图"])
 def test_tile_provider_rejects_unknown_codes_quoting_them(bad):
     with pytest.raises(ValueError, match=re.escape(repr(bad))):
-        maps.tile_provider(bad)
+        tiles.tile_provider(bad)
 
 
 def test_tile_provider_json_fills_key_and_language():
-    tdt = maps.tile_provider("tianditu", "KEY")
+    tdt = tiles.tile_provider("tianditu", "KEY")
     zh, en = tdt.to_json("KEY", "zh"), tdt.to_json("KEY", "en")
     assert all("tk=KEY" in u for u in zh["urls"]) and len(zh["urls"]) == 2
     assert "LAYER=cva" in zh["urls"][1] and "LAYER=eva" in en["urls"][1]
-    assert maps.tile_provider("amap").to_json()["crs"] == "gcj02"
-    assert maps.tile_provider("none").to_json()["urls"] == []
+    assert tiles.tile_provider("amap").to_json()["crs"] == "gcj02"
+    assert tiles.tile_provider("none").to_json()["urls"] == []
 
 
 @pytest.mark.parametrize(
@@ -69,12 +73,12 @@ def test_tile_provider_json_fills_key_and_language():
     ],
 )
 def test_vendor_allowlist(name, allowed):
-    assert (maps.vendor_file(name) is not None) is allowed
+    assert (vendor_file(name) is not None) is allowed
 
 
 def test_compact_layer_rows():
     v = venue(amenities=("toilet", "microwave"), opening_hours="Mo-Fr 08:00-12:00", phone="0898-1", address="路1号")
-    layer = maps.compact_layer([v, venue(id="v0", category="reading_room")], now=MONDAY_10, version=7)
+    layer = compact_layer([v, venue(id="v0", category="reading_room")], now=MONDAY_10, version=7)
     assert layer["version"] == 7 and layer["categories"] == list(CATEGORY_CODES)
     first, second = layer["venues"]
     assert first[0] == "v0" and second[0] == "v1"  # sorted by id
@@ -93,12 +97,12 @@ def test_compact_layer_rows():
 
 
 def test_hours_intervals_cover_a_week_in_unix_minutes():
-    iv = maps.hours_intervals("Mo-Fr 08:00-12:00", MONDAY_10, days=8)
+    iv = hours_intervals("Mo-Fr 08:00-12:00", MONDAY_10, days=8)
     assert iv is not None and len(iv) == 7  # rest of Monday, Tue-Fri, next Monday, next Tuesday to 10:00
     assert iv[-1][1] == int(MONDAY_10.timestamp() // 60) + 8 * 1440
     assert iv[0] == [int(MONDAY_10.timestamp() // 60), int(MONDAY_10.replace(hour=12).timestamp() // 60)]
-    assert maps.hours_intervals("24/7", MONDAY_10, days=1) == [[iv[0][0], iv[0][0] + 1440]]
-    assert maps.hours_intervals("not hours", MONDAY_10) is None
+    assert hours_intervals("24/7", MONDAY_10, days=1) == [[iv[0][0], iv[0][0] + 1440]]
+    assert hours_intervals("not hours", MONDAY_10) is None
 
 
 def test_real_layer_and_outlines_are_small(app):
@@ -106,7 +110,7 @@ def test_real_layer_and_outlines_are_small(app):
     import json
 
     reg = get_register(app)
-    layer = json.dumps(maps.compact_layer(reg.index.venues(), reg.districts), separators=(",", ":")).encode()
+    layer = json.dumps(compact_layer(reg.index.venues(), reg.districts), separators=(",", ":")).encode()
     outlines = json.dumps(maps.district_outlines(reg.districts), separators=(",", ":")).encode()
     assert len(gzip.compress(layer)) < 120_000
     assert len(gzip.compress(outlines)) < 40_000
@@ -159,3 +163,30 @@ def test_standalone_legend_lists_only_the_categories_shown(app):
     venues = [v for v in get_register(app).index.venues() if v.category == "outdoor_station"][:20]
     html = maps.build_map(venues, tiles="none").get_root().render()
     assert "Outdoor-worker rest station" in html and "Reading room" not in html
+
+
+def test_build_map_draws_markers_and_popups_with_the_pages_common_module():
+    html = maps.build_map([venue(name="<b>站</b>")], tiles="none").get_root().render()
+    assert "var LocatorCommon = (function ()" in html
+    assert "function venueIcon(" in html and "function textBox(" in html
+    assert "LocatorCommon.venueIcon(" in html and "LocatorCommon.textBox(" in html
+    assert not re.search(r"^export ", html, flags=re.MULTILINE)  # runs as a classic script
+    assert ".vm-outdoor_station{background:#c2410c}" in html
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "https://tile.openstreetmap.org"),
+        ("https://t{s}.tianditu.gov.cn/vec_w/wmts?tk={key}", "https://*.tianditu.gov.cn"),
+        ("https://webrd0{s}.is.autonavi.com/appmaptile?x={x}", "https://*.is.autonavi.com"),
+        ("http://localhost:8080/{z}/{x}/{y}.png", "http://localhost:8080"),
+    ],
+)
+def test_tile_origin_is_the_csp_source_of_a_url_template(url, origin):
+    assert tiles.tile_origin(url) == origin
+
+
+def test_each_provider_lists_its_tile_origins():
+    assert tiles.tile_provider("amap").origins() == ["https://*.is.autonavi.com"]
+    assert tiles.tile_provider("none").origins() == []

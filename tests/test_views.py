@@ -71,8 +71,46 @@ def test_service_worker_served_at_root_scope(client):
     assert r.status_code == 200 and "javascript" in r.mimetype
     assert r.headers["Service-Worker-Allowed"] == "/"
     body = r.get_data(as_text=True)
-    for url in ("'/'", "/api/v1/map/venues", "/static/js/map.js?v=", "/static/vendor/leaflet.js"):
+    for url in (
+        "'/'",
+        "/api/v1/map/venues",
+        "/static/js/map.js?v=",
+        "/static/js/common.js",
+        "/static/vendor/leaflet.js",
+    ):
         assert url in body
+
+
+def _cfg(html: str, element_id: str) -> dict:
+    import json
+
+    m = re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', html, flags=re.S)
+    assert m, element_id
+    return json.loads(m.group(1))
+
+
+def test_map_embed_and_coverage_pages_extend_one_base_config(client):
+    """Tiles (?tiles=), first view and translations come from locator.web.pages.base_page_config on every page."""
+    pages = {
+        "map": _cfg(client.get("/?tiles=amap&lang=en").get_data(as_text=True), "cfg"),
+        "embed": _cfg(client.get("/embed?tiles=amap&lang=en").get_data(as_text=True), "cfg"),
+        "coverage": _cfg(client.get("/coverage?tiles=amap&lang=en&n=0").get_data(as_text=True), "cov-cfg"),
+    }
+    base = {k: pages["map"][k] for k in ("lang", "center", "zoom", "bounds", "tiles", "i18n")}
+    assert base["tiles"]["crs"] == "gcj02" and base["lang"] == "en" and base["i18n"]
+    for name, cfg in pages.items():
+        assert {k: cfg[k] for k in base} == base, name
+
+
+def test_pages_load_their_scripts_as_modules_sharing_common_js(client):
+    for path, script in (("/", "map.js"), ("/embed", "map.js"), ("/coverage?n=0", "coverage.js")):
+        html = client.get(path).get_data(as_text=True)
+        assert re.search(rf'<script type="module" src="/static/js/{script}[^"]*"></script>', html), path
+    assert "import { esc, translator } from './common.js';" in client.get("/static/js/builder.js").get_data(
+        as_text=True
+    )
+    for js in ("map.js", "coverage.js"):
+        assert "from './common.js'" in ROOT.joinpath("static/js", js).read_text("utf-8").replace('"', "'")
 
 
 def test_map_venues_layer(client, app):
@@ -100,6 +138,7 @@ def test_first_load_is_under_300_kb_gzipped(client):
     urls = ["/", "/api/v1/map/venues", "/api/v1/map/districts", "/static/img/amenities.svg", "/static/img/icon.svg"]
     html = client.get("/").get_data(as_text=True)
     urls += re.findall(r'(?:href|src)="(/static/[^"]+\.(?:js|css)[^"]*)"', html)
+    urls.append("/static/js/common.js")  # imported by map.js
     total = 0
     for url in urls:
         r = client.get(url, headers={"Accept-Encoding": "identity"})
@@ -110,7 +149,7 @@ def test_first_load_is_under_300_kb_gzipped(client):
 
 def _msgids() -> set[str]:
     found: set[str] = set()
-    for path in [*ROOT.joinpath("templates").rglob("*.html"), ROOT / "static/js/map.js"]:
+    for path in [*ROOT.joinpath("templates").rglob("*.html"), *ROOT.joinpath("static/js").glob("*.js")]:
         if path.name == "api_docs.html":
             continue
         found |= {m.group(2) for m in MSGID.finditer(path.read_text("utf-8"))}

@@ -42,6 +42,7 @@ def map_command(
     """Write a self-contained HTML map of the venues (works offline; tiles when online)."""
     from locator.cli.common import open_register
     from locator.io import maps
+    from locator.tiles import tile_provider
 
     cats = [c.strip() for text in categories for c in text.split(",") if c.strip()]
     for c in cats:
@@ -50,7 +51,7 @@ def map_command(
                 f"unknown category {c!r}; expected one of {', '.join(CATEGORY_CODES)}", param_hint="--category"
             )
     try:
-        maps.tile_provider(tiles, tiles_key)
+        tile_provider(tiles, tiles_key)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--tiles") from None
     reg = open_register()

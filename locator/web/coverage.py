@@ -34,7 +34,8 @@ from locator.errors import InvalidParameter
 from locator.hours import TZ
 from locator.io import maps
 from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M, CoverageAnalyzer, CoverageResult
-from locator.web.i18n import current_language, gettext, js_catalogue
+from locator.web.i18n import current_language, gettext, label
+from locator.web.pages import base_page_config
 from locator.web.state import CoverageCache, app_state, get_register, get_settings
 
 __all__ = ["KEY", "bp", "coverage_state", "get_analyzer", "parse_query"]
@@ -228,15 +229,6 @@ def _outlines() -> dict[str, Any]:
         return st.outlines
 
 
-def _tiles(lang: str) -> tuple[dict[str, Any], str]:
-    """The map page's tile provider (``TILES``, ``?tiles=``) and the CSP origins it needs."""
-    from locator.web.views import _origin, _provider
-
-    provider = _provider()
-    hosts = " ".join(sorted({_origin(u) for u in provider.urls}))
-    return provider.to_json(get_settings().tianditu_key, lang), hosts
-
-
 @bp.get("/coverage")
 def page() -> Response:
     """Coverage for planners: map, table, downloads; all state in the query string."""
@@ -244,15 +236,9 @@ def page() -> Response:
     lang = current_language()
     analyzer = get_analyzer()
     result = analyzer.table(q.categories, q.radius)
-    tiles, _hosts = _tiles(lang)  # the CSP's img-src: locator.web.security
     api_args = q.args(measure=None, n=None)
-    cfg = {
-        "lang": lang,
-        "center": maps.HAINAN_CENTER,
-        "zoom": maps.HAINAN_ZOOM,
-        "bounds": maps.HAINAN_ISLAND_BOUNDS,
-        "tiles": tiles,
-        "i18n": js_catalogue(),
+    cfg = base_page_config(lang)  # tiles (?tiles=, TILES) and their CSP hosts: locator.web.pages
+    cfg |= {
         "measure": q.measure,
         "n": q.n,
         "target": result.target_per_10k,
@@ -264,7 +250,7 @@ def page() -> Response:
             "venues": url_for("api.venues", category=",".join(q.categories)),
         },
     }
-    cats = {c: (CATEGORIES[c].name_en if lang == "en" else CATEGORIES[c].name_zh) for c in CATEGORY_CODES}
+    cats = {c: label(CATEGORIES[c]) for c in CATEGORY_CODES}
     downloads = {fmt: url_for("coverage.download", fmt=fmt, **q.args(measure=None)) for fmt in FORMATS}
     html = render_template(
         "coverage.html",
@@ -279,7 +265,7 @@ def page() -> Response:
         radius_choices=RADIUS_CHOICES,
         measures=MEASURES,
         max_n=MAX_PAGE_N,
-        district_choices=[(d.adcode, d.name_en if lang == "en" else d.name_zh) for d in get_register().districts],
+        district_choices=[(d.adcode, label(d)) for d in get_register().districts],
         downloads=downloads,
         weighting="population" if analyzer.popgrid is not None else "area",
         lang_url=url_for("coverage.page", **q.args(lang="zh" if lang == "en" else "en")),

@@ -29,8 +29,8 @@ from werkzeug.datastructures import MultiDict
 from locator import params
 from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.errors import InvalidParameter
-from locator.io import maps
-from locator.web.i18n import current_language, js_catalogue
+from locator.tiles import TILE_PROVIDERS
+from locator.web.i18n import current_language, js_catalogue, label
 from locator.web.security import embeddable
 from locator.web.state import get_register
 from locator.web.urls import public_base
@@ -89,7 +89,7 @@ def parse_embed(
     args: Any,
     districts: Collection[str],
     venue_exists: Callable[[str], bool] = lambda _id: True,
-    tiles: Collection[str] = tuple(maps.TILE_PROVIDERS),
+    tiles: Collection[str] = tuple(TILE_PROVIDERS),
 ) -> EmbedOptions:
     """Validate ``/embed``'s parameters as the API does. Pure.
 
@@ -202,11 +202,11 @@ def _title(opts: EmbedOptions) -> str:
     """The frame's title: the map, then what it shows (category, district, venue)."""
     reg = get_register()
     parts = [_in(opts.lang, TITLE)]
-    parts += [CATEGORIES[c].name_en if opts.lang == "en" else CATEGORIES[c].name_zh for c in opts.category]
+    parts += [label(CATEGORIES[c], opts.lang) for c in opts.category]
     for code in opts.district:
         d = reg.districts.get(code)
         if d is not None:
-            parts.append(d.name_en if opts.lang == "en" else d.name_zh)
+            parts.append(label(d, opts.lang))
     venue = reg.index.get(opts.venue) if opts.venue else None
     if venue is not None:
         parts.append(venue.name)
@@ -255,7 +255,7 @@ def _embed_error(exc: InvalidParameter) -> Response:
 @embeddable
 def embed() -> Response:
     """The map for other sites' pages: no chrome, configured by the query string."""
-    from locator.web.views import SHELL_VERSION, _page_config
+    from locator.web.views import SHELL_VERSION, page_config
 
     try:
         opts = _options(request.args)
@@ -263,7 +263,7 @@ def embed() -> Response:
         return _embed_error(exc)
     g.lang = opts.lang  # the URL alone decides the language, never a cookie
     base = public_base()
-    cfg = _page_config(opts.lang)
+    cfg = page_config(opts.lang)  # the worker map's, itself locator.web.pages.base_page_config
     cats = list(opts.category)
     cfg["nearestDefault"] = cats[0] if len(cats) == 1 else "all"
     cfg["urls"]["page"] = f"{base}{url_for('views.index')}"
@@ -309,15 +309,15 @@ def builder() -> Response:
         "title": _in(lang, TITLE),
         "i18n": js_catalogue(),
     }
-    cats = [(c, CATEGORIES[c].name_en if lang == "en" else CATEGORIES[c].name_zh) for c in CATEGORY_CODES]
-    dists = [(d.adcode, d.name_en if lang == "en" else d.name_zh) for d in reg.districts]
+    cats = [(c, label(CATEGORIES[c], lang)) for c in CATEGORY_CODES]
+    dists = [(d.adcode, label(d, lang)) for d in reg.districts]
     html = render_template(
         "embed_builder.html",
         lang=lang,
         cfg=cfg,
         cats=cats,
         dists=dists,
-        tiles=list(maps.TILE_PROVIDERS),
+        tiles=list(TILE_PROVIDERS),
         start=start,
         preview_src=embed_url(start, ""),
         iframe_code=iframe_snippet(embed_url(start, base), "100%", DEFAULT_HEIGHT, cfg["title"]),

@@ -1,7 +1,7 @@
 """Translations: Simplified Chinese by default, English by ``?lang=en``.
 
 Chinese is the source language: every user-visible string is written in
-Chinese in the templates and in ``static/js/map.js`` and looked up in the
+Chinese in the templates and in ``static/js/*.js`` and looked up in the
 English catalogue ``locator.web.translations.EN`` (see that module for why a
 Python catalogue rather than compiled ``.mo`` files). Flask-Babel still owns
 locale selection, so ``flask_babel.get_locale()`` works everywhere.
@@ -49,9 +49,10 @@ def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     return gettext(singular if num == 1 else plural, **variables)
 
 
-def label(item: object) -> str:
-    """A category's, amenity's or ``(zh, en)`` pair's name in the request's language."""
-    en = current_language() == "en"
+def label(item: object, lang: str | None = None) -> str:
+    """A category's, amenity's, district's or ``(zh, en)`` pair's name in ``lang``
+    (default: the request's language)."""
+    en = (lang or current_language()) == "en"
     if isinstance(item, tuple) and len(item) == 2 and all(isinstance(x, str) for x in item):
         return item[1] if en else item[0]
     return str(getattr(item, "name_en" if en else "name_zh"))

@@ -35,11 +35,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 
+from locator.web.pages import tile_origins
 from locator.web.state import app_state
 
-__all__ = ["KEY", "csp_for", "embeddable", "frame_ancestors_source", "init_app"]
+__all__ = ["csp_for", "embeddable", "frame_ancestors_source", "init_app"]
 
-KEY = "locator.web.security"
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: A CSP host-source for ``frame-ancestors``: scheme, host (``*.`` allowed as
@@ -78,13 +78,6 @@ def frame_ancestors_source(setting: str | Iterable[str] | None) -> str:
     return " ".join(["'self'", *dict.fromkeys(items)])
 
 
-def _tile_origins() -> list[str]:
-    """Origins of the tiles of this request's base map (``TILES``, ``?tiles=``)."""
-    from locator.web.views import _origin, _provider
-
-    return sorted({_origin(u) for u in _provider().urls})
-
-
 def csp_for(frame_ancestors: str, tile_origins: Iterable[str] = ()) -> str:
     """The Content-Security-Policy header value."""
     img = " ".join(["'self'", "data:", *tile_origins])
@@ -111,7 +104,7 @@ def _is_embeddable() -> bool:
 def _headers(response: Response) -> Response:
     embed = _is_embeddable()
     ancestors = app_state().frame_ancestors if embed else "'self'"
-    response.headers["Content-Security-Policy"] = csp_for(ancestors, _tile_origins())
+    response.headers["Content-Security-Policy"] = csp_for(ancestors, tile_origins())
     if embed:
         response.headers.pop("X-Frame-Options", None)
     else:

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from locator.errors import InvalidParameter
-from locator.io.maps import TILE_PROVIDERS
+from locator.tiles import TILE_PROVIDERS
 from locator.web.ratelimit import check_limits
 
 __all__ = ["Settings"]
@@ -106,7 +106,7 @@ class Settings:
     ratelimit_strategy: str
     """``RATELIMIT_STRATEGY``."""
     tiles: str
-    """``TILES``: the default base map's code (a key of ``locator.io.maps.TILE_PROVIDERS``)."""
+    """``TILES``: the default base map's code (a key of ``locator.tiles.TILE_PROVIDERS``)."""
     tianditu_key: str
     """``TIANDITU_KEY``; empty when unset."""
     population_grid: str | None

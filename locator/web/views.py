@@ -14,10 +14,32 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from locator.categories import AMENITIES, CATEGORIES
 from locator.config import ROOT
 from locator.io import maps
-from locator.web.i18n import current_language, js_catalogue
-from locator.web.state import get_settings
+from locator.tiles import CATEGORY_STYLE
+from locator.web.i18n import current_language, label
+from locator.web.pages import base_page_config
 
 bp = Blueprint("views", __name__)
+
+#: Files the app serves from node_modules at /static/vendor/<name> (nothing else).
+VENDOR_FILES: dict[str, str] = {
+    "leaflet.js": "leaflet/dist/leaflet.js",
+    "leaflet.css": "leaflet/dist/leaflet.css",
+    "images/layers.png": "leaflet/dist/images/layers.png",
+    "images/layers-2x.png": "leaflet/dist/images/layers-2x.png",
+    "images/marker-icon.png": "leaflet/dist/images/marker-icon.png",
+    "images/marker-icon-2x.png": "leaflet/dist/images/marker-icon-2x.png",
+    "images/marker-shadow.png": "leaflet/dist/images/marker-shadow.png",
+    "leaflet.markercluster.js": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "MarkerCluster.css": "leaflet.markercluster/dist/MarkerCluster.css",
+    "MarkerCluster.Default.css": "leaflet.markercluster/dist/MarkerCluster.Default.css",
+    "geographiclib-geodesic.min.js": "geographiclib-geodesic/geographiclib-geodesic.min.js",
+}
+
+
+def vendor_file(name: str, node_modules: Path = maps.NODE_MODULES) -> Path | None:
+    """The node_modules file served as ``/static/vendor/<name>``, or None if not allowed."""
+    rel = VENDOR_FILES.get(name)
+    return node_modules / rel if rel else None
 
 
 def _shell_version() -> str:
@@ -25,6 +47,7 @@ def _shell_version() -> str:
     h = hashlib.sha256()
     for rel in (
         "static/js/map.js",
+        "static/js/common.js",
         "static/css/map.css",
         "static/sw.js",
         "templates/map.html",
@@ -39,60 +62,36 @@ def _shell_version() -> str:
 SHELL_VERSION = _shell_version()
 
 
-def _provider() -> maps.TileProvider:
-    settings = get_settings()
-    code = request.args.get("tiles") or settings.tiles
-    try:
-        return maps.tile_provider(code, settings.tianditu_key)
-    except ValueError:
-        return maps.tile_provider(settings.tiles, settings.tianditu_key)
-
-
-def _page_config(lang: str) -> dict[str, Any]:
-    provider = _provider()
-    return {
-        "lang": lang,
-        "center": maps.HAINAN_CENTER,
-        "zoom": maps.HAINAN_ZOOM,
-        "bounds": maps.HAINAN_ISLAND_BOUNDS,
-        "tiles": provider.to_json(get_settings().tianditu_key, lang),
-        "categories": {
-            c: {"name": CATEGORIES[c].name_en if lang == "en" else CATEGORIES[c].name_zh, **s}
-            for c, s in maps.CATEGORY_STYLE.items()
-        },
-        "categoryOrder": list(maps.CATEGORY_STYLE),
-        "amenityOrder": list(AMENITIES),
-        "amenities": {a.code: a.name_en if lang == "en" else a.name_zh for a in AMENITIES.values()},
-        "urls": {
-            "venues": url_for("mapdata.venues"),
-            "districts": url_for("mapdata.districts"),
-            "icons": url_for("static", filename="img/amenities.svg"),
-            "sw": url_for("views.service_worker"),
-        },
-        "nearestDefault": "outdoor_station",
-        "i18n": js_catalogue(),
-    }
+def page_config(lang: str) -> dict[str, Any]:
+    """The worker map's configuration (``#cfg``): the base config plus categories, amenities, URLs."""
+    cfg = base_page_config(lang)
+    cfg.update(
+        {
+            "categories": {c: {"name": label(CATEGORIES[c], lang), **s} for c, s in CATEGORY_STYLE.items()},
+            "categoryOrder": list(CATEGORY_STYLE),
+            "amenityOrder": list(AMENITIES),
+            "amenities": {a.code: label(a, lang) for a in AMENITIES.values()},
+            "urls": {
+                "venues": url_for("mapdata.venues"),
+                "districts": url_for("mapdata.districts"),
+                "icons": url_for("static", filename="img/amenities.svg"),
+                "sw": url_for("views.service_worker"),
+            },
+            "nearestDefault": "outdoor_station",
+        }
+    )
+    return cfg
 
 
 @bp.get("/")
 def index() -> Response:
     """The worker map."""
     lang = current_language()
-    html = render_template("map.html", lang=lang, page=_page_config(lang), shell_version=SHELL_VERSION)
+    html = render_template("map.html", lang=lang, page=page_config(lang), shell_version=SHELL_VERSION)
     resp = Response(html, mimetype="text/html")  # security headers: locator.web.security
     resp.headers["Vary"] = "Cookie"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
-
-
-def _origin(url: str) -> str:
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0]
-    if host.startswith("t{s}."):
-        return f"{scheme}://*.{host[5:]}"
-    if "{s}" in host:
-        return f"{scheme}://*.{host.split('.', 1)[1]}"
-    return f"{scheme}://{host}"
 
 
 @bp.get("/sw.js")
@@ -112,7 +111,7 @@ def vendor(name: str) -> Response:
     Sent as an ordinary (not pass-through) body with a JavaScript type the
     compressor knows, so the 150 KB of Leaflet travels as about 43 KB.
     """
-    path = maps.vendor_file(name)
+    path = vendor_file(name)
     if path is None or not path.is_file():
         abort(404)
     mimetype = _VENDOR_TYPES.get(path.suffix, "application/octet-stream")

@@ -1,17 +1,15 @@
 /* The embed builder (/embed/builder): the form's options become an /embed URL,
- * shown in the preview frame and written into the two snippets. */
+ * shown in the preview frame and written into the two snippets. An ES module. */
+import { esc, translator } from './common.js';
+
 (function () {
   'use strict';
   var CFG = JSON.parse(document.getElementById('builder-cfg').textContent);
-  var T = CFG.i18n || {};
-  function _(s) { return T[s] || s; }
+  var _ = translator(CFG.i18n);
   function $(id) { return document.getElementById(id); }
   var form = $('opts'), frame = $('preview');
   var ORDER = ['category', 'district', 'lat', 'lon', 'zoom', 'lang', 'nearest', 'venue', 'tiles'];
 
-  function esc(s) {
-    return String(s).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  }
   // The options in /embed's order, defaults left out (as locator.embed.EmbedOptions.query).
   function options() {
     var o = {};

@@ -1,12 +1,15 @@
 /* The /coverage page: choropleth, gap areas, suggested sites, sortable table.
  * Data arrive in <script type="application/json"> blocks (CSP: script-src 'self');
  * gaps, suggestions and venues are fetched from the API. All state is in the
- * query string: changing a control submits the form, so the URL is shareable. */
+ * query string: changing a control submits the form, so the URL is shareable.
+ * An ES module: tiles, the datum shift (GCJ-02 on Amap tiles), escaping and
+ * translations come from common.js, as on the map page. */
+import * as C from "./common.js";
+
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("cov-cfg").textContent);
-  var catalogue = cfg.i18n || {};
-  function _(zh) { return catalogue[zh] || zh; }
+  var _ = C.translator(cfg.i18n);
   var T = {
     covered_pct: _("覆盖率（%）"),
     venues_per_10k: _("每万人场所数"),
@@ -31,17 +34,11 @@
   var en = cfg.lang === "en";
   var statusEl = document.getElementById("status");
 
-  function fmt(s, vars) {
-    return s.replace(/%\((\w+)\)s/g, function (_m, k) { return vars[k] === undefined ? "" : String(vars[k]); });
-  }
+  function fmt(s, vars) { return _(s, vars); }
   function num(v, digits) {
     return Number(v).toLocaleString(en ? "en" : "zh-CN", { maximumFractionDigits: digits, minimumFractionDigits: 0 });
   }
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var esc = C.esc;
   function status(text, kind) {
     statusEl.textContent = text || "";
     statusEl.className = "status" + (kind ? " " + kind : "");
@@ -112,15 +109,12 @@
   /* -- the map ------------------------------------------------------------- */
   if (typeof L === "undefined") return;
   var map = L.map("map", { zoomSnap: 0.25, preferCanvas: false });
-  map.fitBounds(cfg.bounds);
-  var tiles = cfg.tiles;
-  if (tiles && tiles.urls && tiles.urls.length) {
-    tiles.urls.forEach(function (u) {
-      L.tileLayer(u, { subdomains: tiles.subdomains || "abc", maxZoom: tiles.maxZoom, attribution: tiles.attribution }).addTo(map);
-    });
-  } else {
-    document.getElementById("map").classList.add("no-tiles");
-  }
+  // every layer goes through the tiles' datum shift (GCJ-02 on Amap tiles), as on the map page
+  var shift = C.addTiles(L, map, cfg.tiles, function () {
+    if (!(cfg.tiles && cfg.tiles.urls && cfg.tiles.urls.length)) document.getElementById("map").classList.add("no-tiles");
+  });
+  function islandBounds() { return shift.bounds(cfg.bounds[0], cfg.bounds[1]); }
+  map.fitBounds(islandBounds());
   // hatch pattern for the gap areas (inside Leaflet's SVG overlay)
   var svg = L.svg().addTo(map);
   var NS = "http://www.w3.org/2000/svg";
@@ -149,6 +143,7 @@
 
   var districts = L.geoJSON(cfg.districts, {
     renderer: svg,
+    coordsToLatLng: shift.coordsToLatLng,
     style: function (f) {
       var r = cfg.rows[f.properties.adcode] || {};
       return {
@@ -161,12 +156,12 @@
     },
     onEachFeature: function (f, layer) {
       var r = cfg.rows[f.properties.adcode] || {};
-      var name = en ? f.properties.name_en : f.properties.name_zh;
+      var name = C.label(cfg.lang, f.properties.name_zh, f.properties.name_en);
       var v = r[cfg.measure];
-      var html = "<strong>" + esc(name) + "</strong><br>" + esc(T[cfg.measure]) + ": " +
-        (v === null || v === undefined ? esc(T.noData) : esc(num(v, 2))) +
-        "<br>" + esc(T.venues) + ": " + esc(r.venues) + (r.no_venues ? " (" + esc(T.noVenues) + ")" : "");
-      layer.bindTooltip(html, { sticky: true });
+      layer.bindTooltip(C.textBox(name, [
+        T[cfg.measure] + ": " + (v === null || v === undefined ? T.noData : num(v, 2)),
+        T.venues + ": " + r.venues + (r.no_venues ? " (" + T.noVenues + ")" : "")
+      ]), { sticky: true });
       layer.on("click", function () {
         var row = tbody.querySelector('tr[data-adcode="' + f.properties.adcode + '"]');
         if (row) { row.scrollIntoView({ block: "center" }); row.classList.add("hl"); setTimeout(function () { row.classList.remove("hl"); }, 1500); }
@@ -217,6 +212,7 @@
     fc.features = fc.features.filter(function (f) { return f.geometry; });
     L.geoJSON(fc, {
       renderer: svg,
+      coordsToLatLng: shift.coordsToLatLng,
       interactive: false,
       style: { className: "gap-area", color: "#b91c1c", weight: 0.5, fillOpacity: 1 }
     }).addTo(gaps);
@@ -226,10 +222,11 @@
   getJSON(cfg.urls.venues).then(function (fc) {
     L.geoJSON(fc, {
       renderer: svg,
+      coordsToLatLng: shift.coordsToLatLng,
       pointToLayer: function (_f, ll) {
         return L.circleMarker(ll, { radius: 3, color: "#1e3a8a", weight: 1, fillColor: "#3b82f6", fillOpacity: 0.9 });
       },
-      onEachFeature: function (f, layer) { layer.bindTooltip(esc(f.properties.name)); }
+      onEachFeature: function (f, layer) { layer.bindTooltip(C.textBox(f.properties.name)); }
     }).addTo(venues);
   }).catch(function () { /* the venue layer is optional */ });
 
@@ -242,16 +239,19 @@
         var p = f.properties, c = f.geometry.coordinates;
         var icon = L.divIcon({ className: "site-icon", html: "<span>" + p.rank + "</span>", iconSize: [26, 26], iconAnchor: [13, 13] });
         var pct = p.covered_after_pct;
-        var text = fmt(T.site, { n: p.rank }) + " · " + (en ? p.name_en : p.name_zh) + " · " +
-          fmt(T.gain, { v: num(p.marginal_gain, 1), u: unit });
-        L.marker([c[1], c[0]], { icon: icon, title: text, keyboard: true })
-          .bindPopup("<strong>" + esc(fmt(T.site, { n: p.rank })) + "</strong><br>" + esc(en ? p.name_en : p.name_zh) +
-            "<br>" + esc(c[1].toFixed(5) + ", " + c[0].toFixed(5)) + "<br>" + esc(fmt(T.gain, { v: num(p.marginal_gain, 1), u: unit })) +
-            "<br>" + esc(fmt(T.after, { a: num(p.covered_before, 0), b: num(p.covered_after, 0), u: unit, p: num(pct, 2) })))
+        var name = C.label(cfg.lang, p.name_zh, p.name_en);
+        var text = fmt(T.site, { n: p.rank }) + " · " + name + " · " + fmt(T.gain, { v: num(p.marginal_gain, 1), u: unit });
+        L.marker(shift.toMap(c[0], c[1]), { icon: icon, title: text, keyboard: true })
+          .bindPopup(C.textBox(fmt(T.site, { n: p.rank }), [
+            name,
+            c[1].toFixed(5) + ", " + c[0].toFixed(5),
+            fmt(T.gain, { v: num(p.marginal_gain, 1), u: unit }),
+            fmt(T.after, { a: num(p.covered_before, 0), b: num(p.covered_after, 0), u: unit, p: num(pct, 2) })
+          ]))
           .addTo(sites);
         if (list) {
           var li = document.createElement("li");
-          li.textContent = (en ? p.name_en : p.name_zh) + " (" + c[1].toFixed(4) + ", " + c[0].toFixed(4) + ") +" +
+          li.textContent = name + " (" + c[1].toFixed(4) + ", " + c[0].toFixed(4) + ") +" +
             num(p.marginal_gain, 1) + " " + unit;
           list.appendChild(li);
         }
@@ -260,7 +260,7 @@
     }).catch(function (e) { status(T.loadFailed + " " + e.message, "error"); });
   }
   // the print layout gives the map another size: refit it to the island before and after printing
-  function refit() { map.invalidateSize(false); map.fitBounds(cfg.bounds, { animate: false }); }
+  function refit() { map.invalidateSize(false); map.fitBounds(islandBounds(), { animate: false }); }
   if (window.matchMedia) {
     var mq = window.matchMedia("print");
     if (mq.addEventListener) mq.addEventListener("change", refit);

@@ -1,66 +1,20 @@
 /* The worker map: venues clustered by category, nearest search, venue card,
- * filters kept in the URL. Plain ES5-ish JS, no build step.
+ * filters kept in the URL. An ES module (no build step); what other pages and
+ * the server compute too (datums, tiles, nearest, search) is in common.js.
  * Data from outside (names, addresses, phones) only ever reaches the page
  * through textContent / setAttribute, never innerHTML. */
+import * as C from './common.js';
+
 (function () {
   'use strict';
   var CFG = JSON.parse(document.getElementById('cfg').textContent);
   // Embed mode (/embed): filters, view and venue come from CFG.embed (validated by the
   // server), the frame's URL is left alone, and nothing takes focus on load.
   var EMBED = CFG.embed || null;
-  var T = CFG.i18n || {};
-  function _(s, vars) {
-    var t = T[s] || s;
-    if (vars) t = t.replace(/%\((\w+)\)s/g, function (m, k) { return String(vars[k]); });
-    return t;
-  }
+  var _ = C.translator(CFG.i18n);
+  var el = C.el;
   function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text != null) e.textContent = text;
-    return e;
-  }
-
-  // ---------------------------------------------------------------- geodesy
-  var PI = Math.PI, A = 6378245.0, EE = 0.00669342162296594323, XPI = PI * 3000.0 / 180.0;
-  function outOfChina(lon, lat) { return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271; }
-  function gcjDelta(lon, lat) {
-    var x = lon - 105.0, y = lat - 35.0, sx = Math.sqrt(Math.abs(x));
-    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx;
-    dlat += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
-    dlat += (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0;
-    dlat += (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
-    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx;
-    dlon += (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
-    dlon += (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0;
-    dlon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
-    var rad = lat / 180.0 * PI, magic = 1 - EE * Math.sin(rad) * Math.sin(rad), sm = Math.sqrt(magic);
-    dlat = (dlat * 180.0) / ((A * (1 - EE)) / (magic * sm) * PI);
-    dlon = (dlon * 180.0) / (A / sm * Math.cos(rad) * PI);
-    return outOfChina(lon, lat) ? [0, 0] : [dlon, dlat];
-  }
-  function toGcj(lon, lat) { var d = gcjDelta(lon, lat); return [lon + d[0], lat + d[1]]; }
-  function fromGcj(lon, lat) {
-    var w = [lon, lat];
-    for (var i = 0; i < 10; i++) { var g = toGcj(w[0], w[1]); w = [w[0] - (g[0] - lon), w[1] - (g[1] - lat)]; }
-    return w;
-  }
-  function toBd(lon, lat) {
-    var g = toGcj(lon, lat), x = g[0], y = g[1];
-    var z = Math.sqrt(x * x + y * y) + 0.00002 * Math.sin(y * XPI);
-    var th = Math.atan2(y, x) + 0.000003 * Math.cos(x * XPI);
-    return [z * Math.cos(th) + 0.0065, z * Math.sin(th) + 0.006];
-  }
-  // Geodesic distance in metres on the WGS-84 ellipsoid (Karney's algorithm,
-  // geographiclib-geodesic from npm), the same measure as the API's distance_m.
-  var GEOD = window.geodesic.Geodesic.WGS84, DIST = window.geodesic.Geodesic.DISTANCE;
-  function distance(lon1, lat1, lon2, lat2) {
-    return GEOD.Inverse(lat1, lon1, lat2, lon2, DIST).s12;
-  }
-  var SHIFT = CFG.tiles.crs === 'gcj02';
-  function disp(lon, lat) { if (SHIFT) { var g = toGcj(lon, lat); return L.latLng(g[1], g[0]); } return L.latLng(lat, lon); }
-  function undisp(ll) { return SHIFT ? fromGcj(ll.lng, ll.lat) : [ll.lng, ll.lat]; }
+  var toGcj = C.wgs84ToGcj02, toBd = C.wgs84ToBd09;
 
   // ---------------------------------------------------------------- formatting
   function fmtDistance(m) {
@@ -127,41 +81,32 @@
 
   // ---------------------------------------------------------------- map
   var map = L.map('map', { zoomControl: true, minZoom: 5, maxZoom: CFG.tiles.maxZoom || 18 });
-  var island = L.latLngBounds(CFG.bounds.map(function (p) { return disp(p[1], p[0]); }));
+  map.attributionControl.setPrefix(false);
+  // every layer goes through the tiles' datum shift (GCJ-02 on Amap tiles)
+  var shift = C.addTiles(L, map, CFG.tiles, function () { $('map').classList.add('no-tiles'); });
+  var disp = shift.toMap, undisp = shift.fromMap;
+  var island = L.latLngBounds(CFG.bounds.map(shift.latLng));
   // the whole island, allowing a sliver of coast to be cropped rather than dropping a zoom level
   map.setView(island.getCenter(), map.getBoundsZoom(island, false, L.point(-60, -60)));
   if (EMBED && EMBED.center) {
     map.setView(disp(EMBED.center[1], EMBED.center[0]), EMBED.zoom || 14);
   } else if (EMBED && EMBED.bounds) {
-    map.fitBounds(L.latLngBounds(disp(EMBED.bounds[0][1], EMBED.bounds[0][0]), disp(EMBED.bounds[1][1], EMBED.bounds[1][0])));
+    map.fitBounds(shift.bounds(EMBED.bounds[0], EMBED.bounds[1]));
     if (EMBED.zoom) map.setZoom(EMBED.zoom);
   } else if (EMBED && EMBED.zoom) {
     map.setZoom(EMBED.zoom);
   }
-  map.attributionControl.setPrefix(false);
-  var tileFailed = false;
-  if (CFG.tiles.urls.length) {
-    CFG.tiles.urls.forEach(function (url) {
-      var layer = L.tileLayer(url, { subdomains: CFG.tiles.subdomains || 'abc', maxZoom: CFG.tiles.maxZoom, attribution: CFG.tiles.attribution });
-      layer.on('tileerror', function () {
-        if (!tileFailed) { tileFailed = true; $('map').classList.add('no-tiles'); }
-      });
-      layer.addTo(map);
-    });
-  } else {
-    $('map').classList.add('no-tiles');
-  }
   var districtLayer = L.geoJSON(null, {
     interactive: false,
     style: { color: '#475569', weight: 1.2, fillColor: '#f1f5f9', fillOpacity: 0.5 },
-    coordsToLatLng: function (c) { return disp(c[0], c[1]); }
+    coordsToLatLng: shift.coordsToLatLng
   }).addTo(map);
   var PLACES = [];
   fetch(CFG.urls.districts).then(function (r) { return r.json(); }).then(function (gj) {
     districtLayer.addData(gj);
     districtLayer.bringToBack();
     PLACES = gj.features.map(function (f) {
-      return { name: CFG.lang === 'en' ? f.properties.name_en : f.properties.name_zh, zh: f.properties.name_zh,
+      return { name: C.label(CFG.lang, f.properties.name_zh, f.properties.name_en), zh: f.properties.name_zh,
         en: f.properties.name_en, lon: f.properties.label[0], lat: f.properties.label[1] };
     });
   }).catch(function () { /* outlines are a nicety; the venues still draw */ });
@@ -180,7 +125,7 @@
   }
   var ICONS = {};
   CAT_CODES.forEach(function (c) {
-    ICONS[c] = L.divIcon({ className: 'vm vm-' + c, html: CFG.categories[c][CFG.lang], iconSize: [30, 30] });
+    ICONS[c] = C.venueIcon(L, c, CFG.categories[c][CFG.lang]);
   });
   var cluster = L.markerClusterGroup({ chunkedLoading: true, chunkProgress: drawn, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyDistanceMultiplier: 1.6 });
   map.addLayer(cluster);
@@ -222,8 +167,7 @@
       data.amenities.forEach(function (a, i) { if (r[6] & (1 << i)) amen.push(a); });
       var d = r[9] >= 0 ? data.districts[r[9]] : null;
       var v = { id: r[0], lon: r[1], lat: r[2], cat: data.categories[r[3]], name: r[4], addr: r[5], amen: amen,
-        hours: r[7], phone: r[8], district: d ? (CFG.lang === 'en' ? d[2] : d[1]) : '', adcode: d ? d[0] : '', open: r[10] == null ? null : !!r[10] };
-      v.search = (v.name + ' ' + v.addr + ' ' + (d ? d[1] + ' ' + d[2] : '')).toLowerCase();
+        hours: r[7], phone: r[8], district: d ? C.label(CFG.lang, d[1], d[2]) : '', adcode: d ? d[0] : '', open: r[10] == null ? null : !!r[10] };
       var m = L.marker(disp(v.lon, v.lat), { icon: ICONS[v.cat], title: v.name, keyboard: true, riseOnHover: true });
       m.on('click', function () { showCard(v, false); });
       v.marker = m;
@@ -241,7 +185,7 @@
     if (state.district.length && state.district.indexOf(v.adcode) < 0) return false;
     for (var i = 0; i < state.amen.length; i++) if (v.amen.indexOf(state.amen[i]) < 0) return false;
     if (state.open && openNow(v) !== true) return false;
-    if (state.q && v.search.indexOf(state.q.toLowerCase()) < 0) return false;
+    if (state.q && !C.matchesText(v.name, v.addr, C.searchQuery(state.q))) return false;
     return true;
   }
   var shown = [];
@@ -283,10 +227,8 @@
     s.className = 'status' + (kind ? ' ' + kind : '');
   }
   function nearest(k) {
-    var pool = shown.filter(function (v) { return state.near === 'all' || v.cat === state.near; });
-    pool.forEach(function (v) { v.d = distance(origin.lon, origin.lat, v.lon, v.lat); });
-    pool.sort(function (a, b) { return a.d - b.d; });
-    return pool.slice(0, k);
+    var hits = C.nearest(shown, origin.lon, origin.lat, k, state.near === 'all' ? null : [state.near]);
+    return hits.map(function (h) { h.item.d = h.d; return h.item; });
   }
   function openText(o) { return o === true ? _('正在开放') : o === false ? _('已关闭') : _('开放时间未知'); }
   function openClass(o) { return o === true ? 'open' : o === false ? 'closed' : 'unknown'; }
@@ -342,8 +284,8 @@
     }
     if (state.q) {
       box.hidden = false;
-      var q = state.q.toLowerCase();
-      var places = PLACES.filter(function (p) { return (p.zh + ' ' + p.en).toLowerCase().indexOf(q) >= 0; }).slice(0, 3);
+      var q = C.searchQuery(state.q);
+      var places = PLACES.filter(function (p) { return C.matchesText(p.zh, p.en, q); }).slice(0, 3);
       $('results-title').textContent = _('“%(q)s”的搜索结果：%(n)s 个场所', { q: state.q, n: shown.length });
       places.forEach(function (p) {
         var li = el('li'), b = el('button', 'entry place');

@@ -135,3 +135,24 @@ def make_page(browser: Any, live_server: str) -> Iterator[Any]:
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+#: An init script that records every Leaflet polygon and marker a page draws
+#: (window.__polygons, window.__markers), so a test can read the latlngs the
+#: page put on the map. Leaflet assigns window.L once; the setter hooks it then.
+RECORD_LAYERS = """
+(function () {
+  var real;
+  window.__polygons = []; window.__markers = [];
+  Object.defineProperty(window, 'L', { configurable: true,
+    get: function () { return real; },
+    set: function (v) {
+      real = v;
+      if (v && v.Polygon && !v.__recorded) {
+        v.__recorded = true;
+        v.Polygon.addInitHook(function () { window.__polygons.push(this); });
+        v.Marker.addInitHook(function () { window.__markers.push(this); });
+      }
+    } });
+})();
+"""
