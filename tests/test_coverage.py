@@ -379,6 +379,6 @@ def test_cli_formats(cov_cli, tmp_path):
 )
 def test_cli_errors_are_one_line(cov_cli, args, fragment):
     r = cov_cli(*args)
-    assert r.exit_code != 0
+    assert r.exit_code == 1  # click.ClickException: a one-line message, no traceback
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], r.output

@@ -185,6 +185,19 @@ def test_a_tiny_time_limit_is_honoured_and_reported_with_a_bound():
     assert ex.objective == pytest.approx(float(w[np.unique(cover[ex.picks].indices)].sum()))
 
 
+@pytest.mark.parametrize("time_limit", [0.001, 10.0])
+def test_the_bound_is_a_true_upper_bound_however_the_solver_stops(time_limit):
+    rng = np.random.default_rng(3)
+    cover = sparse.csr_matrix((rng.random((24, 200)) < 0.08).astype(float))
+    w = rng.random(200)
+    best = brute_best(cover, w, 4)
+    ex = solve_exact(cover, w, 4, time_limit=time_limit, warm_start=greedy(cover, w, 4)[0])
+    assert ex.status in ("optimal", "time limit")
+    assert ex.objective <= best + 1e-9 and ex.bound >= best - 1e-6 * best
+    if ex.status == "optimal":
+        assert ex.objective == pytest.approx(best)
+
+
 def test_exact_bound_equals_the_optimum_when_solved():
     cover = sparse.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 1]], dtype=float))
     w = np.array([1.0, 2.0, 3.0, 4.0])
@@ -211,3 +224,12 @@ def test_suggestions_json_keeps_its_keys():
     ]  # fmt: skip
     assert list(doc["exact"]["sites"][0]) == ["lon", "lat", "adcode"]
     json.dumps(doc, allow_nan=False)
+
+
+def test_a_warm_start_that_reaches_the_subadditive_bound_is_optimal_without_the_solver():
+    cover = sparse.csr_matrix(np.kron(np.eye(5), np.ones((1, 3))))  # five disjoint candidates
+    w = np.arange(15, dtype=float)
+    picks, gains = greedy(cover, w, 2)
+    ex = solve_exact(cover, w, 2, time_limit=10, warm_start=picks)
+    assert ex.status == "optimal" and ex.picks == sorted(picks) and ex.seconds == 0.0
+    assert ex.objective == ex.bound == pytest.approx(sum(gains)) == pytest.approx(w[9:].sum())

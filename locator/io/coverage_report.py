@@ -57,7 +57,10 @@ DISTRICT_COLUMNS: tuple[Column, ...] = (
     Column("below_target", "低于目标", "below target"),
 )
 
-#: The summary sheet: the analysis parameters, then the figures for all districts.
+_SAME = {c.key: c for c in DISTRICT_COLUMNS}
+
+#: The summary sheet: the analysis parameters, then the figures for all districts
+#: (the figures the district table also has keep its headers).
 SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("categories", "类别", "Categories"),
     Column("radius_m", "服务半径（米）", "Service radius (m)"),
@@ -66,17 +69,13 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("data_version", "数据版本", "Data version"),
     Column("population_grid_source", "人口网格", "Population grid"),
     Column("districts", "市县区数", "Districts"),
-    Column("venues", "场所数", "Venues"),
+    _SAME["venues"],
     Column("venues_outside_districts", "区划外场所数", "Venues outside the districts"),
-    Column("population_2020", "常住人口（2020）", "Population (2020)"),
-    Column("venues_per_10k", "每万人场所数", "Venues per 10,000 residents"),
-    Column("area_km2", "面积（平方公里）", "Area (km²)"),
-    Column("covered_km2", "覆盖面积（平方公里）", "Area within reach (km²)"),
-    Column("covered_pct", "覆盖率（%）", "Area covered (%)"),
+    *(_SAME[k] for k in ("population_2020", "venues_per_10k", "area_km2", "covered_km2", "covered_pct")),
     Column("districts_without_venues", "无场所的市县区", "Districts without a venue"),
     Column("districts_below_target", "低于目标的市县区", "Districts below the target"),
-    Column("population_covered", "覆盖人口", "People within reach"),
-    Column("population_grid", "人口网格总人口", "Population on the grid"),
+    _SAME["population_covered"],
+    _SAME["population_grid"],
     Column("population_covered_pct", "覆盖人口比例（%）", "People within reach (%)"),
 )
 
@@ -85,9 +84,7 @@ SITE_COLUMNS: tuple[Column, ...] = (
     Column("rank", "序号", "Rank"),
     Column("lon", "经度", "Longitude"),
     Column("lat", "纬度", "Latitude"),
-    Column("adcode", "区划代码", "Adcode"),
-    Column("name_zh", "市县区", "District"),
-    Column("name_en", "英文名", "English name"),
+    *(_SAME[k] for k in ("adcode", "name_zh", "name_en")),
     Column("marginal_gain", "边际增益", "Marginal gain"),
     Column("marginal_gain_grid", "网格上的边际增益", "Marginal gain on the grid"),
     Column("covered_before", "新增前覆盖", "Covered before"),
