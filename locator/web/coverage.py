@@ -41,8 +41,6 @@ from locator.planning import (
     MIN_RADIUS_M,
     CoverageAnalyzer,
     CoverageResult,
-    SitingResult,
-    load_popgrid,
     validate_region,
 )
 from locator.web.i18n import current_language, gettext, js_catalogue
@@ -109,6 +107,8 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
     if st.analyzer is None:
         with st.lock:
             if st.analyzer is None:
+                from locator.planning.population import load_popgrid
+
                 grid_path = app.config.get("POPULATION_GRID")
                 st.analyzer = CoverageAnalyzer.from_register(
                     get_register(app),
@@ -180,7 +180,7 @@ def _json(body: Any, mimetype: str = "application/json") -> Response:
 
 def _suggestions_doc(q: Query) -> dict[str, Any]:
     analyzer = get_analyzer()
-    res: SitingResult = analyzer.suggest(q.categories, q.radius, q.n, region=q.region)
+    res = analyzer.suggest(q.categories, q.radius, q.n, region=q.region)
     doc = res.to_geojson()
     sd = res.to_dict()
     weighting = "population" if analyzer.popgrid is not None else "area"
