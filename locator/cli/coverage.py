@@ -1,50 +1,46 @@
 """``locator coverage``: the coverage table, gap areas and siting suggestions.
 
-A thin shell over :mod:`locator.planning.coverage` and :mod:`locator.planning.siting`.
-Registered on the ``locator`` group in ``locator/cli.py``.
+A thin shell over :mod:`locator.planning`. Registered on the ``locator`` group
+in ``locator/cli/__init__.py``.
 
-Formats: ``table`` (terminal), ``csv`` (UTF-8; with a BOM when written to a
-file, so Excel opens it right), ``json`` (params, summary, districts, and
-suggestions if asked), ``geojson`` (gap areas, plus suggested sites as points
-with ``layer`` = ``gap`` / ``suggestion``), ``xlsx`` (sheets: districts,
-summary, suggestions, curve; needs ``-o``). ``-o FILE`` is written
-atomically (temporary file in the same folder, then ``os.replace``).
+Formats: ``table`` (terminal, English, this module's own), and through the one
+renderer registry (:mod:`locator.io.render`) with the document of
+:func:`locator.io.coverage_report.coverage_document`, exactly what the web
+downloads give: ``csv`` (the districts table, UTF-8; with a byte-order mark
+when written to a file, so Excel opens it right), ``json`` (params, summary,
+districts, and suggestions if asked), ``geojson`` (districts, gap areas and
+suggested sites, told apart by ``layer``), ``xlsx`` (sheets districts,
+summary, and with ``--suggest`` suggestions and curve; needs ``-o``). Headers
+are Chinese unless ``--lang en``. ``-o FILE`` is written atomically
+(:func:`locator.io.render.write_atomic`).
+
+Exit codes: 0 on success, 1 (click.ClickException) on a bad parameter, an
+unreadable population grid or an unwritable output file, 2 on a usage error.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
 
+from locator.cli.common import table
 from locator.errors import LocatorError
+from locator.io.coverage_report import coverage_document
+from locator.io.render import render, write_atomic
+from locator.planning import (
+    CoverageAnalyzer,
+    CoverageResult,
+    SitingResult,
+    load_popgrid,
+    validate_categories,
+    validate_n,
+    validate_radius,
+)
 
-__all__ = ["coverage_command", "render"]
+__all__ = ["coverage_command", "render_table"]
 
 FORMATS = ("table", "csv", "json", "geojson", "xlsx")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    folder = path.resolve().parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _cell(v: Any, key: str = "") -> str:
@@ -59,37 +55,8 @@ def _cell(v: Any, key: str = "") -> str:
     return str(v)
 
 
-def render(result: Any, suggestions: Any, fmt: str, to_file: bool) -> bytes:
-    """Render a CoverageResult (and optional SitingResult) as bytes in ``fmt``."""
-    from locator.planning.coverage import ROW_KEYS
-
-    rows = result.rows
-    if fmt == "json":
-        doc = result.to_dict()
-        if suggestions is not None:
-            doc["suggestions"] = suggestions.to_dict()
-        return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    if fmt == "geojson":
-        gaps = result.gaps_geojson()
-        feats = [{**f, "properties": {"layer": "gap", **f["properties"]}} for f in gaps["features"]]
-        if suggestions is not None:
-            feats += [
-                {**f, "id": f"site-{f['id']}", "properties": {"layer": "suggestion", **f["properties"]}}
-                for f in suggestions.to_geojson()["features"]
-            ]
-        doc = {"type": "FeatureCollection", "params": result.params(), "features": feats}
-        return (json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(ROW_KEYS), lineterminator="\r\n")
-        w.writeheader()
-        w.writerows(rows)
-        return ("\ufeff" if to_file else "").encode("utf-8") + buf.getvalue().encode("utf-8")
-    if fmt == "xlsx":
-        return _xlsx(result, suggestions)
-    # table
-    from locator.cli.common import table
-
+def render_table(result: CoverageResult, suggestions: SitingResult | None) -> bytes:
+    """The terminal table: the districts, the province's figures and any suggested sites."""
     cols = [
         ("adcode", "adcode"),
         ("name_zh", "district"),
@@ -104,86 +71,51 @@ def render(result: Any, suggestions: Any, fmt: str, to_file: bool) -> bytes:
     ]
     if result.population_grid is not None:
         cols.append(("population_covered", "people covered"))
-    body = [
-        [_cell(r[k], k) + ("*" if k == "venues_per_10k" and r["below_target"] else "") for k, _ in cols] for r in rows
-    ]
+    body = []
+    for r in result.rows:
+        row = r.to_dict()
+        body.append([_cell(row[k], k) + ("*" if k == "venues_per_10k" and r.below_target else "") for k, _ in cols])
     s = result.summary
     lines = [
         table(body, [h for _, h in cols]),
         "",
         f"categories: {', '.join(result.categories)}; radius {result.radius_m:g} m; "
-        f"province: {s['covered_km2']:,.1f} of {s['area_km2']:,.1f} km² within reach ({s['covered_pct']:.2f} %)",
+        f"province: {s.covered_km2:,.1f} of {s.area_km2:,.1f} km² within reach ({s.covered_pct:.2f} %)",
     ]
-    if s["population_covered_pct"] is not None:
+    if s.population_covered_pct is not None:
         lines.append(
-            f"population within reach: {s['population_covered']:,.0f} of {s['population_grid']:,.0f} "
-            f"({s['population_covered_pct']:.2f} %)"
+            f"population within reach: {s.population_covered or 0:,.0f} of {s.population_grid or 0:,.0f} "
+            f"({s.population_covered_pct:.2f} %)"
         )
-    none = s["districts_without_venues"]
-    lines.append("districts without a venue: " + (", ".join(f"{d['name_zh']} ({d['adcode']})" for d in none) or "none"))
+    none = s.districts_without_venues
+    lines.append("districts without a venue: " + (", ".join(f"{d.name_zh} ({d.adcode})" for d in none) or "none"))
     if result.target_per_10k is not None:
         lines.append(
             f"* below the target of {result.target_per_10k:g} per 10,000 residents: "
-            f"{len(s['districts_below_target'])} district(s)"
+            f"{len(s.districts_below_target)} district(s)"
         )
     if suggestions is not None:
-        sd = suggestions.to_dict()
-        lines += ["", f"suggested sites ({sd['unit']}):"]
+        lines += ["", f"suggested sites ({suggestions.unit}):"]
         srows = [
             [
-                str(x["rank"]),
-                f"{x['lon']:.6f}",
-                f"{x['lat']:.6f}",
-                x["name_zh"],
-                f"{x['marginal_gain']:,.3f}",
-                f"{x['covered_after']:,.3f}",
-                f"{x['covered_after_pct']:.3f}",
+                str(x.rank),
+                f"{x.lon:.6f}",
+                f"{x.lat:.6f}",
+                x.name_zh,
+                f"{x.marginal_gain:,.3f}",
+                f"{x.covered_after:,.3f}",
+                f"{x.covered_after_pct:.3f}",
             ]
-            for x in sd["sites"]
+            for x in suggestions.sites
         ]
         lines.append(table(srows, ["#", "lon", "lat", "district", "gain", "covered after", "%"]))
-        if sd["exact"] is not None:
-            e = sd["exact"]
+        e = suggestions.exact
+        if e is not None:
             lines.append(
-                f"exact MILP ({e['status']}): grid gain {e['gain']:,.3f}, bound {e['bound']}, "
-                f"greedy/exact {e['greedy_over_exact']}"
+                f"exact MILP ({e.status}): grid gain {e.gain:,.3f}, bound {e.bound}, gap {e.mip_gap}, "
+                f"greedy/exact {e.greedy_over_exact}; solved in {e.solve_seconds} s"
             )
     return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _xlsx(result: Any, suggestions: Any) -> bytes:
-    from openpyxl import Workbook
-
-    from locator.planning.coverage import ROW_KEYS
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "districts"
-    ws.append(list(ROW_KEYS))
-    for r in result.rows:
-        ws.append([r[k] for k in ROW_KEYS])
-    ws.freeze_panes = "A2"
-    sm = wb.create_sheet("summary")
-    for k, v in {**result.params(), **result.summary}.items():
-        if isinstance(v, list):
-            v = "; ".join(
-                (f"{x.get('name_zh', '')} ({x.get('adcode', '')})" if isinstance(x, dict) else str(x)) for x in v
-            )
-        sm.append([k, v])
-    if suggestions is not None:
-        sd = suggestions.to_dict()
-        ss = wb.create_sheet("suggestions")
-        keys = list(sd["sites"][0]) if sd["sites"] else ["rank"]
-        ss.append(keys)
-        for x in sd["sites"]:
-            ss.append([x[k] for k in keys])
-        cv = wb.create_sheet("curve")
-        cv.append(["sites", "covered", "covered_pct"])
-        for x in sd["curve"]:
-            cv.append([x["sites"], x["covered"], x["covered_pct"]])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 @click.command("coverage")
@@ -203,9 +135,14 @@ def _xlsx(result: Any, suggestions: Any) -> bytes:
 )
 @click.option("--suggest", "n", type=int, default=0, show_default=True, help="Suggest N new sites (1–200); 0: none.")
 @click.option("--region", default=None, help="Siting region: a district adcode or 'west,south,east,north'.")
-@click.option("--exact", is_flag=True, help="Also solve the exact maximal-covering MILP (CBC) and compare.")
-@click.option("--time-limit", type=float, default=30.0, show_default=True, help="Seconds for the exact MILP.")
+@click.option("--exact", is_flag=True, help="Also solve the exact maximal-covering MILP (HiGHS) and compare.")
+@click.option(
+    "--time-limit", type=float, default=30.0, show_default=True, help="Seconds the exact MILP solver may take."
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--lang", type=click.Choice(("zh", "en")), default="zh", show_default=True, help="Headers of csv and xlsx."
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None, help="Write to FILE.")
 def coverage_command(
     category: tuple[str, ...],
@@ -217,23 +154,22 @@ def coverage_command(
     exact: bool,
     time_limit: float,
     fmt: str,
+    lang: str,
     output: str | None,
 ) -> None:
     """Coverage per district: venues, reach within the radius, gaps, and where new sites help most."""
     if fmt == "xlsx" and output is None:
         raise click.ClickException("--format xlsx needs -o FILE")
     cats = [c.strip() for v in category for c in v.split(",") if c.strip()] or None
+    if time_limit <= 0 or time_limit != time_limit:
+        raise click.ClickException(f"time-limit: must be a positive number of seconds, got {time_limit!r}")
     try:
         from locator import create_app
-        from locator.planning.coverage import CoverageAnalyzer, validate_categories, validate_radius
-        from locator.planning.population import load_popgrid
         from locator.web.state import get_register
 
         validate_categories(cats)
         validate_radius(radius)
         if n:
-            from locator.planning.siting import validate_n
-
             validate_n(n)
         app = create_app()
         reg = get_register(app)
@@ -246,14 +182,17 @@ def coverage_command(
         suggestions = (
             analyzer.suggest(cats, radius, n, region=region, exact=exact, time_limit=time_limit) if n else None
         )
-        data = render(result, suggestions, fmt, to_file=output is not None)
+        if fmt == "table":
+            data = render_table(result, suggestions)
+        else:
+            data = render(coverage_document(result, suggestions, reg.districts), fmt, lang)
     except LocatorError as exc:
         raise click.ClickException(str(exc)) from None
     if output is None:
-        click.echo(data.decode("utf-8"), nl=False)
+        click.echo(data.decode("utf-8-sig"), nl=False)  # no byte-order mark on a terminal or pipe
         return
     try:
-        _atomic_write(Path(output), data)
+        write_atomic(output, data)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output!r}: {exc.strerror or exc}") from None
     click.echo(f"wrote {output}", err=True)

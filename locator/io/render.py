@@ -85,10 +85,16 @@ class Sheet:
 
 @dataclass(frozen=True)
 class Layer:
-    """A named map layer: GeoJSON features in WGS-84 (RFC 7946)."""
+    """A named map layer: GeoJSON features in WGS-84 (RFC 7946).
+
+    ``item`` is what one feature is called where several layers share one
+    GeoJSON collection (its ``layer`` property and id prefix), e.g. layer
+    ``gaps`` of items ``gap``; by default the layer's name.
+    """
 
     name: str
     features: Sequence[Mapping[str, Any]]
+    item: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,11 +214,12 @@ def _features(doc: Document) -> list[dict[str, Any]]:
     several = len(doc.layers) > 1
     out = []
     for layer in doc.layers:
+        tag = layer.item or layer.name
         for f in layer.features:
             f = dict(f)
             if several:
-                f["id"] = f"{layer.name}-{f['id']}" if f.get("id") is not None else None
-                f["properties"] = {"layer": layer.name, **(f.get("properties") or {})}
+                f["id"] = f"{tag}-{f['id']}" if f.get("id") is not None else None
+                f["properties"] = {"layer": tag, **(f.get("properties") or {})}
             out.append(f)
     return out
 

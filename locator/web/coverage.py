@@ -9,23 +9,22 @@
 
 Parameters are parsed with :mod:`locator.params`, so every bad value becomes
 one ``InvalidParameter`` and one problem document. The analysis is
-:class:`locator.planning.coverage.CoverageAnalyzer`, one per app in its
+:class:`locator.planning.CoverageAnalyzer`, one per app in its
 ``AppState`` (``locator.web.state``), built on first use and cached by data version.
+Every download is :func:`locator.io.coverage_report.coverage_document` rendered
+by the one registry, :func:`locator.io.render.render`, headers in the page's
+language (Chinese; English with ``?lang=en``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import shapely
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
-from shapely.geometry import mapping
 from werkzeug.datastructures import MultiDict
 
 from locator import params
@@ -33,7 +32,15 @@ from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.errors import InvalidParameter
 from locator.hours import TZ
 from locator.io import maps
-from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M, CoverageAnalyzer, CoverageResult
+from locator.io.coverage_report import DISTRICT_COLUMNS, coverage_document
+from locator.io.render import render
+from locator.planning import (
+    MAX_RADIUS_M,
+    MIN_RADIUS_M,
+    CoverageAnalyzer,
+    CoverageResult,
+    validate_region,
+)
 from locator.web.i18n import current_language, gettext, label
 from locator.web.pages import base_page_config
 from locator.web.state import CoverageCache, app_state, get_register, get_settings
@@ -58,26 +65,9 @@ FORMATS = {
     "gpkg": "application/geopackage+sqlite3",
 }
 
-#: Column headers of the table and the downloads, Chinese source text (see ``_label``).
-COLUMNS: dict[str, str] = {
-    "adcode": "区划代码",
-    "name_zh": "市县区",
-    "name_en": "英文名",
-    "population_2020": "常住人口（2020）",
-    "population_estimated": "人口为估计值",
-    "venues": "场所数",
-    "venues_per_10k": "每万人场所数",
-    "area_km2": "面积（平方公里）",
-    "covered_km2": "覆盖面积（平方公里）",
-    "covered_pct": "覆盖率（%）",
-    "dist_median_m": "到最近场所距离中位数（米）",
-    "dist_p90_m": "到最近场所距离90%分位（米）",
-    "dist_max_m": "到最近场所最远距离（米）",
-    "population_covered": "覆盖人口",
-    "population_grid": "人口网格总人口",
-    "no_venues": "无场所",
-    "below_target": "低于目标",
-}
+#: Column headers of the page's table, Chinese source text (see ``_label``); the
+#: downloads' headers, in both languages, live with the report document.
+COLUMNS: dict[str, str] = {c.key: c.zh for c in DISTRICT_COLUMNS}
 
 AREA_NOTE = (
     "Suggestions are weighted by area (km²), not by people: no population grid is configured "
@@ -138,7 +128,7 @@ class Query:
 
 
 def gaps_geojson(result: CoverageResult) -> dict[str, Any]:
-    """The gap areas of ``result`` (computed once per result, in ``locator.planning.coverage``)."""
+    """The gap areas of ``result`` (computed once per result, in :mod:`locator.planning.results`)."""
     return result.gaps_geojson()
 
 
@@ -162,8 +152,6 @@ def parse_query(args: Any, *, max_n: int, default_n: int, allow_zero_n: bool, fo
     if region is not None and region.strip().lower() in ("province", "all"):
         region = None  # the whole province, the default
     if region is not None:
-        from locator.planning.siting import validate_region
-
         validate_region(region, get_register().districts)
     measure = params.one(args, "measure", "covered_pct") or "covered_pct"
     if measure not in MEASURES:
@@ -243,7 +231,7 @@ def page() -> Response:
         "n": q.n,
         "target": result.target_per_10k,
         "districts": _outlines(),
-        "rows": {r["adcode"]: r for r in result.rows},
+        "rows": {r.adcode: r.to_dict() for r in result.rows},
         "urls": {
             "gaps": url_for("coverage.api_gaps", **api_args),
             "suggestions": url_for("coverage.api_suggestions", **q.args(measure=None)) if q.n else None,
@@ -293,123 +281,17 @@ def _disposition(q: Query, fmt: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(utf8_name, safe='')}"
 
 
-def _district_features(result: CoverageResult) -> list[dict[str, Any]]:
-    reg = get_register()
-    feats = []
-    for row in sorted(result.rows, key=lambda r: r["adcode"]):
-        d = reg.districts.get(row["adcode"])
-        geom = None if d is None else mapping(shapely.set_precision(d.geometry, 1e-6))
-        feats.append({"type": "Feature", "id": row["adcode"], "geometry": geom, "properties": dict(row)})
-    return feats
-
-
-def _multi(geom: Any) -> Any:
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type == "Polygon":
-        return shapely.MultiPolygon([geom])
-    return geom
-
-
-def _gpkg(result: CoverageResult, suggestions: Any) -> bytes:
-    """A GeoPackage with layers ``districts``, ``gaps`` and (if any) ``suggestions``, EPSG:4326."""
-    import geopandas as gpd
-    from shapely.geometry import shape
-
-    reg = get_register()
-    rows = sorted(result.rows, key=lambda r: r["adcode"])
-    dist = gpd.GeoDataFrame(
-        rows,
-        geometry=[_multi(reg.districts.get(r["adcode"]).geometry) for r in rows],  # type: ignore[union-attr]
-        crs="EPSG:4326",
-    )
-    gfeats = gaps_geojson(result)["features"]
-    gaps = gpd.GeoDataFrame(
-        [f["properties"] for f in gfeats],
-        geometry=[_multi(shape(f["geometry"])) if f["geometry"] else None for f in gfeats],
-        crs="EPSG:4326",
-    )
-    fd, path = tempfile.mkstemp(suffix=".gpkg")
-    os.close(fd)
-    os.unlink(path)  # the driver creates the file
-    try:
-        dist.to_file(path, layer="districts", driver="GPKG", engine="pyogrio")
-        gaps.to_file(path, layer="gaps", driver="GPKG", engine="pyogrio")
-        if suggestions is not None and suggestions.sites:
-            sites = [{k: v for k, v in s.items() if k not in ("lon", "lat")} for s in suggestions.sites]
-            pts = gpd.GeoDataFrame(
-                sites,
-                geometry=gpd.points_from_xy(
-                    [s["lon"] for s in suggestions.sites], [s["lat"] for s in suggestions.sites]
-                ),
-                crs="EPSG:4326",
-            )
-            pts.to_file(path, layer="suggestions", driver="GPKG", engine="pyogrio")
-        with open(path, "rb") as fh:
-            return fh.read()
-    finally:
-        for p in (path, path + "-wal", path + "-shm", path + "-journal"):
-            if os.path.exists(p):
-                os.unlink(p)
-
-
-def _geojson_download(result: CoverageResult, suggestions: Any) -> dict[str, Any]:
-    """Districts with their measures, gap areas and suggested sites, told apart by ``layer``."""
-    feats = [
-        {**f, "id": f"district-{f['id']}", "properties": {"layer": "district", **f["properties"]}}
-        for f in _district_features(result)
-    ]
-    feats += [
-        {**f, "id": f"gap-{f['id']}", "properties": {"layer": "gap", **f["properties"]}}
-        for f in gaps_geojson(result)["features"]
-    ]
-    if suggestions is not None:
-        feats += [
-            {**f, "id": f"site-{f['id']}", "properties": {"layer": "suggestion", **f["properties"]}}
-            for f in suggestions.to_geojson()["features"]
-        ]
-    return {"type": "FeatureCollection", "params": result.params(), "features": feats}
-
-
-def _relabel_xlsx(data: bytes) -> bytes:
-    """``render``'s workbook with the districts sheet's headers in the page's language."""
-    import io
-
-    from openpyxl import load_workbook
-
-    wb = load_workbook(io.BytesIO(data))
-    ws = wb["districts"]
-    for cell in ws[1]:
-        if cell.value in COLUMNS:
-            cell.value = _label(str(cell.value))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 @bp.get("/coverage/download.<fmt>")
 def download(fmt: str) -> Response:
     """The table (csv, xlsx), districts + gaps (+ sites) as GeoJSON, or a GeoPackage for QGIS."""
-    from locator.cli.coverage import render
-    from locator.planning.coverage import ROW_KEYS
-
     if fmt not in FORMATS:
         raise InvalidParameter("format", f"unknown download format {fmt[:20]!r}; expected one of {', '.join(FORMATS)}")
     q = parse_query(request.args, max_n=MAX_API_N, default_n=0, allow_zero_n=True)
     analyzer = get_analyzer()
     result = analyzer.table(q.categories, q.radius)
     suggestions = analyzer.suggest(q.categories, q.radius, q.n, region=q.region) if q.n else None
-    if fmt == "csv":
-        text = render(result, None, "csv", to_file=True).decode("utf-8")
-        bom, _, body = text.partition(",".join(ROW_KEYS))
-        header = ",".join(_label(k) for k in ROW_KEYS)
-        data = (bom + header + body).encode("utf-8")
-    elif fmt == "xlsx":
-        data = _relabel_xlsx(render(result, suggestions, "xlsx", to_file=True))
-    elif fmt == "geojson":
-        data = json.dumps(_geojson_download(result, suggestions), ensure_ascii=False, allow_nan=False).encode("utf-8")
-    else:
-        data = _gpkg(result, suggestions)
+    doc = coverage_document(result, suggestions, get_register().districts)
+    data = render(doc, fmt, current_language())
     resp = Response(data, mimetype=FORMATS[fmt])
     resp.headers["Content-Disposition"] = _disposition(q, fmt)
     resp.headers["Cache-Control"] = "no-store"

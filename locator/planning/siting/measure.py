@@ -1,0 +1,121 @@
+"""Re-measuring chosen sites exactly, as the coverage table measures. Pure.
+
+The siting model works on a demand grid; the numbers a planner reads (the
+coverage after each site) are measured again here on the real geometry, so they
+agree with :func:`locator.planning.analysis.analyse` rerun with the sites added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from locator.districts import District
+from locator.geo import GEOD, ecef
+from locator.planning.grid import QUAD_SEGS, NearestVenue, box_mask, build_frame, region_districts, transform
+from locator.planning.population import PopGrid
+from locator.planning.siting.problem import SitingProblem
+from locator.planning.validation import DEFAULT_CELL_M, Region
+from locator.venues import Venue
+
+__all__ = ["ExactMeasure", "measure_picks"]
+
+
+class ExactMeasure:
+    """Re-measures coverage of chosen sites exactly, as the coverage table does.
+
+    Area: per-district LAEA polygons, 128-gon buffers, unions (the district
+    clipped to the bbox region if one is given). Population: pixel centres
+    within the radius (geodesic) of a venue or a new site.
+    """
+
+    def __init__(
+        self,
+        districts: Sequence[District],
+        venues: Sequence[Venue],
+        r: float,
+        region: Region,
+        popgrid: PopGrid | None,
+    ) -> None:
+        chosen, box = region_districts(districts, region)
+        self.r = r
+        self.popgrid = popgrid
+        vlon = np.array([v.lon for v in venues], dtype=float)
+        vlat = np.array([v.lat for v in venues], dtype=float)
+        if popgrid is None:
+            self.frames = []
+            self.covered = []
+            for d in chosen:
+                f = build_frame(d, DEFAULT_CELL_M)
+                geom = f.geom_m
+                if box is not None:
+                    geom = shapely.intersection(geom, transform(f.to_m, shapely.box(*box).segmentize(0.01)))
+                cov = shapely.Polygon()
+                if len(vlon):
+                    pts = shapely.points(*f.project(vlon, vlat))
+                    near = shapely.dwithin(geom, pts, r)
+                    if near.any():
+                        cov = shapely.intersection(
+                            shapely.union_all(shapely.buffer(pts[near], r, quad_segs=QUAD_SEGS)), geom
+                        )
+                self.frames.append((f, geom))
+                self.covered.append(cov)
+            self.total = sum(g.area for _, g in self.frames) / 1e6
+            self.before = sum(c.area for c in self.covered) / 1e6
+        else:
+            taken = np.zeros(len(popgrid), dtype=bool)
+            for d in chosen:
+                wb, sb, eb, nb = d.geometry.bounds
+                sel = np.flatnonzero(
+                    ~taken & (popgrid.lon >= wb) & (popgrid.lon <= eb) & (popgrid.lat >= sb) & (popgrid.lat <= nb)
+                )
+                if len(sel):
+                    sel = sel[shapely.contains_xy(d.geometry, popgrid.lon[sel], popgrid.lat[sel])]
+                    sel = sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]
+                taken[sel] = True
+            self.plon, self.plat, self.ppop = popgrid.lon[taken], popgrid.lat[taken], popgrid.population[taken]
+            self.pcov = NearestVenue(vlon, vlat).distance(self.plon, self.plat, upper=r) <= r
+            self.ptree = cKDTree(ecef(self.plon, self.plat)) if len(self.plon) else None
+            self.total = float(self.ppop.sum())
+            self.before = float(self.ppop[self.pcov].sum())
+
+    def add(self, lon: float, lat: float) -> float:
+        """Add a site; returns its marginal gain (km² or people)."""
+        if self.popgrid is None:
+            gain = 0.0
+            for k, (f, geom) in enumerate(self.frames):
+                x, y = f.project(np.array([lon]), np.array([lat]))
+                pt = shapely.Point(float(x[0]), float(y[0]))
+                if geom.is_empty or not shapely.dwithin(geom, pt, self.r):
+                    continue
+                disc = shapely.intersection(shapely.buffer(pt, self.r, quad_segs=QUAD_SEGS), geom)
+                new = shapely.union(self.covered[k], disc)
+                gain += (new.area - self.covered[k].area) / 1e6
+                self.covered[k] = new
+            return gain
+        if self.ptree is None:
+            return 0.0
+        idx = np.asarray(self.ptree.query_ball_point(ecef(lon, lat)[0], self.r * (1 + 1e-9)), dtype=np.int64)
+        idx = idx[~self.pcov[idx]]
+        if len(idx) == 0:
+            return 0.0
+        _, _, dist = GEOD.inv(np.full(len(idx), lon), np.full(len(idx), lat), self.plon[idx], self.plat[idx])
+        idx = idx[dist <= self.r]
+        self.pcov[idx] = True
+        return float(self.ppop[idx].sum())
+
+
+def measure_picks(
+    districts: Sequence[District],
+    venues: Sequence[Venue],
+    r: float,
+    region: Region,
+    popgrid: PopGrid | None,
+    prob: SitingProblem,
+    picks: Sequence[int],
+) -> float:
+    m = ExactMeasure(districts, venues, r, region, popgrid)
+    return m.before + sum(m.add(float(prob.cand_lon[j]), float(prob.cand_lat[j])) for j in picks)

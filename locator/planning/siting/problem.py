@@ -1,0 +1,267 @@
+"""The siting problem: demand cells, candidate sites and who covers whom. Pure.
+
+Maximal covering on a grid, with the existing venues fixed:
+
+- demand cells: square cells of side ``min(500 m, radius / 2.5)`` on each
+  district's equal-area (LAEA) grid, cell centre inside the district, each
+  weighing its area in km²; or, with a population grid, the people whose
+  pixel centre falls in the cell. Demand already within ``radius`` of an
+  existing venue is covered before any new site and adds nothing;
+- candidate sites: centres of a coarser grid (spacing ``radius / 2``, widened
+  so that there are at most ``max_candidates``) inside the districts, i.e. on
+  land as the district polygons draw it (the Amap polygons are generous, and
+  Sansha's include reef flats);
+- a candidate covers a demand cell when the straight-line distance between
+  their Earth-centred (ECEF) points is at most ``radius``. The chord is never
+  longer than the geodesic and shorter by ``d³/24R²`` only (under 1 cm at
+  20 km), so this is the geodesic test to within a centimetre.
+
+Coverage is always weighted — km² or people — never a count of points.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from locator.districts import District
+from locator.errors import InvalidParameter
+from locator.geo import ecef
+from locator.planning.grid import (
+    HAINAN_ISLAND_CRS,
+    FloatArray,
+    NearestVenue,
+    box_mask,
+    build_frame,
+    district_area_m2,
+    grid_centres,
+    on_hainan_island,
+    region_districts,
+)
+from locator.planning.population import PopGrid, aggregate_to_cells
+from locator.planning.validation import DEFAULT_CELL_M, Region, validate_categories, validate_radius
+from locator.venues import Venue
+
+__all__ = ["MAX_CANDIDATES", "MAX_DEMAND", "SitingProblem", "build_problem", "distance_to_any_venue"]
+
+IntArray = npt.NDArray[np.int64]
+
+MAX_CANDIDATES = 40_000
+MAX_DEMAND = 1_000_000
+
+
+@dataclass(eq=False)
+class SitingProblem:
+    """Demand cells, candidate sites and the sparse candidate × demand cover matrix.
+
+    ``cover`` has a row per candidate and a column per *uncovered* demand cell
+    (``weight[col]``); ``covered_before`` is the weight already within reach.
+    """
+
+    unit: str
+    radius_m: float
+    cell_m: float
+    spacing_m: float
+    total: float
+    covered_before: float
+    weight: FloatArray
+    cand_lon: FloatArray
+    cand_lat: FloatArray
+    cand_district: list[str]
+    cover: sparse.csr_matrix
+    district_names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def build_problem(
+    districts: Sequence[District],
+    venues: Sequence[Venue],
+    categories: object,
+    radius_m: object,
+    *,
+    region: Region = None,
+    popgrid: PopGrid | None = None,
+    max_candidates: int = MAX_CANDIDATES,
+    max_demand: int = MAX_DEMAND,
+) -> SitingProblem:
+    """Build demand cells, candidates and coverage lists for ``region``."""
+    t0 = time.perf_counter()
+    cats = validate_categories(categories)
+    r = validate_radius(radius_m)
+    cell = min(DEFAULT_CELL_M, r / 2.5)
+    # bound the problem before gridding
+    probe = [d for d in districts] if region is None else None
+    if probe is not None:
+        area_m2 = sum(district_area_m2(d) for d in probe)
+        if area_m2 / cell**2 > max_demand:
+            raise InvalidParameter(
+                "region",
+                f"the whole province at radius {radius_m!r} needs {area_m2 / cell**2:,.0f} demand cells "
+                f"(limit {max_demand:,}); choose one district or a bbox",
+            )
+    chosen_d, box = region_districts(districts, region)
+    if not chosen_d:
+        raise InvalidParameter("region", f"holds no district, got {region!r}")
+    frames = [build_frame(d, cell, HAINAN_ISLAND_CRS if on_hainan_island(d) else None) for d in chosen_d]
+    if popgrid is None and sum(len(f.cell_x) for f in frames) > max_demand:
+        raise InvalidParameter(
+            "region", f"{region!r} at radius {radius_m!r} needs more than {max_demand:,} demand cells"
+        )
+    area_total = sum(f.area_km2 for f in frames)
+    # candidates sit on demand-cell centres (spacing a whole number of cells), so
+    # every interior candidate covers the same lattice pattern: no candidate can
+    # win by its alignment with the demand grid
+    spacing = cell * max(1, math.ceil(max(r / 2, math.sqrt(area_total * 1e6 / max_candidates)) / cell - 1e-9))
+
+    chosen = [v for v in venues if v.category in cats and v.status == "active"]
+    nearest = NearestVenue(np.array([v.lon for v in chosen]), np.array([v.lat for v in chosen]))
+
+    keys: list[IntArray] = []
+    d_lon: list[FloatArray] = []
+    d_lat: list[FloatArray] = []
+    d_w: list[FloatArray] = []
+    c_keys: list[IntArray] = []
+    c_lon: list[FloatArray] = []
+    c_lat: list[FloatArray] = []
+    c_dist: list[str] = []
+    taken = None if popgrid is None else np.zeros(len(popgrid), dtype=bool)
+    for f in frames:
+        geom = f.district.geometry
+        group = 0 if on_hainan_island(f.district) else 1 + frames.index(f)
+        if popgrid is None:
+            ii = np.floor(f.cell_x / cell).astype(np.int64)
+            jj = np.floor(f.cell_y / cell).astype(np.int64)
+            lon, lat = f.cell_lon, f.cell_lat
+            w = np.full(len(lon), cell * cell / 1e6)
+        else:
+            assert taken is not None
+            wb, sb, eb, nb = geom.bounds
+            sel = np.flatnonzero(
+                ~taken & (popgrid.lon >= wb) & (popgrid.lon <= eb) & (popgrid.lat >= sb) & (popgrid.lat <= nb)
+            )
+            if len(sel):
+                sel = sel[shapely.contains_xy(geom, popgrid.lon[sel], popgrid.lat[sel])]
+                sel = sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]
+            taken[sel] = True
+            px, py = f.project(popgrid.lon[sel], popgrid.lat[sel])
+            ii, jj, w = aggregate_to_cells(px, py, popgrid.population[sel], cell)
+            lon, lat = f.unproject(
+                np.asarray((ii + 0.5) * cell, dtype=np.float64), np.asarray((jj + 0.5) * cell, dtype=np.float64)
+            )
+        keep = box_mask(lon, lat, box) if popgrid is None else np.ones(len(lon), dtype=bool)
+        keys.append(np.column_stack((np.full(int(keep.sum()), group), ii[keep], jj[keep])))
+        d_lon.append(np.asarray(lon)[keep])
+        d_lat.append(np.asarray(lat)[keep])
+        d_w.append(np.asarray(w)[keep])
+        cx, cy = _lattice(f.geom_m, cell, spacing)
+        clon, clat = f.unproject(cx, cy)
+        ok = box_mask(clon, clat, box)
+        if ok.any():
+            ok[ok] = shapely.contains_xy(geom, clon[ok], clat[ok])  # on land in lon/lat too
+        c_keys.append(
+            np.column_stack((np.full(int(ok.sum()), group), np.floor(cx[ok] / cell), np.floor(cy[ok] / cell))).astype(
+                np.int64
+            )
+        )
+        c_lon.append(clon[ok])
+        c_lat.append(clat[ok])
+        c_dist.extend([f.district.adcode] * int(ok.sum()))
+    # a cell drawn by two overlapping district polygons counts once (area: first
+    # district's; population: pixels were already taken once, so sum)
+    d_lon, d_lat, d_w = _dedupe(keys, d_lon, d_lat, d_w, sum_weights=popgrid is not None)
+    first = _first_of(c_keys)
+    c_lon = [np.concatenate(c_lon)[first]] if c_lon else []
+    c_lat = [np.concatenate(c_lat)[first]] if c_lat else []
+    c_dist = [c_dist[k] for k in first]
+    lon_all = np.concatenate(d_lon) if d_lon else np.zeros(0)
+    lat_all = np.concatenate(d_lat) if d_lat else np.zeros(0)
+    w_all = np.concatenate(d_w) if d_w else np.zeros(0)
+    total = float(w_all.sum())
+    covered = nearest.distance(lon_all, lat_all, upper=r) <= r
+    before = float(w_all[covered].sum())
+    open_ = ~covered & (w_all > 0)
+    lon_o, lat_o, w_o = lon_all[open_], lat_all[open_], w_all[open_]
+    cand_lon = np.concatenate(c_lon) if c_lon else np.zeros(0)
+    cand_lat = np.concatenate(c_lat) if c_lat else np.zeros(0)
+    if len(lon_o) and len(cand_lon):
+        tree = cKDTree(ecef(lon_o, lat_o))
+        lists = tree.query_ball_point(ecef(cand_lon, cand_lat), r)
+        lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+        indices = np.fromiter((i for x in lists for i in x), dtype=np.int64, count=int(lengths.sum()))
+        indptr = np.concatenate(([0], np.cumsum(lengths)))
+        cover = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(cand_lon), len(lon_o)))
+    else:
+        cover = sparse.csr_matrix((len(cand_lon), len(lon_o)))
+    names = {f.district.adcode: (f.district.name_zh, f.district.name_en) for f in frames}
+    return SitingProblem(
+        unit="km2" if popgrid is None else "people",
+        radius_m=r,
+        cell_m=cell,
+        spacing_m=spacing,
+        total=total,
+        covered_before=before,
+        weight=w_o,
+        cand_lon=cand_lon,
+        cand_lat=cand_lat,
+        cand_district=c_dist,
+        cover=cover,
+        district_names=names,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _first_of(keys: list[IntArray]) -> IntArray:
+    if not keys:
+        return np.zeros(0, dtype=np.int64)
+    allk = np.concatenate(keys)
+    if len(allk) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first = np.unique(allk, axis=0, return_index=True)
+    return np.sort(first)
+
+
+def _dedupe(
+    keys: list[IntArray], lon: list[FloatArray], lat: list[FloatArray], w: list[FloatArray], sum_weights: bool
+) -> tuple[list[FloatArray], list[FloatArray], list[FloatArray]]:
+    if not keys:
+        return lon, lat, w
+    allk = np.concatenate(keys)
+    if len(allk) == 0:
+        return lon, lat, w
+    lo, la, ww = np.concatenate(lon), np.concatenate(lat), np.concatenate(w)
+    _, first, inverse = np.unique(allk, axis=0, return_index=True, return_inverse=True)
+    if sum_weights:
+        summed = np.bincount(inverse.ravel(), weights=ww, minlength=len(first)).astype(np.float64)
+        order = np.argsort(first)
+        return [lo[first[order]]], [la[first[order]]], [summed[order]]
+    first = np.sort(first)
+    return [lo[first]], [la[first]], [ww[first]]
+
+
+def _lattice(geom_m: Any, cell: float, spacing: float) -> tuple[FloatArray, FloatArray]:
+    """Demand-cell centres ``(i + .5) * cell`` with ``i`` a multiple of ``spacing / cell``, inside ``geom_m``."""
+    k = int(round(spacing / cell))
+    x, y = grid_centres(geom_m, cell)
+    i = np.floor(x / cell).astype(np.int64)
+    j = np.floor(y / cell).astype(np.int64)
+    keep = (i % k == 0) & (j % k == 0)
+    return x[keep], y[keep]
+
+
+def distance_to_any_venue(lon: FloatArray, lat: FloatArray, venues: Sequence[Venue]) -> FloatArray:
+    """Chord distance (m, a lower bound of the geodesic, equal to it within 1e-6 here) to the nearest active venue."""
+    active = [v for v in venues if v.status == "active"]
+    if not active or len(lon) == 0:
+        return np.zeros(len(lon))
+    tree = cKDTree(ecef(np.array([v.lon for v in active]), np.array([v.lat for v in active])))
+    d, _ = tree.query(ecef(np.asarray(lon), np.asarray(lat)), k=1)
+    return np.asarray(d, dtype=np.float64)
