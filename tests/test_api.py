@@ -338,7 +338,7 @@ def test_openapi_describes_every_endpoint(app, client):
 
 
 def test_openapi_limits_are_the_codes_constants(client):
-    from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M
+    from locator.planning import MAX_RADIUS_M, MIN_RADIUS_M
     from locator.web import api, coverage, ogc
 
     p = {

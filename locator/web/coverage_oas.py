@@ -8,7 +8,7 @@ handlers validate with, so the two cannot drift.
 from __future__ import annotations
 
 from locator.categories import CATEGORY_CODES
-from locator.planning.coverage import MAX_RADIUS_M, MIN_RADIUS_M
+from locator.planning import MAX_RADIUS_M, MIN_RADIUS_M
 from locator.web import oas
 from locator.web.coverage import DEFAULT_CATEGORY, DEFAULT_RADIUS, GEOJSON, MAX_API_N, MEASURES
 

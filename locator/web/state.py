@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
 
-from locator.planning.coverage import CoverageAnalyzer
+from locator.planning import CoverageAnalyzer
 from locator.storage import Register
 from locator.storage import Settings as RegisterSettings
 from locator.web.ratelimit import ClientLimiter
