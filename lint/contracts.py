@@ -84,11 +84,7 @@ class NoCyclesContract(Contract):
         details = []
         for comp in cycles:
             members = set(comp)
-            links = [
-                f"{a} -> {b}"
-                for a in comp
-                for b in sorted(graph.find_modules_directly_imported_by(a) & members)
-            ]
+            links = [f"{a} -> {b}" for a in comp for b in sorted(graph.find_modules_directly_imported_by(a) & members)]
             details.append(links)
         return ContractCheck(kept=not cycles, metadata={"cycles": details})
 
@@ -124,4 +120,36 @@ class NoPrivateImportsContract(Contract):
     def render_broken_contract(self, check: ContractCheck) -> None:
         for line in check.metadata["bad"]:
             output.print_error(line)
+            output.new_line()
+
+
+class PureCoreContract(Contract):
+    """The flat modules of ``container`` (not in ``layers``) import nothing of ``layers``, not even indirectly.
+
+    The core is "every module directly in the package that is not one of the
+    layered subpackages", found afresh each run, so a new core module is
+    covered without anyone remembering to list it.
+    """
+
+    type_name = "pure_core"
+    container = fields.StringField()
+    layers = fields.ListField(subfield=fields.StringField())
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        container: str = self.container  # type: ignore[assignment]
+        layers: list[str] = list(self.layers)  # type: ignore[arg-type]
+        core = sorted(m for m in graph.find_children(container) if m not in layers)
+        chains = []
+        for module in core:
+            for layer in layers:
+                for target in {layer} | graph.find_descendants(layer):
+                    chain = graph.find_shortest_chain(importer=module, imported=target)
+                    if chain:
+                        chains.append(" -> ".join(chain))
+                        break
+        return ContractCheck(kept=not chains, metadata={"chains": chains, "core": core})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        for chain in check.metadata["chains"]:
+            output.print_error(chain)
             output.new_line()

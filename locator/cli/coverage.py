@@ -164,19 +164,18 @@ def coverage_command(
     if time_limit <= 0 or time_limit != time_limit:
         raise click.ClickException(f"time-limit: must be a positive number of seconds, got {time_limit!r}")
     try:
-        from locator import create_app
-        from locator.web.state import get_register
+        from locator.cli.common import config, open_register
 
         validate_categories(cats)
         validate_radius(radius)
         if n:
             validate_n(n)
-        app = create_app()
-        reg = get_register(app)
-        grid_path = population_grid or app.config.get("POPULATION_GRID")
+        cfg = config()
+        reg = open_register()
+        grid_path = population_grid or cfg.get("POPULATION_GRID")
         popgrid = load_popgrid(grid_path) if grid_path else None
         if target is None:
-            target = app.config.get("COVERAGE_TARGET_PER_10K")
+            target = cfg.get("COVERAGE_TARGET_PER_10K")
         analyzer = CoverageAnalyzer.from_register(reg, popgrid=popgrid, target_per_10k=target)
         result = analyzer.table(cats, radius)
         suggestions = (
