@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from locator import create_app, params
+from locator import params
 from locator.errors import InvalidParameter
 from locator.geo import wgs84_to_gcj02
 from locator.hours import TZ
@@ -20,15 +20,15 @@ from locator.web.state import get_register
 HAIKOU = {"lat": 20.03, "lon": 110.33}
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    db = tmp_path_factory.mktemp("api") / "api.sqlite3"
-    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
+@pytest.fixture
+def app(ro_app):
+    """Every test here only reads: the session's shared read-only app."""
+    return ro_app
 
 
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
+@pytest.fixture
+def client(ro_client):
+    return ro_client
 
 
 def assert_problem(resp, status, param=None):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -308,14 +307,9 @@ def test_analyzer_caches_by_data_version(shipped):
     districts, venues = shipped
     holder = {"index": VenueIndex(venues, version=7)}
     an = CoverageAnalyzer(districts, lambda: holder["index"], target_per_10k=1.0)
-    t0 = time.perf_counter()
     first = an.table("outdoor_station", 1000)
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
     again = an.table(["outdoor_station"], 1000.0)
-    warm = time.perf_counter() - t0
     assert again is first and first.data_version == 7
-    assert cold < 5 and warm < 0.1
     assert an.table("outdoor_station", 1500) is not first
     extra = Venue("new-1", "新站", "outdoor_station", "469025", 109.45, 19.2)
     holder["index"] = VenueIndex([*venues, extra], version=8)

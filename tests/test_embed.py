@@ -22,6 +22,17 @@ DISTRICTS = ("460106", "460107", "469030")
 VENUES = {"v-1", "中文-2"}
 
 
+@pytest.fixture
+def app(ro_app):
+    """Every test here that takes ``app`` or ``client`` only reads: the session's shared read-only app."""
+    return ro_app
+
+
+@pytest.fixture
+def client(ro_client):
+    return ro_client
+
+
 def _parse(query: str) -> EmbedOptions:
     args = MultiDict([tuple(p.split("=", 1)) if "=" in p else (p, "") for p in query.split("&") if p])
     return parse_embed(args, DISTRICTS, VENUES.__contains__)
