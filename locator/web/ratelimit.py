@@ -97,8 +97,9 @@ class ClientLimiter:
             raise ValueError(f"unknown rate-limit strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
         self.items = parse_many(spec)
         self.clock = clock
-        options = {"clock": clock} if storage_uri.startswith("lazy-memory://") else {}
-        self.strategy = STRATEGIES[strategy](storage_from_string(storage_uri, **options))
+        lazy = storage_uri.startswith("lazy-memory://")
+        storage = LazyMemoryStorage(storage_uri, clock=clock) if lazy else storage_from_string(storage_uri)
+        self.strategy = STRATEGIES[strategy](storage)
 
     def hit(self, client: str) -> tuple[str, int] | None:
         """Count one request of ``client``: None if allowed, else (the limit, seconds until it resets)."""
