@@ -11,7 +11,9 @@ venues) and builds the index, about a second each time. So:
 - ``app`` / ``client`` / ``runner``: a writable app of its own per test. Its
   register is a copy of a template the app factory seeded once per session
   (the same file a first start produces, checked when it is built), so no
-  test pays for seeding again.
+  test pays for seeding again. In a test marked ``readonly`` (or a module
+  with ``pytestmark = pytest.mark.readonly``) they are ``ro_app`` and its
+  client instead.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ TEST_CONFIG = {"TESTING": True, "INDEX_REFRESH_SECONDS": 0}
 STORE_WRITES = frozenset(
     {"put", "edit", "merge", "replace_all", "rollback", "seed_if_empty", "add_report", "decide_report"}
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "readonly: `app` and `client` are the shared read-only app (see conftest.py)")
 
 
 class ReadOnlyStore:
@@ -104,8 +110,11 @@ def ro_client(ro_app: Flask) -> Any:
 
 
 @pytest.fixture
-def app(register_template: Path, tmp_path: Path) -> Flask:
-    """A writable app of its own, on a copy of the seeded register."""
+def app(request: pytest.FixtureRequest, register_template: Path, tmp_path: Path) -> Flask:
+    """A writable app of its own, on a copy of the seeded register (marked ``readonly``: the shared one)."""
+    if request.node.get_closest_marker("readonly"):
+        ro: Flask = request.getfixturevalue("ro_app")
+        return ro
     db = _copy_register(register_template, tmp_path / "test.sqlite3")
     return create_app({**TEST_CONFIG, "DATABASE": str(db)})
 

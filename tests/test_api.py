@@ -17,18 +17,9 @@ from locator.hours import TZ
 from locator.web.api import nearest_collection_json, venue_feature
 from locator.web.state import get_register
 
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
+
 HAIKOU = {"lat": 20.03, "lon": 110.33}
-
-
-@pytest.fixture
-def app(ro_app):
-    """Every test here only reads: the session's shared read-only app."""
-    return ro_app
-
-
-@pytest.fixture
-def client(ro_client):
-    return ro_client
 
 
 def assert_problem(resp, status, param=None):

@@ -16,21 +16,12 @@ from locator.web.embed import EmbedOptions, embed_args_from_url, iframe_snippet,
 from locator.web.state import get_register
 from locator.web.translations import EN
 
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
+
 ROOT = Path(__file__).resolve().parents[1]
 MSGID = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
 DISTRICTS = ("460106", "460107", "469030")
 VENUES = {"v-1", "中文-2"}
-
-
-@pytest.fixture
-def app(ro_app):
-    """Every test here that takes ``app`` or ``client`` only reads: the session's shared read-only app."""
-    return ro_app
-
-
-@pytest.fixture
-def client(ro_client):
-    return ro_client
 
 
 def _parse(query: str) -> EmbedOptions:

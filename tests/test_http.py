@@ -13,18 +13,9 @@ from locator import create_app
 from locator.web.http import ACCESS_LOGGER
 from locator.web.ratelimit import LazyMemoryStorage
 
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
+
 NEAREST = "/api/v1/nearest?lat=20.03&lon=110.33&k=5"
-
-
-@pytest.fixture
-def app(ro_app):
-    """Every test here only reads: the session's shared read-only app."""
-    return ro_app
-
-
-@pytest.fixture
-def client(ro_client):
-    return ro_client
 
 
 def test_cors_on_the_api(client):

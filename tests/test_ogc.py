@@ -13,16 +13,7 @@ from locator.categories import CATEGORY_CODES
 from locator.web.catalog import CONFORMANCE
 from locator.web.state import get_register
 
-
-@pytest.fixture
-def app(ro_app):
-    """Every test here only reads: the session's shared read-only app."""
-    return ro_app
-
-
-@pytest.fixture
-def client(ro_client):
-    return ro_client
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
 
 
 def rel(doc, name):
