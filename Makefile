@@ -2,6 +2,7 @@
 #   make serve   run the map and API at http://$(HOST):$(PORT)
 #   make test    run the test suite
 #   make lint    ruff and mypy
+#   make smoke   install without extras in a fresh venv, start the app, GET /readyz (.ci/smoke)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test lint bench clean data
+.PHONY: serve test lint smoke bench clean data
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check locator tests bench geodata
 	$(BIN)/ruff format --check locator tests bench geodata
 	$(BIN)/mypy locator
+
+smoke:
+	PYTHON=$(PYTHON) .ci/smoke
 
 bench: $(STAMP)
 	$(BIN)/python bench/nearest.py

@@ -6,6 +6,10 @@ Prints medians over rounds of:
 - cold: a fresh CoverageAnalyzer's first table (projection and gridding of the
   26 districts included) for one category over all 26 districts;
 - warm: the same call repeated (served from the cache keyed by data version);
+- the same two through the app: ``GET /api/v1/coverage`` on a fresh app (cold),
+  then repeated (warm), each with its budget as a ratio (these budgets were
+  once asserted in tests/test_coverage_web.py; a test cannot time honestly on
+  a shared machine, so they live here);
 - gaps: building the gap GeoJSON from a cold result;
 - greedy siting of 10 sites over the province (problem build + greedy + exact re-measure);
 - exact MILP (HiGHS via scipy.optimize.milp) for 10 sites in one district, and over the
@@ -23,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from locator import create_app  # noqa: E402
 from locator.districts import load_districts  # noqa: E402
 from locator.index import VenueIndex  # noqa: E402
 from locator.planning import CoverageAnalyzer, suggest  # noqa: E402
@@ -33,6 +38,27 @@ def timed(fn):  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
+
+
+def over_http(rounds: int, category: str, radius: float) -> tuple[list[float], list[float]]:
+    """Cold and warm ``GET /api/v1/coverage`` through a fresh app per round (seeded once, then copied)."""
+    import shutil
+    import tempfile
+
+    url = f"/api/v1/coverage?category={category}&radius={radius:g}"
+    cold, warm = [], []
+    with tempfile.TemporaryDirectory(prefix="locator-bench-") as d:
+        template = Path(d) / "template.sqlite3"
+        create_app({"DATABASE": str(template), "ACCESS_LOG": False})  # seeds the register once
+        for i in range(rounds):
+            db = Path(d) / f"r{i}.sqlite3"
+            shutil.copyfile(template, db)
+            client = create_app({"DATABASE": str(db), "ACCESS_LOG": False, "RATELIMIT_ENABLED": False}).test_client()
+            t, r = timed(lambda: client.get(url))  # noqa: B023
+            assert r.status_code == 200, r.data[:300]
+            cold.append(t)
+            warm.append(min(timed(lambda: client.get(url))[0] for _ in range(20)))  # noqa: B023
+    return cold, warm
 
 
 def main() -> None:
@@ -60,6 +86,10 @@ def main() -> None:
     print(f"  cold (fresh analyzer)        {ms(cold)}   [budget 2000 ms]")
     print(f"  warm (cached, data version)  {ms(warm)}   [budget 100 ms]")
     print(f"  gaps GeoJSON                 {ms(gaps)}")
+    http_cold, http_warm = over_http(args.rounds, args.category, args.radius)
+    ratio = lambda xs, budget: f"{statistics.median(xs) / budget:5.2f} of budget"  # noqa: E731
+    print(f"  GET /api/v1/coverage, cold   {ms(http_cold)}   [budget 2000 ms: {ratio(http_cold, 2.0)}]")
+    print(f"  GET /api/v1/coverage, warm   {ms(http_warm)}   [budget 100 ms: {ratio(http_warm, 0.1)}]")
     print(
         f"  covered: {res.summary.covered_km2:,.1f} of {res.summary.area_km2:,.1f} km² "
         f"({res.summary.covered_pct:.3f} %); without venues: "

@@ -10,25 +10,16 @@ from datetime import datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from locator import create_app, params
+from locator import params
 from locator.errors import InvalidParameter
 from locator.geo import wgs84_to_gcj02
 from locator.hours import TZ
 from locator.web.api import nearest_collection_json, venue_feature
 from locator.web.state import get_register
 
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
+
 HAIKOU = {"lat": 20.03, "lon": 110.33}
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    db = tmp_path_factory.mktemp("api") / "api.sqlite3"
-    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
 
 
 def assert_problem(resp, status, param=None):

@@ -16,6 +16,8 @@ from locator.web.embed import EmbedOptions, embed_args_from_url, iframe_snippet,
 from locator.web.state import get_register
 from locator.web.translations import EN
 
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
+
 ROOT = Path(__file__).resolve().parents[1]
 MSGID = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
 DISTRICTS = ("460106", "460107", "469030")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from functools import cache
 from pathlib import Path
@@ -279,16 +278,14 @@ def test_rural_and_industrial_spread() -> None:
 
 
 def test_generator_is_deterministic(tmp_path: Path) -> None:
+    """Always runs: the generator takes about 1.5 s of CPU (it once skipped itself when slow, hiding drift)."""
     out = tmp_path / "venues.geojson"
-    t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, str(GEODATA / "build_venues.py"), "--seed", "2621", "--output", str(out), "--quiet"],
         check=True,
         cwd=ROOT,
-        timeout=60,
+        timeout=300,  # a hang guard only: a slow run still runs to the end and is compared
     )
-    if time.perf_counter() - t0 > 15:
-        pytest.skip("generator took over 15 s")
     assert out.read_bytes() == VENUES.read_bytes()
 
 

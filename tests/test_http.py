@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import time
 
 import brotli
 import pytest
@@ -14,18 +13,9 @@ from locator import create_app
 from locator.web.http import ACCESS_LOGGER
 from locator.web.ratelimit import LazyMemoryStorage
 
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
+
 NEAREST = "/api/v1/nearest?lat=20.03&lon=110.33&k=5"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    db = tmp_path_factory.mktemp("http") / "http.sqlite3"
-    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
 
 
 def test_cors_on_the_api(client):
@@ -190,13 +180,28 @@ def test_rate_limit_can_be_switched_off(tmp_path):
     assert {c.get("/api/v1/conformance").status_code for _ in range(5)} == {200}
 
 
+class FakeClock:
+    """A clock the test steps by hand: no sleeping, and no flakiness on a loaded machine."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_lazy_memory_storage_counts_and_expires():
-    s = LazyMemoryStorage("lazy-memory://")
-    assert [s.incr("k", 0.2) for _ in range(3)] == [1, 2, 3]
-    assert s.get("k") == 3 and s.incr("other", 10) == 1
-    time.sleep(0.25)
-    assert s.get("k") == 0 and s.incr("k", 0.2) == 1
-    s._sweep(time.time() + 100)
+    clock = FakeClock()
+    s = LazyMemoryStorage("lazy-memory://", clock=clock)
+    assert [s.incr("k", 0.5) for _ in range(3)] == [1, 2, 3]
+    assert s.get("k") == 3 and s.incr("other", 10) == 1 and s.get_expiry("other") == clock.now + 10
+    clock.now += 0.25  # (steps a float adds exactly)
+    assert s.get("k") == 3
+    clock.now += 0.25
+    assert s.get("k") == 0 and s.incr("k", 0.5) == 1
+    assert "other" in s.storage
+    clock.now += 10  # past the sweep interval and other's expiry: the next count sweeps it away
+    s.incr("k", 0.5)
     assert "other" not in s.storage
 
 
@@ -215,11 +220,17 @@ def test_admin_api_gets_no_cors_and_no_public_caching(client):
 def test_client_limiter_several_limits():
     from locator.web.ratelimit import ClientLimiter
 
-    lim = ClientLimiter("2 per second;3 per minute", "lazy-memory://")
+    clock = FakeClock()
+    lim = ClientLimiter("2 per second;3 per minute", "lazy-memory://", clock=clock)
     assert [lim.hit("a") for _ in range(2)] == [None, None]
     limit, retry = lim.hit("a")
     assert limit == "2 per 1 second" and retry == 1
     assert lim.hit("b") is None
+    clock.now += 1  # a new second; the minute's window (2 of 3 used) is still open
+    assert lim.hit("a") is None
+    assert lim.hit("a") == ("3 per 1 minute", 59)
+    clock.now += 59
+    assert lim.hit("a") is None
     with pytest.raises(ValueError, match="unknown rate-limit strategy"):
         ClientLimiter("1 per second", strategy="leaky")
 

@@ -105,11 +105,11 @@ def test_hours_intervals_cover_a_week_in_unix_minutes():
     assert hours_intervals("not hours", MONDAY_10) is None
 
 
-def test_real_layer_and_outlines_are_small(app):
+def test_real_layer_and_outlines_are_small(ro_app):
     import gzip
     import json
 
-    reg = get_register(app)
+    reg = get_register(ro_app)
     layer = json.dumps(compact_layer(reg.index.venues(), reg.districts), separators=(",", ":")).encode()
     outlines = json.dumps(maps.district_outlines(reg.districts), separators=(",", ":")).encode()
     assert len(gzip.compress(layer)) < 120_000
@@ -117,8 +117,8 @@ def test_real_layer_and_outlines_are_small(app):
     assert len(json.loads(outlines)["features"]) == len(reg.districts)
 
 
-def test_build_map_is_self_contained_and_escapes(app, tmp_path):
-    reg = get_register(app)
+def test_build_map_is_self_contained_and_escapes(ro_app, tmp_path):
+    reg = get_register(ro_app)
     hostile = venue(name="<script>alert(1)</script>", address="<img src=x onerror=alert(2)>")
     html = (
         maps.build_map([hostile, *reg.index.venues()[:50]], list(reg.districts)[:2], tiles="none").get_root().render()
@@ -159,8 +159,8 @@ def test_locator_map_command_writes_a_standalone_file(tmp_path, monkeypatch):
     assert bad.exit_code == 2 and "'Atlantis'" in bad.output
 
 
-def test_standalone_legend_lists_only_the_categories_shown(app):
-    venues = [v for v in get_register(app).index.venues() if v.category == "outdoor_station"][:20]
+def test_standalone_legend_lists_only_the_categories_shown(ro_app):
+    venues = [v for v in get_register(ro_app).index.venues() if v.category == "outdoor_station"][:20]
     html = maps.build_map(venues, tiles="none").get_root().render()
     assert "Outdoor-worker rest station" in html and "Reading room" not in html
 

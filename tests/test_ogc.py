@@ -9,21 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from locator import create_app
 from locator.categories import CATEGORY_CODES
 from locator.web.catalog import CONFORMANCE
 from locator.web.state import get_register
 
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    db = tmp_path_factory.mktemp("ogc") / "ogc.sqlite3"
-    return create_app({"TESTING": True, "DATABASE": str(db), "ACCESS_LOG": False})
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
+pytestmark = pytest.mark.readonly  # `app`/`client` here: the shared read-only app
 
 
 def rel(doc, name):
@@ -131,7 +121,7 @@ def test_item_by_id(app, client):
     assert rel(body, "self")[0]["href"].endswith(f"/items/{venue.id}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def live_url(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

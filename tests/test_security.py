@@ -27,6 +27,12 @@ OTHER = [
 ]
 
 
+@pytest.fixture
+def client(ro_client):
+    """The tests that take ``client`` here only read: the session's shared read-only app."""
+    return ro_client
+
+
 def _directives(csp: str) -> dict[str, str]:
     return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in csp.split("; ")}
 

@@ -16,6 +16,12 @@ CDN = re.compile(r"cdn\.jsdelivr|cdnjs|code\.jquery|unpkg|bootstrapcdn|googleapi
 MSGID = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
 
 
+@pytest.fixture
+def client(ro_client):
+    """The tests that take ``client`` here only read: the session's shared read-only app."""
+    return ro_client
+
+
 def test_page_renders_in_chinese_by_default(client):
     r = client.get("/")
     html = r.get_data(as_text=True)
@@ -113,23 +119,23 @@ def test_pages_load_their_scripts_as_modules_sharing_common_js(client):
         assert "from './common.js'" in ROOT.joinpath("static/js", js).read_text("utf-8").replace('"', "'")
 
 
-def test_map_venues_layer(client, app):
+def test_map_venues_layer(client, ro_app):
     from locator.web.state import get_register
 
     r = client.get("/api/v1/map/venues")
     assert r.status_code == 200 and r.mimetype == "application/json"
     body = r.get_json()
-    assert len(body["venues"]) == len(get_register(app).index) == 2621
+    assert len(body["venues"]) == len(get_register(ro_app).index) == 2621
     assert all(len(row) == 11 for row in body["venues"])
     etag = r.headers["ETag"]
     assert client.get("/api/v1/map/venues", headers={"If-None-Match": etag}).status_code == 304
 
 
-def test_map_districts_layer(client, app):
+def test_map_districts_layer(client, ro_app):
     from locator.web.state import get_register
 
     body = client.get("/api/v1/map/districts").get_json()
-    assert body["type"] == "FeatureCollection" and len(body["features"]) == len(get_register(app).districts)
+    assert body["type"] == "FeatureCollection" and len(body["features"]) == len(get_register(ro_app).districts)
     assert {"adcode", "name_zh", "name_en", "label"} <= set(body["features"][0]["properties"])
 
 

@@ -32,19 +32,24 @@ log = logging.getLogger("locator.storage.freshness")
 
 
 class Throttle:
-    """Says when ``interval`` seconds have passed since the last check (0: always)."""
+    """Says when ``interval`` seconds have passed since the last check (0: always).
 
-    def __init__(self, interval: float) -> None:
+    ``clock`` (seconds, monotonic) is injectable so tests can step time
+    instead of sleeping.
+    """
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         if interval < 0:
             raise ValueError(f"refresh interval must be >= 0 seconds, got {interval!r}")
         self.interval = interval
-        self._last = time.monotonic()
+        self._clock = clock
+        self._last = clock()
 
     def due(self) -> bool:
-        return time.monotonic() - self._last >= self.interval
+        return self._clock() - self._last >= self.interval
 
     def mark(self) -> None:
-        self._last = time.monotonic()
+        self._last = self._clock()
 
 
 class ChangeListener:

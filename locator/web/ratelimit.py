@@ -6,12 +6,18 @@ query. ``LazyMemoryStorage`` (``RATELIMIT_STORAGE_URI = "lazy-memory://"``)
 keeps the same counters but drops expired ones when they are read, and sweeps
 the rest at most once per ``SWEEP_SECONDS`` inline, so memory stays bounded.
 Fixed and sliding window strategies only (as ``memory://``, per process).
+
+Both take a ``clock`` (``time.time`` by default) so tests can step time
+instead of sleeping. It drives the fixed-window paths (counting, expiry,
+the reset time); the sliding-window paths are ``limits``' own and always read
+``time.time``, so a stepped clock is for the fixed window only.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from limits.storage import MemoryStorage
 
@@ -27,11 +33,18 @@ class LazyMemoryStorage(MemoryStorage):
 
     STORAGE_SCHEME = ["lazy-memory"]
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: str) -> None:
+    def __init__(
+        self,
+        uri: str | None = None,
+        wrap_exceptions: bool = False,
+        clock: Callable[[], float] = time.time,
+        **options: str,
+    ) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.timer.cancel()
+        self.clock = clock
         self._incr_lock = threading.Lock()
-        self._next_sweep = time.time() + SWEEP_SECONDS
+        self._next_sweep = clock() + SWEEP_SECONDS
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + SWEEP_SECONDS
@@ -42,7 +55,7 @@ class LazyMemoryStorage(MemoryStorage):
                 self.locks.pop(key, None)
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:  # type: ignore[override]
-        now = time.time()
+        now = self.clock()
         with self._incr_lock:
             if now >= self._next_sweep:
                 self._sweep(now)
@@ -51,6 +64,16 @@ class LazyMemoryStorage(MemoryStorage):
                 self.expirations[key] = now + expiry
             self.storage[key] += amount
             return self.storage[key]
+
+    def get(self, key: str) -> int:
+        if self.expirations.get(key, 0.0) <= self.clock():  # expired: dropped on read, as memory:// does
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            self.locks.pop(key, None)
+        return self.storage.get(key, 0)
+
+    def get_expiry(self, key: str) -> float:
+        return self.expirations.get(key, self.clock())
 
 
 def check_limits(spec: str, strategy: str) -> None:
@@ -78,7 +101,13 @@ class ClientLimiter:
     this does one ``hit`` per configured limit (~5 µs).
     """
 
-    def __init__(self, spec: str, storage_uri: str = "lazy-memory://", strategy: str = "fixed-window") -> None:
+    def __init__(
+        self,
+        spec: str,
+        storage_uri: str = "lazy-memory://",
+        strategy: str = "fixed-window",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         from limits import parse_many
         from limits.storage import storage_from_string
         from limits.strategies import STRATEGIES
@@ -86,12 +115,15 @@ class ClientLimiter:
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown rate-limit strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
         self.items = parse_many(spec)
-        self.strategy = STRATEGIES[strategy](storage_from_string(storage_uri))
+        self.clock = clock
+        lazy = storage_uri.startswith("lazy-memory://")
+        storage = LazyMemoryStorage(storage_uri, clock=clock) if lazy else storage_from_string(storage_uri)
+        self.strategy = STRATEGIES[strategy](storage)
 
     def hit(self, client: str) -> tuple[str, int] | None:
         """Count one request of ``client``: None if allowed, else (the limit, seconds until it resets)."""
         for item in self.items:
             if not self.strategy.hit(item, "locator", client):
                 reset = self.strategy.get_window_stats(item, "locator", client).reset_time
-                return str(item), min(item.get_expiry(), max(1, int(reset - time.time() + 0.999)))
+                return str(item), min(item.get_expiry(), max(1, int(reset - self.clock() + 0.999)))
         return None

@@ -44,13 +44,13 @@ def test_blocked_tiles_leave_outlines_and_venues_usable(make_page):
     assert [e for e in probe.errors if "Failed to load resource" not in e] == []
 
 
-def test_venues_visible_quickly(make_page):
+def test_venues_are_drawn_and_the_page_records_when(make_page):
+    """How fast is bench/map_load.py's question (budget 1.5 s); here, that they appear and the figure exists."""
     probe = make_page(DESKTOP)
     probe.page.goto(probe.base + "/")
-    probe.page.wait_for_selector("body[data-drawn-ms]", timeout=10_000)
+    probe.page.wait_for_selector("body[data-drawn-ms]", timeout=60_000)  # a hang guard, not a budget
     assert probe.page.locator(".marker-cluster").count() > 5
-    ms = float(probe.page.get_attribute("body", "data-drawn-ms"))
-    assert ms < 1500, f"venues took {ms:.0f} ms to appear"
+    assert float(probe.page.get_attribute("body", "data-drawn-ms")) > 0
 
 
 def _unambiguous_point(index, category="outdoor_station"):
