@@ -1,7 +1,8 @@
 # One task runner; CI (.ci/run) calls the same targets.
 #   make serve   run the map and API at http://$(HOST):$(PORT)
 #   make test    run the test suite
-#   make lint    ruff and mypy
+#   make lint    ruff, mypy and import-linter (the layer contracts in .importlinter)
+#   make smoke   install without extras in a fresh venv and ask /readyz
 #   make smoke   install without extras in a fresh venv, start the app, GET /readyz (.ci/smoke)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -33,9 +34,10 @@ test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check locator tests bench geodata
-	$(BIN)/ruff format --check locator tests bench geodata
+	$(BIN)/ruff check locator tests bench geodata lint
+	$(BIN)/ruff format --check locator tests bench geodata lint
 	$(BIN)/mypy locator
+	PYTHONPATH=. $(BIN)/lint-imports --no-cache
 
 smoke:
 	PYTHON=$(PYTHON) .ci/smoke

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from locator import params
+from locator import create_app, params
 from locator.errors import InvalidParameter
 from locator.geo import wgs84_to_gcj02
 from locator.hours import TZ

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from locator import create_app
 from locator.categories import CATEGORY_CODES
 from locator.web.catalog import CONFORMANCE
 from locator.web.state import get_register
