@@ -2,7 +2,6 @@
 #   make serve   run the map and API at http://$(HOST):$(PORT)
 #   make test    run the test suite
 #   make lint    ruff, mypy and import-linter (the layer contracts in .importlinter)
-#   make smoke   install without extras in a fresh venv and ask /readyz
 #   make smoke   install without extras in a fresh venv, start the app, GET /readyz (.ci/smoke)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
