@@ -34,28 +34,14 @@ import shapely
 from pygeofilter import ast, values
 from shapely.geometry import shape
 
-from locator.categories import AMENITIES, CATEGORY_CODES
 from locator.errors import InvalidParameter
-from locator.venues import STATUSES, Venue
 
-__all__ = [
-    "FILTER_LANGS",
-    "MAX_FILTER_CHARS",
-    "Filter",
-    "Queryable",
-    "parse_filter",
-    "parse_properties",
-    "parse_sortby",
-    "queryables_schema",
-    "VENUE_QUERYABLES",
-    "venue_record",
-]
+__all__ = ["FILTER_LANGS", "MAX_FILTER_CHARS", "Filter", "Queryable", "parse_filter", "queryables_schema"]
 
 FILTER_LANGS = ("cql2-text", "cql2-json")
 #: A filter is bounded before it is parsed: this many characters, then this many tree nodes.
 MAX_FILTER_CHARS = 4096
 MAX_FILTER_NODES = 200
-MAX_SORT_KEYS = 5
 
 Record = Mapping[str, Any]
 Getter = Callable[[Record], Any]
@@ -91,40 +77,6 @@ def queryables_schema(queryables: Sequence[Queryable], title: str, schema_id: st
         "title": title,
         "properties": {q.name: q.schema() for q in queryables},
         "additionalProperties": False,
-    }
-
-
-#: What the venues collection can be filtered and sorted on: the names are the properties' own, so that
-#: a client's ``-where "district_code = '460106'"`` reaches the server unchanged.
-VENUE_QUERYABLES: tuple[Queryable, ...] = (
-    Queryable("id", "string", "Venue id"),
-    Queryable("name", "string", "Name"),
-    Queryable("category", "string", "Category", tuple(CATEGORY_CODES)),
-    Queryable("district_code", "string", "District adcode"),
-    Queryable("address", "string", "Address"),
-    Queryable("operator", "string", "Operator"),
-    Queryable("opening_hours", "string", "Opening hours (OpenStreetMap syntax)"),
-    Queryable("open_now", "boolean", "Open now (Asia/Shanghai)"),
-    Queryable("amenities", "array", "Amenities", tuple(AMENITIES)),
-    Queryable("status", "string", "Status", STATUSES),
-    Queryable("geometry", "geometry", "Location (WGS-84)"),
-)
-
-
-def venue_record(v: Venue, open_now: bool | None) -> dict[str, Any]:
-    """The values a filter sees for a venue (``open_now`` is computed by the caller at one instant)."""
-    return {
-        "id": v.id,
-        "name": v.name,
-        "category": v.category,
-        "district_code": v.district_code,
-        "address": v.address,
-        "operator": v.operator,
-        "opening_hours": v.opening_hours,
-        "open_now": open_now,
-        "amenities": v.amenities,
-        "status": v.status,
-        "geometry": (v.lon, v.lat),
     }
 
 
@@ -387,35 +339,3 @@ def parse_filter(text: str, lang: str | None, queryables: Sequence[Queryable]) -
         raise _bad(f"the filter has more than {MAX_FILTER_NODES} terms")
     test = _Compiler({q.name: q for q in queryables}).test(tree)
     return Filter(text, lang, test)
-
-
-def parse_sortby(text: str, queryables: Sequence[Queryable]) -> tuple[tuple[str, bool], ...]:
-    """``sortby=name,-district_code`` → ``(("name", False), ("district_code", True))`` (True: descending)."""
-    allowed = {q.name for q in queryables if q.type not in ("geometry", "array")}
-    keys = []
-    for raw in (p.strip() for p in text.split(",")):
-        if not raw:
-            raise InvalidParameter("sortby", f"empty sort key in {text[:80]!r}")
-        desc = raw.startswith("-")
-        name = raw.lstrip("+-").strip()
-        if name.upper().endswith((" A", " D", " ASC", " DESC")):
-            name, direction = name.rsplit(" ", 1)
-            desc = direction.upper().startswith("D")
-        if name not in allowed:
-            raise InvalidParameter("sortby", f"cannot sort by {name[:40]!r}; sortable: {', '.join(sorted(allowed))}")
-        keys.append((name, desc))
-    if len(keys) > MAX_SORT_KEYS:
-        raise InvalidParameter("sortby", f"{len(keys)} sort keys; at most {MAX_SORT_KEYS}")
-    return tuple(keys)
-
-
-def parse_properties(text: str, queryables: Sequence[Queryable]) -> tuple[str, ...]:
-    """``properties=name,category`` → the properties to keep, each checked (``geometry`` is always kept)."""
-    allowed = [q.name for q in queryables if q.type != "geometry"]
-    names = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
-    unknown = [n for n in names if n not in allowed]
-    if unknown:
-        raise InvalidParameter(
-            "properties", f"unknown property {unknown[0][:40]!r}; expected some of {', '.join(allowed)}"
-        )
-    return names

@@ -7,14 +7,8 @@ import json
 import pytest
 
 from locator.errors import InvalidParameter
-from locator.filters import (
-    VENUE_QUERYABLES,
-    parse_filter,
-    parse_properties,
-    parse_sortby,
-    queryables_schema,
-    venue_record,
-)
+from locator.filters import parse_filter, queryables_schema
+from locator.queryables import VENUE_QUERYABLES, parse_properties, parse_sortby, venue_record
 from locator.venues import Venue
 
 VENUES = [

@@ -151,7 +151,8 @@ def items(cid: str) -> Response:
         "features": features,
         "numberMatched": matched,
         "numberReturned": len(features),
-        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # to the minute, like open_now: the same data answers with the same bytes (and ETag) all minute
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
         "links": _page_links(_base(), cid, offset, limit, matched),
     }
     return json_response(body, GEOJSON)
