@@ -100,6 +100,10 @@ SITE_COLUMNS: tuple[Column, ...] = (
     Column("covered_after", "新增后覆盖", "Covered after"),
     Column("covered_after_pct", "新增后覆盖率（%）", "Covered after (%)"),
     Column("unit", "单位", "Unit"),
+    Column("district_code", "所在区县代码", "District code"),
+    Column("population_gain", "新增覆盖居民（模型）", "People newly within reach (modelled)"),
+    Column("place_name", "附近地名", "Nearest place"),
+    Column("place_distance_m", "到该地名距离（米）", "Distance to that place (m)"),
 )
 
 #: The curve sheet: coverage with the first k suggested sites.

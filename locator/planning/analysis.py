@@ -38,6 +38,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from locator.districts import District
+from locator.gazetteer import Gazetteer
 from locator.planning.grid import (
     QUAD_SEGS,
     DistrictFrame,
@@ -263,10 +264,12 @@ class CoverageAnalyzer:
         popgrid: PopGrid | None = None,
         target_per_10k: float | None = None,
         maxsize: int = 32,
+        gazetteer: Gazetteer | None = None,
     ) -> None:
         self.districts = list(districts)
         self._index = index
         self.popgrid = popgrid
+        self.gazetteer = gazetteer
         self.target_per_10k = validate_target(target_per_10k)
         self.maxsize = maxsize
         self._lock = threading.RLock()
@@ -384,6 +387,7 @@ class CoverageAnalyzer:
                 exact=exact,
                 time_limit=time_limit,
                 data_version=version,
+                gazetteer=self.gazetteer,
             ),
         )
         return result

@@ -221,6 +221,14 @@ class SuggestedSite:
     covered_after: float
     covered_after_pct: float
     unit: str
+    #: The site's district (the same as ``adcode``, named as the API asks).
+    district_code: str = ""
+    #: People newly within reach (the marginal gain when demand is people; None when it is km²).
+    population_gain: float | None = None
+    #: The nearest town or place (GeoNames), and the site's district: ``新坡镇附近（龙华区）``; "" without a gazetteer.
+    place_name: str = ""
+    #: How far that place is, metres (geodesic).
+    place_distance_m: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _flat(self)

@@ -92,6 +92,7 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
     if st.analyzer is None:
         with st.lock:
             if st.analyzer is None:
+                from locator.gazetteer import load_gazetteer
                 from locator.planning.population import load_popgrid
 
                 settings = get_settings(app)
@@ -100,6 +101,7 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
                     get_register(app),
                     popgrid=load_popgrid(grid_path) if grid_path else None,
                     target_per_10k=settings.coverage_target_per_10k,
+                    gazetteer=load_gazetteer(settings.places_file),
                 )
     return st.analyzer
 

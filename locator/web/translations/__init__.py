@@ -277,4 +277,8 @@ EN: dict[str, str] = {
     "服务半径内的居民": "Residents within reach",
     "居民人数为模型估算：各区县 2020 年人口普查总数按 GeoNames 聚落分配到 250 米网格（见 geodata/README.md），不是实际普查网格。三沙市为海岛区，不计步行半径。": "Resident figures are modelled: each district's 2020 census total is allocated to its GeoNames settlements on a 250 m grid (see geodata/README.md); this is not a census grid. Sansha is offshore and has no walking-radius figures.",
     "海岛": "offshore",
+    "所在区县代码": "District code",
+    "新增覆盖居民（模型）": "People newly within reach (modelled)",
+    "附近地名": "Nearest place",
+    "到该地名距离（米）": "Distance to that place (m)",
 }
