@@ -33,6 +33,7 @@ COLUMNS: list[tuple[str, Callable[[Venue], object]]] = [
     ("说明", lambda v: v.description),
     ("来源", lambda v: v.source),
     ("状态", lambda v: v.status),
+    ("位置精度", lambda v: v.location_precision),
 ]
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 SHEET = "职工服务阵地"
