@@ -32,7 +32,14 @@ from locator.gazetteer import load_gazetteer  # noqa: E402
 from locator.io.importer import read_register  # noqa: E402
 from locator.venues import load_venues  # noqa: E402
 
-HOURS = ["周一至周五 8:00-18:00", "24小时", "工作日9:00-17:00", "上午8:00-12:00，下午2:30-6:00", "全天开放", "每天9:00-21:00"]
+HOURS = [
+    "周一至周五 8:00-18:00",
+    "24小时",
+    "工作日9:00-17:00",
+    "上午8:00-12:00，下午2:30-6:00",
+    "全天开放",
+    "每天9:00-21:00",
+]
 CATEGORIES = ["职工之家", "职工书屋", "户外劳动者服务站", "职工服务(帮扶)中心"]
 
 
