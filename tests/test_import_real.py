@@ -13,6 +13,7 @@ import io
 import random
 import sqlite3
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from openpyxl import Workbook
 from locator.cli import main
 from locator.geo import distance_m, from_wgs84
 from locator.storage.sqlite import SQLiteStore
-from locator.venues import load_venues
+from locator.venues import Venue, load_venues
 
 from .conftest import GEODATA
 
@@ -115,7 +116,7 @@ def test_office_xlsx_with_title_footer_chinese_hours_phones_and_address_only_row
     out = cli("nearest", "--lat", "19.5213", "--lon", "109.5789", "-k", "1", "--format", "json").output
     assert '"location_precision": "town"' in out
     exported = cli("export", "--format", "csv").output
-    assert exported.splitlines()[0].endswith(",状态,位置精度") and "那大镇职工之家" in exported
+    assert exported.splitlines()[0].endswith(",状态,位置精度,登记版本") and "那大镇职工之家" in exported
 
 
 def test_gbk_csv_with_one_coordinate_column_dms_and_hemisphere_words(cli, tmp_path):
@@ -260,3 +261,43 @@ def test_help_documents_the_exit_codes(cli):
         "Exit status: 0 written (or, with --dry-run, would be); 1 invalid rows, a datum mismatch or conflicts" in text
     )
     assert "2 the file cannot be read, or bad usage; 3 an environment error" in text
+
+
+def test_a_stale_export_merged_over_newer_edits_lists_each_conflict_and_writes_nothing_without_force(cli, tmp_path):
+    export = tmp_path / "export.csv"
+    assert cli("export", "--format", "csv", "-o", str(export)).exit_code == 0
+    store = SQLiteStore(cli.db)
+    exported_at = store.version()
+    a, b, c, d = store.venues()[:4]
+    # admins edit three venues after the export; the office edits a fourth in the file
+    store.edit(replace(a, name=a.name + "（新址）"), actor="admin", action="update")
+    store.edit(replace(b, phone="0898-66000000"), actor="admin", action="update")
+    store.edit(replace(c, status="closed"), actor="admin", action="close")
+    text = export.read_text(encoding="utf-8-sig").replace(d.address, "新地址99号", 1)
+    export.write_text(text, encoding="utf-8-sig")
+    edited = store.version()
+
+    r = cli("import", str(export), "--crs", "wgs84")
+    since = f"(changed since the export at version {exported_at})"
+    assert lines(r) == [
+        "2621 rows read: 2621 valid, 0 invalid, 0 warning(s)",
+        f"conflict: venue {a.id!r}: name: file {a.name!r}, register {a.name + '（新址）'!r} {since}",
+        f"conflict: venue {b.id!r}: phone: file {b.phone!r}, register '0898-66000000' {since}",
+        f"conflict: venue {c.id!r}: status: file 'active', register 'closed' {since}",
+        "nothing written: 3 conflict(s) in 3 venue(s) edited in the register since the export; "
+        "pass --force to overwrite them",
+    ]
+    assert r.exit_code == 1 and store.version() == edited
+
+    r = cli("import", str(export), "--crs", "wgs84", "--force")
+    assert r.exit_code == 0 and lines(r)[-1].startswith("wrote 2621 venues (merge)")
+    assert store.get(a.id) == a and store.get(d.id) == replace(d, address="新地址99号")
+
+
+def test_a_file_without_register_versions_is_not_checked_for_conflicts(cli, tmp_path):
+    path = tmp_path / "plain.csv"
+    path.write_text("编号,名称,类别,经度,纬度\n" + "x-1,新站,职工之家,110.3201,20.0402\n", encoding="utf-8")
+    r = cli("import", str(path), "--crs", "wgs84")
+    assert r.exit_code == 0 and lines(r)[0] == "1 rows read: 1 valid, 0 invalid, 0 warning(s)"
+    venue = SQLiteStore(cli.db).get("x-1")
+    assert isinstance(venue, Venue) and venue.name == "新站"

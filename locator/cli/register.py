@@ -6,6 +6,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,11 @@ from locator.cli.common import CliError, config, open_register, table
 from locator.errors import LocatorError
 from locator.io.exporter import FORMATS, export_bytes
 from locator.io.render import write_atomic
+
+if TYPE_CHECKING:
+    from locator.io.conflicts import Conflict
+    from locator.io.importer import ImportReport
+    from locator.storage.base import VenueStore
 
 __all__ = ["export_command", "import_command", "rollback_command", "versions_command"]
 
@@ -56,7 +62,12 @@ def _store_errors() -> tuple[type[BaseException], ...]:
 )
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid rows even when some rows are invalid.")
-def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_invalid: bool) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write even where the file (an export) would overwrite venues edited in the register since it was taken.",
+)
+def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_invalid: bool, force: bool) -> None:
     """Import a register file (CSV in UTF-8 or GBK, XLSX, GeoJSON) as offices keep it.
 
     Title rows, blank rows and a sign-off footer around the table are skipped;
@@ -86,6 +97,16 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
     if not report.venues:
         click.echo("nothing written: no valid rows")
         sys.exit(1 if report.rows else 2)
+    conflicts = _conflicts(report, reg.store)
+    for c in conflicts:
+        click.echo(str(c))
+    if conflicts and not force:
+        ids = len({c.venue_id for c in conflicts})
+        click.echo(
+            f"nothing written: {len(conflicts)} conflict(s) in {ids} venue(s) edited in the register since the "
+            "export; pass --force to overwrite them"
+        )
+        sys.exit(1)
     if dry_run:
         click.echo("dry run: nothing written")
     elif not report.ok and not skip_invalid:
@@ -107,6 +128,15 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
     sys.exit(0 if report.ok else 1)
 
 
+def _conflicts(report: ImportReport, store: VenueStore) -> list[Conflict]:
+    from locator.io.conflicts import find_conflicts
+
+    try:
+        return find_conflicts(report.venues, report.exported_at, store)
+    except _store_errors() as exc:
+        raise CliError(f"cannot read the register: {' '.join(str(exc).split())}", exit_code=3) from None
+
+
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
@@ -119,7 +149,8 @@ def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
     if not output and fmt in ("xlsx", "gpkg"):
         raise click.UsageError(f"--format {fmt} is binary: give -o FILE")
     reg = open_register()
-    data = export_bytes(reg.store.venues(include_closed=include_closed), fmt)
+    version, venues = reg.store.snapshot_venues(include_closed=include_closed)
+    data = export_bytes(venues, fmt, version)  # the version lets a later import find the edits it would revert
     if output:
         try:
             write_atomic(output, data)

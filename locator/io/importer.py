@@ -51,6 +51,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     #: The datum test, when it ran; ``datum.better`` set means the file is refused.
     datum: DatumFit | None = None
+    #: Venue id -> the register version its row was exported at (rows of an export only).
+    exported_at: dict[str, int] = field(default_factory=dict)
 
     @property
     def invalid_rows(self) -> list[int]:
@@ -221,6 +223,8 @@ def read_register(
             report.issues.append(RowIssue(d.row, "error", "row", str(exc)))
             continue
         seen_ids[venue.id] = d.row
+        if d.fields["register_version"] is not None:
+            report.exported_at[venue.id] = d.fields["register_version"]
         kept.add(venue.name, venue.lon, venue.lat, d.row)
         report.venues.append(venue)
     return report

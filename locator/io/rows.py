@@ -62,6 +62,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "source": ("来源", "source"),
     "status": ("状态", "status"),
     "location_precision": ("位置精度", "location_precision"),
+    "register_version": ("登记版本", "register_version"),
 }
 #: Longest text per field, as the admin form allows (``locator.editing``).
 LIMITS = {
@@ -247,6 +248,10 @@ def read_row(n: int, raw: dict[str, Any], districts: Districts) -> Draft:
             "location_precision",
             f"unknown location precision {precision_text!r}; expected one of {', '.join(PRECISIONS)}",
         )
+    version_text = _text(raw.get("register_version"))
+    f["register_version"] = int(version_text) if version_text.isdigit() else None
+    if version_text and f["register_version"] is None:
+        d.add("error", "register_version", f"register version {version_text!r} is not a whole number")
     f["id"] = _text(raw.get("id"))
     if f["id"] and (not ID_PATTERN.fullmatch(f["id"]) or not f["id"].strip(".")):
         d.add(
