@@ -21,7 +21,9 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from locator.cli import main
+from locator.districts import load_districts
 from locator.geo import distance_m, from_wgs84
+from locator.io.importer import read_register
 from locator.storage.sqlite import SQLiteStore
 from locator.venues import Venue, load_venues
 
@@ -301,3 +303,34 @@ def test_a_file_without_register_versions_is_not_checked_for_conflicts(cli, tmp_
     assert r.exit_code == 0 and lines(r)[0] == "1 rows read: 1 valid, 0 invalid, 0 warning(s)"
     venue = SQLiteStore(cli.db).get("x-1")
     assert isinstance(venue, Venue) and venue.name == "新站"
+
+
+def test_two_coordinate_columns_in_dms_hemisphere_words_and_full_width(cli, tmp_path):
+    rows = [
+        ["名称", "类别", "所属市县", "经度", "纬度"],
+        ["度分秒站", "职工之家", "龙华区", "110°19′12″", "20°2′24″"],
+        ["东经站", "职工之家", "龙华区", "东经110.3201", "北纬20.0302"],
+        ["反列站", "职工之家", "龙华区", "北纬20.0202", "东经110.3101"],
+        ["全角站", "职工之家", "龙华区", "１１０．３１０１", "２０．０１０２"],
+        ["字母站", "职工之家", "龙华区", "E110.3001", "N20.0102"],
+        ["坏分站", "职工之家", "龙华区", "110°61′", "20°1′"],
+    ]
+    path = tmp_path / "dms.csv"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(buf.getvalue().encode("gbk"))
+    r = cli("import", str(path), "--crs", "wgs84", "--dry-run")
+    assert lines(r) == [
+        "row 7: error: lon/lat: '110°61′': minutes and seconds must be under 60",
+        "6 rows read: 5 valid, 1 invalid, 0 warning(s)",
+        "dry run: nothing written",
+    ]
+    assert r.exit_code == 1
+    got = {v.name: (v.lon, v.lat) for v in read_register(path, load_districts(GEODATA / "districts.geojson")).venues}
+    assert got == {
+        "度分秒站": (110.32, 20.04),
+        "东经站": (110.3201, 20.0302),
+        "反列站": (110.3101, 20.0202),
+        "全角站": (110.3101, 20.0102),
+        "字母站": (110.3001, 20.0102),
+    }

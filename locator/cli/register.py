@@ -87,6 +87,9 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
         raise CliError(exc.message, exit_code=3) from None
     try:
         gazetteer = load_gazetteer(Path(config()["GEODATA_DIR"]) / "places.json")
+    except LocatorError as exc:  # the project's own data: an environment error, not the file's
+        raise CliError(str(exc), exit_code=3) from None
+    try:
         report = read_register(file, reg.districts, crs, gazetteer)
     except LocatorError as exc:
         raise CliError(str(exc), exit_code=2) from None
