@@ -291,6 +291,18 @@ def test_a_stale_export_merged_over_newer_edits_lists_each_conflict_and_writes_n
     ]
     assert r.exit_code == 1 and store.version() == edited
 
+    # replacing the register with the stale file would also drop a venue added since
+    new = Venue(id="new-1", name="新建站", category="other", district_code="460106", lon=110.3301, lat=20.0302)
+    store.edit(new, actor="admin", action="create")
+    r = cli("import", str(export), "--crs", "wgs84", "--mode", "replace", "--dry-run")
+    assert lines(r)[-3:] == [
+        f"conflict: venue {c.id!r}: status: file 'active', register 'closed' {since}",
+        f"conflict: venue 'new-1': venue: file None, register '新建站' {since}",
+        "nothing written: 4 conflict(s) in 4 venue(s) edited in the register since the export; "
+        "pass --force to overwrite them",
+    ]
+    assert r.exit_code == 1
+
     r = cli("import", str(export), "--crs", "wgs84", "--force")
     assert r.exit_code == 0 and lines(r)[-1].startswith("wrote 2621 venues (merge)")
     assert store.get(a.id) == a and store.get(d.id) == replace(d, address="新地址99号")

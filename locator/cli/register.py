@@ -100,7 +100,7 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
     if not report.venues:
         click.echo("nothing written: no valid rows")
         sys.exit(1 if report.rows else 2)
-    conflicts = _conflicts(report, reg.store)
+    conflicts = _conflicts(report, reg.store, mode == "replace")
     for c in conflicts:
         click.echo(str(c))
     if conflicts and not force:
@@ -131,11 +131,11 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
     sys.exit(0 if report.ok else 1)
 
 
-def _conflicts(report: ImportReport, store: VenueStore) -> list[Conflict]:
+def _conflicts(report: ImportReport, store: VenueStore, replace: bool) -> list[Conflict]:
     from locator.io.conflicts import find_conflicts
 
     try:
-        return find_conflicts(report.venues, report.exported_at, store)
+        return find_conflicts(report.venues, report.exported_at, store, replace)
     except _store_errors() as exc:
         raise CliError(f"cannot read the register: {' '.join(str(exc).split())}", exit_code=3) from None
 

@@ -41,13 +41,18 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def find_conflicts(venues: list[Venue], exported_at: Mapping[str, int], store: VenueStore) -> list[Conflict]:
+def find_conflicts(
+    venues: list[Venue], exported_at: Mapping[str, int], store: VenueStore, replace: bool = False
+) -> list[Conflict]:
     """The fields where ``venues`` would overwrite a register edit made after their export.
 
     ``exported_at`` maps a venue id to the register version its row was
     exported at; venues without one (a file not made by an export) are not
     checked. When the store cannot say which venues changed (a whole-register
     write since, or too many changes), every venue the file has is compared.
+    With ``replace`` (the file becomes the register), a venue added to the
+    register after the export, which the file therefore lacks, is a conflict
+    too (field ``venue``, file value ``None``).
     """
     by_version: dict[int, list[Venue]] = {}
     for v in venues:
@@ -67,4 +72,12 @@ def find_conflicts(venues: list[Venue], exported_at: Mapping[str, int], store: V
                 mine, theirs = getattr(v, name), getattr(now, name)
                 if mine != theirs:
                     out.append(Conflict(v.id, name, mine, theirs, version))
-    return sorted(out, key=lambda c: (c.venue_id, VENUE_FIELDS.index(c.field)))
+    if replace and by_version:
+        oldest = min(by_version)
+        _, changed = store.changes_since(oldest)
+        in_file = {v.id for v in venues}
+        if changed is not None:  # None: a whole-register write since; which venues are new is unknown
+            added = store.get_many(i for i in changed if i not in in_file)
+            out.extend(Conflict(i, "venue", None, v.name, oldest) for i, v in added.items())
+    order = {name: i for i, name in enumerate(("venue", *VENUE_FIELDS[1:]))}
+    return sorted(out, key=lambda c: (c.venue_id, order[c.field]))
