@@ -66,9 +66,11 @@ def test_nearest_shape(client):
             "open_now",
             "amenities",
             "phone",
+            "location_precision",
             "distance_m",
             "bearing_deg",
         }
+        assert p["location_precision"] in ("exact", "town")
         assert p["open_now"] in (True, False, None)
         assert p["open_now"] is None or p["opening_hours"]
         assert 0 <= p["bearing_deg"] < 360

@@ -93,6 +93,7 @@ def venue_feature(
         "open_now": open_now(venue.opening_hours, now),
         "amenities": list(venue.amenities),
         "phone": venue.phone,
+        "location_precision": venue.location_precision,
     }
     if hit is not None:
         props["distance_m"] = round(hit.distance_m, 1)
@@ -321,6 +322,11 @@ VENUE_SCHEMA: dict[str, Any] = {
                 },
                 "amenities": {"type": "array", "items": {"type": "string"}},
                 "phone": {"type": "string"},
+                "location_precision": {
+                    "type": "string",
+                    "enum": ["exact", "town"],
+                    "description": "town: placed at the centre of the town its address names (位置为乡镇中心).",
+                },
                 "distance_m": {"type": "number", "description": "Geodesic WGS-84 metres, one decimal (nearest only)."},
                 "bearing_deg": {
                     "type": "number",
