@@ -200,9 +200,7 @@ def nearest() -> Response:
         hits = index.nearest(lon, lat, k, cats, max_distance)
     extra: dict[str, Any] = {}
     if not hits and max_distance is not None:
-        beyond = (
-            nearest_open(index, lon, lat, 1, cats, None, now) if open_only else index.nearest(lon, lat, 1, cats)
-        )
+        beyond = nearest_open(index, lon, lat, 1, cats, None, now) if open_only else index.nearest(lon, lat, 1, cats)
         extra["nearest_beyond"] = round(beyond[0].distance_m, 1) if beyond else None
     body = nearest_collection_json(hits, crs, now, extra).encode()
     return Response(body, mimetype=GEOJSON)
