@@ -76,6 +76,8 @@ def page_config(lang: str) -> dict[str, Any]:
                 "districts": url_for("mapdata.districts"),
                 "icons": url_for("static", filename="img/amenities.svg"),
                 "sw": url_for("views.service_worker"),
+                "places": url_for("places.places"),
+                "report": url_for("reports.report", venue_id="__ID__"),
             },
             "nearestDefault": "outdoor_station",
         }
