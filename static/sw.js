@@ -17,6 +17,7 @@ var SHELL = [
   '/static/js/common.js',  // imported by map.js (an ES module import carries no ?v=; the cache name changes instead)
   '/static/img/amenities.svg',
   '/static/img/icon.svg',
+  '/static/img/icon-192.png',
   '/api/v1/map/venues',
   '/api/v1/map/districts'
 ];

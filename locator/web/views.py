@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def _shell_version() -> str:
         "static/sw.js",
         "templates/map.html",
         "templates/_venue_panel.html",
+        "templates/_head_icons.html",
         "package-lock.json",
     ):
         path = ROOT / rel
@@ -103,6 +105,67 @@ def service_worker() -> Response:
     resp = Response(text.replace("__SHELL_VERSION__", SHELL_VERSION), mimetype="text/javascript")
     resp.headers["Service-Worker-Allowed"] = "/"
     resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+#: The installed app's colours: the header's (templates/map.html theme-color) and the page's.
+THEME_COLOUR, BACKGROUND_COLOUR = "#9a3412", "#ffffff"
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """The web app manifest: with the service worker, what makes the map installable as an app.
+
+    Chinese first (the workers' language): the name, the description and ``lang``.
+    """
+    body = {
+        "id": "/",
+        "name": "海南职工服务阵地地图",
+        "short_name": "职工服务阵地",
+        "description": "查找离您最近的户外劳动者服务站和职工服务阵地",
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "start_url": url_for("views.index"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": THEME_COLOUR,
+        "background_color": BACKGROUND_COLOUR,
+        "categories": ["navigation", "utilities"],
+        "icons": [
+            {"src": url_for("static", filename=f"img/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png"}
+            for n in ICON_SIZES
+        ]
+        + [{"src": url_for("static", filename="img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+#: The PNG icons the manifest lists (rendered once from icon.svg by deploy/build_icons.py).
+ICON_SIZES = (192, 512)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for by themselves (no more 404 in the console of every page)."""
+    return _static_image("favicon.ico", "image/vnd.microsoft.icon")
+
+
+@bp.get("/apple-touch-icon.png")
+def apple_touch_icon() -> Response:
+    """iOS asks the site root for this when a page is added to the home screen."""
+    return _static_image("apple-touch-icon.png", "image/png")
+
+
+def _static_image(name: str, mimetype: str) -> Response:
+    path = ROOT / "static" / "img" / name
+    body = path.read_bytes()
+    resp = Response(body, mimetype=mimetype)
+    resp.set_etag(hashlib.sha1(body).hexdigest()[:20])
+    resp.headers["Cache-Control"] = "public, max-age=604800"
+    resp.make_conditional(request)
     return resp
 
 
