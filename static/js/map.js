@@ -131,10 +131,16 @@ import * as C from './common.js';
     })();
   }
   var ICONS = {};
+  // Every marker is a 44 px tap target around its 30 px disc; clusters likewise (44 px, the default look).
   CAT_CODES.forEach(function (c) {
-    ICONS[c] = C.venueIcon(L, c, CFG.categories[c][CFG.lang]);
+    ICONS[c] = L.divIcon({ className: 'vm-tap', iconSize: [44, 44],
+      html: '<span class="vm vm-' + c + '">' + C.esc(CFG.categories[c][CFG.lang]) + '</span>' });
   });
-  var cluster = L.markerClusterGroup({ chunkedLoading: true, chunkProgress: drawn, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyDistanceMultiplier: 1.6 });
+  function clusterIcon(c) {
+    var n = c.getChildCount(), size = n < 10 ? 'small' : n < 100 ? 'medium' : 'large';
+    return L.divIcon({ html: '<div><span>' + n + '</span></div>', className: 'marker-cluster marker-cluster-' + size + ' tap', iconSize: L.point(44, 44) });
+  }
+  var cluster = L.markerClusterGroup({ iconCreateFunction: clusterIcon, chunkedLoading: true, chunkProgress: drawn, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyDistanceMultiplier: 1.6 });
   map.addLayer(cluster);
   var hitLayer = L.layerGroup().addTo(map);
 
@@ -185,6 +191,7 @@ import * as C from './common.js';
     if (state.venue && BY_ID[state.venue]) focusVenue(BY_ID[state.venue], EMBED ? 'quiet' : true);
     if (!EMBED) startFromURL();
     document.body.setAttribute('data-venues', String(VENUES.length));
+    offlineBanner();
   }
 
   // ---------------------------------------------------------------- filters
@@ -291,7 +298,7 @@ import * as C from './common.js';
         }
         list.appendChild(li);
         var n = L.marker(disp(v.lon, v.lat), {
-          icon: L.divIcon({ className: 'hit', html: String(i + 1), iconSize: [30, 30], iconAnchor: [15, 40] }),
+          icon: L.divIcon({ className: 'hit', html: String(i + 1), iconSize: [44, 44], iconAnchor: [22, 56] }),
           title: v.name, zIndexOffset: 1000
         });
         n.on('click', function () { showCard(v, false); });
@@ -508,8 +515,18 @@ import * as C from './common.js';
   }).then(load).catch(function () {
     setStatus(_('场所数据加载失败。请检查网络后刷新页面。'), 'error');
   });
-  window.addEventListener('online', function () { setStatus(''); });
-  window.addEventListener('offline', function () { setStatus(_('网络已断开：正在使用上次加载的数据。'), 'info'); });
+  // Honest offline: a banner saying so and how old the data shown is (the time the server built the layer).
+  function offlineBanner() {
+    var b = $('offline');
+    if (!b) return;
+    b.hidden = navigator.onLine !== false;
+    if (b.hidden) return;
+    var when = DATA ? new Date(DATA.generated * 1000).toLocaleString(CFG.lang === 'en' ? 'en-GB' : 'zh-CN',
+      { timeZone: 'Asia/Shanghai', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '';
+    b.textContent = when ? _('离线 · 数据更新于 %(t)s', { t: when }) : _('离线');
+  }
+  window.addEventListener('online', function () { setStatus(''); offlineBanner(); });
+  window.addEventListener('offline', function () { setStatus(_('网络已断开：正在使用上次加载的数据。'), 'info'); offlineBanner(); });
   if (!EMBED && 'serviceWorker' in navigator && location.protocol !== 'file:') {
     navigator.serviceWorker.register(CFG.urls.sw, { scope: '/' }).catch(function () {});
   }

@@ -259,6 +259,8 @@ EN: dict[str, str] = {
     "采纳": "Accept",
     "驳回": "Reject",
     "报告问题": "Report a problem",
+    "离线 · 数据更新于 %(t)s": "Offline · data from %(t)s",
+    "离线": "Offline",
     "提交太频繁，请一小时后再试。": "Too many reports; please try again in an hour.",
     "请检查填写的内容：": "Please check the form: ",
     "什么问题？": "What is wrong?",
