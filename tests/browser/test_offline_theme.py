@@ -26,7 +26,8 @@ def test_offline_reload_shows_the_banner_in_the_page_language(browser: Any, live
         page.evaluate(
             """async (version) => {
                 await navigator.serviceWorker.ready;
-                for (let i = 0; i < 100 && !navigator.serviceWorker.controller; i++) await new Promise(r => setTimeout(r, 50));
+                const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+                for (let i = 0; i < 100 && !navigator.serviceWorker.controller; i++) await wait(50);
                 for (let i = 0; i < 100; i++) {
                   const keys = await (await caches.open('locator-shell-' + version)).keys();
                   if (keys.length >= 14) return;
