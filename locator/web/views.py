@@ -150,17 +150,17 @@ ICON_SIZES = (192, 512)
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """The icon browsers ask for by themselves (no more 404 in the console of every page)."""
-    return _static_image("favicon.ico", "image/vnd.microsoft.icon")
+    return _file_response(ROOT / "static" / "img" / "favicon.ico", "image/vnd.microsoft.icon")
 
 
 @bp.get("/apple-touch-icon.png")
 def apple_touch_icon() -> Response:
     """iOS asks the site root for this when a page is added to the home screen."""
-    return _static_image("apple-touch-icon.png", "image/png")
+    return _file_response(ROOT / "static" / "img" / "apple-touch-icon.png", "image/png")
 
 
-def _static_image(name: str, mimetype: str) -> Response:
-    path = ROOT / "static" / "img" / name
+def _file_response(path: Path, mimetype: str) -> Response:
+    """A file that changes only with a release: an ETag of its bytes, cached for a week."""
     body = path.read_bytes()
     resp = Response(body, mimetype=mimetype)
     resp.set_etag(hashlib.sha1(body).hexdigest()[:20])
@@ -179,13 +179,7 @@ def vendor(name: str) -> Response:
     path = vendor_file(name)
     if path is None or not path.is_file():
         abort(404)
-    mimetype = _VENDOR_TYPES.get(path.suffix, "application/octet-stream")
-    body = path.read_bytes()
-    resp = Response(body, mimetype=mimetype)
-    resp.set_etag(hashlib.sha1(body).hexdigest()[:20])
-    resp.headers["Cache-Control"] = "public, max-age=604800"
-    resp.make_conditional(request)
-    return resp
+    return _file_response(path, _VENDOR_TYPES.get(path.suffix, "application/octet-stream"))
 
 
 _VENDOR_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png"}
