@@ -303,19 +303,19 @@ def test_openapi_describes_every_endpoint(app, client):
     assert r.status_code == 200 and r.mimetype == "application/vnd.oai.openapi+json"
     doc = r.get_json(force=True)
     assert doc["openapi"].startswith("3.")
-    ours = ("api.", "ogc.", "health.", "mapdata.", "admin_api.", "coverage.")
+    ours = ("api.", "ogc.", "health.", "mapdata.", "admin_api.", "coverage.", "places.")
     rules = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(ours) and (rule.rule.startswith("/api/") or rule.endpoint.startswith("health.")):
             rules.setdefault(_openapi_path(rule.rule), set()).update(
                 m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}
             )
-    assert len(rules) == 22
+    assert len(rules) == 23
     assert set(rules) == set(doc["paths"])
     for path, methods in rules.items():
         assert set(doc["paths"][path]) == methods, path
     names = lambda path: {ref["$ref"].rsplit("/", 1)[1] for ref in doc["paths"][path]["get"]["parameters"]}  # noqa: E731
-    assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "crs"}
+    assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "open_now", "crs"}
     assert {"bbox", "limit", "offset", "category", "district", "amenity", "q"} <= names(
         "/api/v1/collections/{collectionId}/items"
     )

@@ -21,7 +21,7 @@ from locator.hours import TZ
 from locator.search import filter_venues
 from locator.web import catalog as colls
 from locator.web import oas
-from locator.web.api import GEOJSON, json_response, venue_feature
+from locator.web.api import GEOJSON, json_response, open_now, venue_feature
 from locator.web.catalog import OPENAPI_MIMETYPE
 from locator.web.openapi import openapi_document
 from locator.web.state import app_state, get_register
@@ -140,6 +140,8 @@ def items(cid: str) -> Response:
             q=params.q_param(args),
         )
         now = datetime.now(TZ)
+        if params.bool_param(args, "open_now"):
+            found = [v for v in found if open_now(v.opening_hours, now) is True]
         matched = len(found)
         features = [venue_feature(v, "wgs84", now=now) for v in found[offset : offset + limit]]
     else:
@@ -238,7 +240,7 @@ def get_oas() -> oas.Fragment:
             "A page of features. `venues` takes bbox, category, district, amenity and q; `districts` takes bbox. "
             "District features carry venue counts per category.",
             "ogc",
-            [*col, "bbox", "limit", "offset", "category", "district", "amenity", "q", "f"],
+            [*col, "bbox", "limit", "offset", "category", "district", "amenity", "q", "open_now", "f"],
             oas.ok(
                 "A page of features with numberMatched, numberReturned and self/next/prev links.",
                 GEOJSON,

@@ -34,23 +34,32 @@ EN: dict[str, str] = {
     "您没有允许本页使用位置信息。": "You have not allowed this page to use your location.",
     "定位超时。": "Finding your position took too long.",
     "暂时无法确定您的位置。": "Your position is unavailable right now.",
-    "请在地图上点一下您的位置，或在下方搜索地点或场所名称。": (
-        "Tap your position on the map, or search below for a place or venue name."
+    "请在地图上点一下您的位置，或在上方搜索地点或场所名称。": (
+        "Tap your position on the map, or search above for a place or venue name."
     ),
     "请在地图上点一下您所在的位置。": "Tap the map where you are.",
     "离您最近": "Nearest to you",
     "离所选位置最近": "Nearest to the chosen point",
-    "离 %(p)s 最近": "Nearest to %(p)s",
     "从 %(p)s 查找最近": "Find the nearest from %(p)s",
     "起点": "Starting point",
-    "3 公里内没有符合条件的场所，下面是离您最近的几个。": (
+    "3 公里内没有符合条件的场所，下面是离这里最近的几个。": (
         "Nothing that matches is within 3 km; these are the nearest ones."
     ),
+    "距 %(p)s 最近": "Nearest to %(p)s",
+    "最近的开放站点 · %(d)s": "Nearest open station · %(d)s",
+    "最近的开放场所 · %(d)s": "Nearest open venue · %(d)s",
+    "更近的 %(n)s 个场所现在已关闭。": "The %(n)s closer ones are closed now.",
+    "更近的 %(n)s 个以上场所现在都已关闭。": "More than %(n)s closer ones are closed now.",
+    "没有找到地点“%(p)s”。": "No place called “%(p)s” was found.",
+    "骑电动车约 %(n)s 分钟": "about %(n)s min by e-bike",
+    "骑电动车约 %(n)s 小时": "about %(n)s h by e-bike",
+    "距起点 %(d)s · %(t)s": "%(d)s from the starting point · %(t)s",
+    "从起点出发的路线": "routes from the starting point",
+    "只标出场所位置（未设起点）": "location only (no starting point set)",
     "没有符合筛选条件的场所。请减少筛选条件。": "No venue matches the filters. Try removing some.",
     "%(n)s 米": "%(n)s m",
     "%(n)s 公里": "%(n)s km",
     "步行约 %(n)s 分钟": "about %(n)s min on foot",
-    "步行约 %(n)s 小时": "about %(n)s h on foot",
     # search
     "搜索场所或地点": "Search venues or places",
     "名称、地址或市县": "Name, address or city/county",
@@ -250,6 +259,8 @@ EN: dict[str, str] = {
     "采纳": "Accept",
     "驳回": "Reject",
     "报告问题": "Report a problem",
+    "离线 · 数据更新于 %(t)s": "Offline · data from %(t)s",
+    "离线": "Offline",
     "提交太频繁，请一小时后再试。": "Too many reports; please try again in an hour.",
     "请检查填写的内容：": "Please check the form: ",
     "什么问题？": "What is wrong?",
