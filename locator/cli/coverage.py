@@ -20,7 +20,6 @@ unreadable population grid or an unwritable output file, 2 on a usage error.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -165,8 +164,7 @@ def coverage_command(
     if time_limit <= 0 or time_limit != time_limit:
         raise click.ClickException(f"time-limit: must be a positive number of seconds, got {time_limit!r}")
     try:
-        from locator.cli.common import config, open_register
-        from locator.gazetteer import load_gazetteer
+        from locator.cli.common import config, open_gazetteer, open_register
 
         validate_categories(cats)
         validate_radius(radius)
@@ -178,7 +176,7 @@ def coverage_command(
         popgrid = load_popgrid(grid_path) if grid_path else None
         if target is None:
             target = cfg.get("COVERAGE_TARGET_PER_10K")
-        gazetteer = load_gazetteer(Path(str(cfg["GEODATA_DIR"])) / "places.json")
+        gazetteer = open_gazetteer()
         analyzer = CoverageAnalyzer.from_register(reg, popgrid=popgrid, target_per_10k=target, gazetteer=gazetteer)
         result = analyzer.table(cats, radius)
         suggestions = (

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from locator.cli.common import CliError, config, open_register, table
+from locator.cli.common import CliError, open_gazetteer, open_register, table
 from locator.errors import LocatorError
 from locator.io.exporter import FORMATS, export_bytes
 from locator.io.render import write_atomic
@@ -78,17 +77,13 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
     --skip-invalid is given; the write is one transaction, and the previous register
     is kept as a version.
     """
-    from locator.gazetteer import load_gazetteer
     from locator.io.importer import read_register
 
     try:
         reg = open_register()
     except CliError as exc:
         raise CliError(exc.message, exit_code=3) from None
-    try:
-        gazetteer = load_gazetteer(Path(config()["GEODATA_DIR"]) / "places.json")
-    except LocatorError as exc:  # the project's own data: an environment error, not the file's
-        raise CliError(str(exc), exit_code=3) from None
+    gazetteer = open_gazetteer()  # the project's own data: failing to read it is exit 3, not the file's fault
     try:
         report = read_register(file, reg.districts, crs, gazetteer)
     except LocatorError as exc:

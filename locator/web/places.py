@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, request
 
 from locator import params
-from locator.config import ROOT
 from locator.errors import InvalidParameter
 from locator.gazetteer import Gazetteer, load_gazetteer
 from locator.web import oas
 from locator.web.api import json_response
-from locator.web.state import app_state, get_register
+from locator.web.state import app_state, get_register, get_settings
 
 __all__ = ["MAX_PLACE_Q", "MAX_PLACES", "bp", "get_oas", "gazetteer"]
 
@@ -28,13 +27,16 @@ MAX_PLACE_Q = 40
 """Longest accepted ``q`` of ``/places`` (the longest Hainan place name is far shorter)."""
 MAX_PLACES = 10
 """Most places ``/places`` returns."""
-PLACES_FILE = ROOT / "geodata" / "places.json"
 
 
-def gazetteer() -> Gazetteer:
-    """The app's gazetteer, read on first use and kept for the app's life (it never changes while running)."""
-    path = current_app.config.get("PLACES_FILE") or PLACES_FILE
-    return app_state().places.get(str(path), lambda: load_gazetteer(path))
+def gazetteer(app: Flask | None = None) -> Gazetteer:
+    """The app's gazetteer (``GEODATA_DIR/places.json``), read on first use and kept for the app's life.
+
+    The one place the web app reads it: the ``/places`` search and the coverage page's
+    site names both come here.
+    """
+    path = get_settings(app).places_file
+    return app_state(app).places.get(str(path), lambda: load_gazetteer(path))
 
 
 @bp.get("/places")
