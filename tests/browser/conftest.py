@@ -114,7 +114,8 @@ class PageProbe:
 
     def open(self, path: str = "/") -> Any:
         self.page.goto(self.base + path)
-        self.page.wait_for_selector("body[data-venues]", timeout=10_000)
+        # a hang guard, not a speed check: a loaded 2-core CI machine can take seconds (speed: bench/map_load.py)
+        self.page.wait_for_selector("body[data-venues]", timeout=30_000)
         return self.page
 
 
@@ -126,6 +127,7 @@ def make_page(browser: Any, live_server: str) -> Iterator[Any]:
         ctx = browser.new_context(viewport=viewport or PHONE, service_workers="block", **context_args)
         contexts.append(ctx)
         page = ctx.new_page()
+        page.set_default_timeout(30_000)  # hang guard for every wait; never a speed assertion
         probe = PageProbe(page, live_server)
 
         def route(r: Any) -> None:
