@@ -182,13 +182,19 @@ ERRORS = [
     ("GET", "/api/v1/nearest?lat=20&lat=21&lon=110", 400, "lat"),
     ("GET", "/api/v1/venues?category=reading_room&category=other", 400, "category"),
     ("GET", "/api/v1/venues?crs=wgs-84", 400, "crs"),
-    ("GET", "/api/v1/collections/venues/items?bbox=110,20,109,21", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=110,21,111,20", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=110,20,111", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=a,b,c,d", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=110,20,111,95", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?limit=0", 400, "limit"),
-    ("GET", "/api/v1/collections/venues/items?limit=1001", 400, "limit"),
+    ("GET", "/api/v1/collections/venues/items?limit=1000000000", 400, "limit"),
+    ("GET", "/api/v1/collections/venues/items?limit=-5", 400, "limit"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&radius=5", 400, "radius"),
+    ("GET", "/api/v1/venues?bbox=110,20,111,21", 400, "bbox"),
+    ("GET", "/api/v1/collections?sort=id", 400, "sort"),
+    ("GET", "/api/v1/collections/districts/items?crs_name=wgs84", 400, "crs_name"),
+    ("GET", "/api/v1/coverage?category=reading_room&debug=1", 400, "debug"),
+    ("GET", "/api/v1/openapi.json?x=1", 400, "x"),
     ("GET", "/api/v1/collections/venues/items?offset=-1", 400, "offset"),
     ("GET", "/api/v1/collections/venues/items?q=" + "职" * 101, 400, "q"),
     ("GET", "/api/v1/collections/venues/items?district=999999", 400, "district"),
@@ -270,7 +276,8 @@ def test_float_param_table(text, ok):
         ("1,2,0,3,4,9", (1, 2, 3, 4)),
         ("-180,-90,180,90", (-180, -90, 180, 90)),
         ("1,2,3", None),
-        ("4,2,3,5", None),
+        ("4,2,3,5", (4, 2, 3, 5)),  # west > east: across the antimeridian
+        ("1,5,3,2", None),
         ("1,2,3,4,5", None),
         ("1,2,3,x", None),
         ("1,2,3,nan", None),
@@ -332,12 +339,11 @@ def test_openapi_limits_are_the_codes_constants(client):
     from locator.planning import MAX_RADIUS_M, MIN_RADIUS_M
     from locator.web import api, coverage, ogc
 
-    p = {
-        k: v["schema"]
-        for k, v in client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"].items()
-    }
+    doc_params = client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"]
+    p = {k: v["schema"] for k, v in doc_params.items()}
     assert (p["k"]["maximum"], p["k"]["default"]) == (api.MAX_NEAREST_K, api.DEFAULT_NEAREST_K)
-    assert (p["limit"]["maximum"], p["limit"]["default"]) == (ogc.MAX_LIMIT, ogc.DEFAULT_LIMIT)
+    assert (p["limit"]["maximum"], p["limit"]["default"]) == (ogc.LIMIT_CEILING, ogc.DEFAULT_LIMIT)
+    assert f"above {ogc.MAX_LIMIT} is answered with {ogc.MAX_LIMIT}" in doc_params["limit"]["description"]
     assert p["offset"]["maximum"] == params.MAX_OFFSET and p["q"]["maxLength"] == params.MAX_Q
     assert (p["radius"]["minimum"], p["radius"]["maximum"]) == (MIN_RADIUS_M, MAX_RADIUS_M)
     assert p["radius"]["default"] == coverage.DEFAULT_RADIUS and p["n"]["maximum"] == coverage.MAX_API_N

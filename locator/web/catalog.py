@@ -23,7 +23,9 @@ __all__ = [
     "COLLECTIONS",
     "CONFORMANCE",
     "CRS84",
+    "Box",
     "Summary",
+    "bbox_parts",
     "collection_info",
     "filter_district_features",
     "landing_page",
@@ -102,17 +104,30 @@ def summarise(venues: Sequence[Venue], districts: Districts, version: int) -> Su
     return Summary(version, venue_extent, district_extent, features)  # type: ignore[arg-type]
 
 
-def filter_district_features(
-    features: Iterable[dict[str, Any]], bbox: tuple[float, float, float, float] | None
-) -> list[dict[str, Any]]:
-    """The district features whose bounding boxes meet ``bbox`` (all when None)."""
+Box = tuple[float, float, float, float]
+"""``(west, south, east, north)`` in degrees."""
+
+
+def bbox_parts(bbox: Box) -> list[Box]:
+    """``bbox`` as boxes that do not cross the antimeridian: itself, or (when west > east) its two halves."""
+    west, south, east, north = bbox
+    if west <= east:
+        return [bbox]
+    return [(west, south, 180.0, north), (-180.0, south, east, north)]
+
+
+def filter_district_features(features: Iterable[dict[str, Any]], bbox: Box | None) -> list[dict[str, Any]]:
+    """The district features whose bounding boxes meet ``bbox`` (all when None; west > east crosses 180°)."""
     if bbox is None:
         return list(features)
-    west, south, east, north = bbox
+    boxes = bbox_parts(bbox)
     return [
         f
         for f in features
-        if f["bbox"][0] <= east and f["bbox"][2] >= west and f["bbox"][1] <= north and f["bbox"][3] >= south
+        if any(
+            f["bbox"][0] <= east and f["bbox"][2] >= west and f["bbox"][1] <= north and f["bbox"][3] >= south
+            for west, south, east, north in boxes
+        )
     ]
 
 

@@ -27,12 +27,14 @@ from locator.web.openapi import openapi_document
 from locator.web.state import app_state, get_register
 from locator.web.urls import public_base
 
-__all__ = ["DEFAULT_LIMIT", "FORMATS", "MAX_LIMIT", "bp", "get_oas"]
+__all__ = ["DEFAULT_LIMIT", "FORMATS", "LIMIT_CEILING", "MAX_LIMIT", "bp", "get_oas"]
 
 bp = Blueprint("ogc", __name__, url_prefix="/api/v1")
 
 MAX_LIMIT = 1000
-"""Largest page (``limit``) of ``…/items``."""
+"""Largest page of ``…/items``: a larger ``limit`` is answered with this many (OGC /req/core/fc-limit-response-1)."""
+LIMIT_CEILING = 999_999_999
+"""Largest ``limit`` accepted (then clamped to :data:`MAX_LIMIT`); beyond it the number is malformed."""
 DEFAULT_LIMIT = 100
 """Page size of ``…/items`` when ``limit`` is not given."""
 FORMATS = ("json", "geojson", "application/json", "application/geo+json")
@@ -126,12 +128,17 @@ def items(cid: str) -> Response:
     cid = _collection_id(cid)
     args = request.args
     bbox = params.bbox_param(args)
-    limit = params.int_param(args, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    limit = min(params.int_param(args, "limit", default=DEFAULT_LIMIT, low=1, high=LIMIT_CEILING), MAX_LIMIT)
     offset = params.int_param(args, "offset", default=0, low=0, high=params.MAX_OFFSET)
     reg = get_register()
     features: list[dict[str, Any]]
     if cid == "venues":
-        candidates = reg.index.within_bbox(*bbox) if bbox else reg.index.venues()
+        if bbox is None:
+            candidates = reg.index.venues()
+        else:  # across the antimeridian: two boxes, whose venues are disjoint
+            candidates = sorted(
+                (v for part in colls.bbox_parts(bbox) for v in reg.index.within_bbox(*part)), key=lambda v: v.id
+            )
         found = filter_venues(
             candidates,
             categories=params.categories_param(args),
@@ -280,7 +287,8 @@ def get_oas() -> oas.Fragment:
             "name": "bbox",
             "in": "query",
             "description": (
-                "west,south,east,north in WGS-84 degrees (CRS84); 6 numbers (with heights) are accepted too."
+                "west,south,east,north in WGS-84 degrees (CRS84); 6 numbers (with heights) are accepted too. "
+                "West greater than east is a box across the antimeridian."
             ),
             "required": False,
             "style": "form",
@@ -289,8 +297,8 @@ def get_oas() -> oas.Fragment:
         },
         "limit": oas.param(
             "limit",
-            "Page size.",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            f"Page size; a limit above {MAX_LIMIT} is answered with {MAX_LIMIT} features.",
+            {"type": "integer", "minimum": 1, "maximum": LIMIT_CEILING, "default": DEFAULT_LIMIT},
         ),
         "offset": oas.param(
             "offset",
