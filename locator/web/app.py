@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         mapdata,
         ogc,
+        ogc_oas,
         openapi,
         problems,
         reports,
@@ -69,6 +70,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(coverage.bp)
     app.register_blueprint(embed.bp)
     openapi.init_app(
-        app, [api.get_oas, ogc.get_oas, mapdata.get_oas, coverage_oas.get_oas, admin_api.get_oas, health.get_oas]
+        app, [api.get_oas, ogc_oas.get_oas, mapdata.get_oas, coverage_oas.get_oas, admin_api.get_oas, health.get_oas]
     )
     return app

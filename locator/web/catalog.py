@@ -7,15 +7,18 @@ plus their venue counts per category, computed once per data version.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 from shapely.geometry import mapping
 
 from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.districts import Districts
+from locator.errors import InvalidParameter
+from locator.filters import FILTER_LANGS, Filter, Queryable, parse_filter
+from locator.queryables import VENUE_QUERYABLES, parse_properties, parse_sortby
 from locator.search import counts_by_district
 from locator.venues import Venue
 
@@ -23,9 +26,19 @@ __all__ = [
     "COLLECTIONS",
     "CONFORMANCE",
     "CRS84",
+    "DISTRICT_PROPERTIES",
+    "DISTRICT_QUERYABLES",
+    "QUERYABLES",
+    "QUERYABLES_REL",
+    "SCHEMA_JSON",
+    "VENUE_PROPERTIES",
     "Box",
+    "ItemQuery",
     "Summary",
+    "apply_query",
     "bbox_parts",
+    "item_query",
+    "select_properties",
     "collection_info",
     "filter_district_features",
     "landing_page",
@@ -33,11 +46,70 @@ __all__ = [
 ]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_PART3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf"
+_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf"
 CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 3: queryables and filters; the CQL2 classes are what locator.filters compiles
+    f"{_PART3}/queryables",
+    f"{_PART3}/filter",
+    f"{_PART3}/features-filter",
+    f"{_CQL2}/cql2-text",
+    f"{_CQL2}/cql2-json",
+    f"{_CQL2}/basic-cql2",
+    f"{_CQL2}/advanced-comparison-operators",
+    f"{_CQL2}/case-insensitive-comparison",
+    f"{_CQL2}/basic-spatial-functions",
+    f"{_CQL2}/array-functions",
 )
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
+
+#: What the districts collection can be filtered and sorted on: its features' flat properties. No geometry:
+#: the CQL2 compiler's spatial predicates work on points (locator.filters), and districts are polygons.
+DISTRICT_QUERYABLES: tuple[Queryable, ...] = (
+    Queryable("adcode", "string", "District adcode"),
+    Queryable("name_zh", "string", "Name (Chinese)"),
+    Queryable("name_en", "string", "Name (English)"),
+    Queryable("parent_zh", "string", "Prefecture (Chinese)"),
+    Queryable("seat_zh", "string", "Seat of government (Chinese)"),
+    Queryable("population_2020", "integer", "Population, 2020 census"),
+    Queryable("population_estimated", "boolean", "Population estimated"),
+    Queryable("urbanisation_pct_2020", "number", "Urbanisation, 2020 (%)"),
+    Queryable("venue_total", "integer", "Venues in the district"),
+)
+QUERYABLES: dict[str, tuple[Queryable, ...]] = {"venues": VENUE_QUERYABLES, "districts": DISTRICT_QUERYABLES}
+"""Each collection's queryables (``…/queryables``, ``filter``, ``sortby``)."""
+
+VENUE_PROPERTIES: tuple[str, ...] = (
+    "name",
+    "category",
+    "category_name",
+    "district_code",
+    "district_name",
+    "address",
+    "opening_hours",
+    "open_now",
+    "amenities",
+    "phone",
+)
+"""A venue feature's properties (``locator.web.api.venue_feature``), which ``properties`` may select."""
+DISTRICT_PROPERTIES: tuple[str, ...] = (
+    "adcode",
+    "name_zh",
+    "name_en",
+    "parent_zh",
+    "population_2020",
+    "population_estimated",
+    "population_note",
+    "urbanisation_pct_2020",
+    "seat_zh",
+    "venue_counts",
+    "venue_total",
+)
+"""A district feature's properties (``District.properties()`` and the venue counts)."""
 COLLECTIONS: dict[str, dict[str, str]] = {
     "venues": {
         "title": "Worker service venues · 职工服务阵地",
@@ -57,6 +129,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
     },
 }
 OPENAPI_MIMETYPE = "application/vnd.oai.openapi+json;version=3.0"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -171,5 +244,57 @@ def collection_info(base: str, cid: str, summary: Summary) -> dict[str, Any]:
         "links": [
             {"rel": "self", "type": "application/json", "title": "This collection", "href": url},
             {"rel": "items", "type": "application/geo+json", "title": "Its features (GeoJSON)", "href": f"{url}/items"},
+            {
+                "rel": QUERYABLES_REL,
+                "type": SCHEMA_JSON,
+                "title": "What its features can be filtered and sorted on",
+                "href": f"{url}/queryables",
+            },
         ],
     }
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """The Part 3 parameters of one ``…/items`` request, checked: ``filter``, ``sortby``, ``properties``."""
+
+    where: Filter | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+    properties: tuple[str, ...] | None = None
+
+
+def item_query(cid: str, where: str | None, lang: str | None, sortby: str | None, properties: str | None) -> ItemQuery:
+    """Parse a collection's ``filter``/``filter-lang``, ``sortby`` and ``properties`` (raises InvalidParameter)."""
+    queryables = QUERYABLES[cid]
+    if lang is not None and lang not in FILTER_LANGS:  # a 400 even without a filter
+        raise InvalidParameter(
+            "filter-lang", f"unknown filter language {lang[:30]!r}; expected one of {', '.join(FILTER_LANGS)}"
+        )
+    names = VENUE_PROPERTIES if cid == "venues" else DISTRICT_PROPERTIES
+    return ItemQuery(
+        parse_filter(where, lang, queryables) if where is not None else None,
+        parse_sortby(sortby, queryables) if sortby is not None else (),
+        parse_properties(properties, [Queryable(n, "string", n) for n in names]) if properties is not None else None,
+    )
+
+
+def apply_query(items: Sequence[T], record: Callable[[T], Mapping[str, Any]], query: ItemQuery) -> list[T]:
+    """``items`` that pass ``query.where``, ordered by ``query.sortby`` (stable; missing values last)."""
+    if query.where is None and not query.sortby:
+        return list(items)
+    rows = [(item, record(item)) for item in items]
+    if query.where is not None:
+        where = query.where
+        rows = [row for row in rows if where(row[1])]
+    for name, descending in reversed(query.sortby):  # least significant key first: each sort is stable
+        present = [row for row in rows if row[1].get(name) is not None]
+        present.sort(key=lambda row: row[1][name], reverse=descending)
+        rows = present + [row for row in rows if row[1].get(name) is None]
+    return [item for item, _ in rows]
+
+
+def select_properties(feature: dict[str, Any], names: tuple[str, ...] | None) -> dict[str, Any]:
+    """``feature`` with only the properties ``names`` (all when None); a new dict, ``feature`` is untouched."""
+    if names is None:
+        return feature
+    return {**feature, "properties": {k: v for k, v in feature["properties"].items() if k in names}}
