@@ -162,7 +162,10 @@ def test_links_and_the_openapi_server_share_one_base_url(tmp_path, configured, r
     assert rel(c.get("/api/v1/").get_json(force=True), "self")[0]["href"] == f"{root}/api/v1/"
     page = c.get("/api/v1/collections/venues/items?limit=1").get_json(force=True)
     assert rel(page, "next")[0]["href"].startswith(f"{root}/api/v1/collections/venues/items?")
-    assert c.get("/api/v1/openapi.json").get_json(force=True)["servers"] == [{"url": root}]
+    doc = c.get("/api/v1/openapi.json").get_json(force=True)
+    assert doc["servers"] == [{"url": f"{root}/api/v1"}]
+    assert doc["paths"]["/healthz"]["servers"] == [{"url": root}]
+    assert "/collections/venues/items" in doc["paths"] and "/" in doc["paths"]
 
 
 # -- Part 1 strictly: unknown parameters, limit, antimeridian ---------------------------------

@@ -228,5 +228,5 @@ def test_openapi_describes_the_filter_parameters_precisely(client):
     assert p["venueProperties"]["schema"]["items"]["enum"] == list(VENUE_PROPERTIES)
     assert {"name", "-name", "+name"} <= set(p["venueSortby"]["schema"]["items"]["enum"])
     assert "-population_2020" in p["districtSortby"]["schema"]["items"]["enum"]
-    names = {r["$ref"].rsplit("/", 1)[1] for r in doc["paths"]["/api/v1/collections/venues/items"]["get"]["parameters"]}
+    names = {r["$ref"].rsplit("/", 1)[1] for r in doc["paths"]["/collections/venues/items"]["get"]["parameters"]}
     assert {"filter", "filter-lang", "venueSortby", "venueProperties", "district_code", "amenities"} <= names

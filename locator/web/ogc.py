@@ -239,4 +239,4 @@ def openapi() -> Response:
 @bp.get("/docs")
 def docs() -> str:
     """The API described for people, rendered from the OpenAPI document on the server (no CDN)."""
-    return render_template("api_docs.html", spec=openapi_document(public_base()))
+    return render_template("api_docs.html", spec=app_state().openapi)  # full paths, as people read them

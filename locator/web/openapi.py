@@ -187,5 +187,20 @@ def init_app(app: Flask, sources: Sequence[Callable[[], oas.Fragment]]) -> None:
 
 
 def openapi_document(root: str) -> dict[str, Any]:
-    """The app's document with ``root`` (the app's public address, ``locator.web.urls``) as its server."""
-    return {**app_state().openapi, "servers": [{"url": root or "/"}]}
+    """The app's document as published, for ``root`` (the app's public address, ``locator.web.urls``).
+
+    The server is the API's root (``…/api/v1``) and the paths are relative to
+    it, as OGC API – Features lays them out: GDAL's OAPIF driver, opened on
+    ``…/api/v1``, looks the items operation up as
+    ``/collections/venues/items`` and pushes a filter down only when it finds
+    it there. The few paths outside the API (the probes) carry their own
+    ``servers``: the app's root.
+    """
+    doc = app_state().openapi
+    paths: dict[str, Any] = {}
+    for path, item in doc["paths"].items():
+        if path == oas.API or path.startswith(oas.API + "/"):
+            paths[path[len(oas.API) :] or "/"] = item
+        else:
+            paths[path] = {"servers": [{"url": root or "/"}], **item}
+    return {**doc, "servers": [{"url": root + oas.API}], "paths": paths}
