@@ -230,3 +230,81 @@ def test_openapi_describes_the_filter_parameters_precisely(client):
     assert "-population_2020" in p["districtSortby"]["schema"]["items"]["enum"]
     names = {r["$ref"].rsplit("/", 1)[1] for r in doc["paths"]["/collections/venues/items"]["get"]["parameters"]}
     assert {"filter", "filter-lang", "venueSortby", "venueProperties", "district_code", "amenities"} <= names
+
+
+# -- Part 2: crs and bbox-crs -----------------------------------------------------------------
+
+EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
+
+
+def test_crs_answers_in_the_crs_asked_for(api):
+    from locator.geo import wgs84_to_bd09, wgs84_to_gcj02
+    from locator.web.catalog import CRS_ALIASES
+
+    app, client = api
+    venue = sorted(get_register(app).index.venues(), key=lambda v: v.id)[0]
+    url = f"{VENUES}?limit=1&properties=name"
+    plain = client.get(url)
+    assert plain.headers["Content-Crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    assert plain.get_json(force=True)["features"][0]["geometry"]["coordinates"] == [
+        round(venue.lon, 6),
+        round(venue.lat, 6),
+    ]
+    for uri in (EPSG4326, EPSG4490):
+        r = client.get(f"{url}&crs={quote(uri, safe='')}")
+        assert r.headers["Content-Crs"] == f"<{uri}>"
+        assert r.get_json(force=True)["features"][0]["geometry"]["coordinates"] == [
+            round(venue.lat, 6),
+            round(venue.lon, 6),
+        ]
+    for name, shift in (("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)):
+        r = client.get(f"{url}&crs={quote(CRS_ALIASES[name], safe='')}")
+        assert r.headers["Content-Crs"] == f"<{CRS_ALIASES[name]}>"
+        lon, lat = shift(venue.lon, venue.lat)
+        got = r.get_json(force=True)["features"][0]["geometry"]["coordinates"]
+        assert got == [round(float(lon), 6), round(float(lat), 6)] and got != [round(venue.lon, 6), round(venue.lat, 6)]
+        # the short name works too, and a single feature takes crs as well
+        assert client.get(f"{url}&crs={name}").get_json(force=True)["features"][0]["geometry"]["coordinates"] == got
+        one = client.get(f"{VENUES}/{venue.id}?crs={name}")
+        assert one.get_json(force=True)["geometry"]["coordinates"] == got and one.headers["Content-Crs"]
+
+
+def test_bbox_crs_reads_the_bbox_in_that_crs(api):
+    from locator.geo import wgs84_to_gcj02
+
+    app, client = api
+    west, south, east, north = 110.25, 19.95, 110.45, 20.08
+    want = sorted(v.id for v in get_register(app).index.venues() if west <= v.lon <= east and south <= v.lat <= north)
+    assert want
+
+    def ids(query: str) -> list[str]:
+        return sorted(f["id"] for f in every_page(client, f"{VENUES}?limit=1000&{query}"))
+
+    assert ids(f"bbox={west},{south},{east},{north}") == want
+    # EPSG:4326 and 4490: latitude first
+    for uri in (EPSG4326, EPSG4490):
+        assert ids(f"bbox={south},{west},{north},{east}&bbox-crs={quote(uri, safe='')}") == want
+    # GCJ-02: the same box as a GCJ-02 map shows it finds the same venues, give or take the edges
+    (gw, ge), (gs, gn) = wgs84_to_gcj02([west, east], [south, north])
+    shifted = ids(f"bbox={gw},{gs},{ge},{gn}&bbox-crs=gcj02")
+    assert len(set(shifted) ^ set(want)) <= max(3, len(want) // 50)
+    # the same numbers read as CRS84 miss some of them: the shift is real
+    assert ids(f"bbox={gw},{gs},{ge},{gn}") != shifted
+
+
+@pytest.mark.readonly
+def test_collections_say_their_crs_and_bad_ones_are_refused(client):
+    from locator.web.catalog import CRS84, SUPPORTED_CRS
+
+    coll = client.get("/api/v1/collections/venues").get_json(force=True)
+    assert coll["storageCrs"] == CRS84 and coll["crs"] == list(SUPPORTED_CRS)
+    assert {EPSG4326, EPSG4490} <= set(coll["crs"])
+    conf = client.get("/api/v1/conformance").get_json(force=True)["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs" in conf
+    for query, name in (("crs=EPSG:3857", "crs"), ("bbox=1,2,3,4&bbox-crs=utm50", "bbox-crs")):
+        r = client.get(f"{VENUES}?{query}")
+        assert r.status_code == 400 and r.get_json(force=True)["invalid_params"][0]["name"] == name
+    p = client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"]
+    assert p["ogcCrs"]["name"] == "crs" and EPSG4326 in p["ogcCrs"]["schema"]["enum"]
+    assert p["bboxCrs"]["name"] == "bbox-crs" and p["bboxCrs"]["schema"]["default"] == CRS84

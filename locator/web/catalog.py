@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
 import shapely
 from shapely.geometry import mapping
 
@@ -18,6 +19,7 @@ from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.districts import Districts
 from locator.errors import InvalidParameter
 from locator.filters import FILTER_LANGS, Filter, Queryable, parse_filter
+from locator.geo import from_wgs84, to_wgs84
 from locator.queryables import VENUE_QUERYABLES, parse_properties, parse_sortby
 from locator.search import counts_by_district
 from locator.venues import Venue
@@ -26,6 +28,13 @@ __all__ = [
     "COLLECTIONS",
     "CONFORMANCE",
     "CRS84",
+    "CRS_ALIASES",
+    "SUPPORTED_CRS",
+    "Crs",
+    "bbox_in_crs84",
+    "crs_param",
+    "geometry_in",
+    "lat_first_text",
     "DISTRICT_PROPERTIES",
     "DISTRICT_QUERYABLES",
     "QUERYABLES",
@@ -63,7 +72,91 @@ CONFORMANCE: tuple[str, ...] = (
     f"{_CQL2}/case-insensitive-comparison",
     f"{_CQL2}/basic-spatial-functions",
     f"{_CQL2}/array-functions",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 )
+
+
+@dataclass(frozen=True)
+class Crs:
+    """A coordinate reference system the API answers in: its URI, its datum (``locator.geo``) and axis order."""
+
+    uri: str
+    datum: str  # "wgs84", "gcj02" or "bd09"
+    lat_first: bool
+
+
+#: Part 2: what ``crs`` and ``bbox-crs`` take. The register is stored in CRS84 (WGS-84, longitude first).
+#: EPSG:4326 and EPSG:4490 (CGCS2000, China's national datum) put latitude first, as EPSG defines them;
+#: CGCS2000 and WGS-84 agree to within centimetres, far below the venues' accuracy, so no shift is applied.
+#: GCJ-02 (Amap, Tencent) and BD-09 (Baidu) have no EPSG code: they go under the project's own URIs.
+SUPPORTED_CRS: dict[str, Crs] = {
+    c.uri: c
+    for c in (
+        Crs(CRS84, "wgs84", False),
+        Crs("http://www.opengis.net/def/crs/EPSG/0/4326", "wgs84", True),
+        Crs("http://www.opengis.net/def/crs/EPSG/0/4490", "wgs84", True),
+        Crs("urn:x-hainan-venue-locator:def:crs:gcj02", "gcj02", False),
+        Crs("urn:x-hainan-venue-locator:def:crs:bd09", "bd09", False),
+    )
+}
+CRS_ALIASES: dict[str, str] = {
+    "wgs84": CRS84,
+    "gcj02": "urn:x-hainan-venue-locator:def:crs:gcj02",
+    "bd09": "urn:x-hainan-venue-locator:def:crs:bd09",
+}
+"""The project's short names (``/nearest``'s ``crs``), accepted for ``crs`` and ``bbox-crs`` too."""
+
+
+def crs_param(value: str | None, name: str) -> Crs:
+    """The CRS a ``crs`` or ``bbox-crs`` value names (CRS84 when absent); InvalidParameter otherwise."""
+    if value is None:
+        return SUPPORTED_CRS[CRS84]
+    crs = SUPPORTED_CRS.get(CRS_ALIASES.get(value, value))
+    if crs is None:
+        raise InvalidParameter(
+            name, f"unsupported crs {value[:80]!r}; expected one of {', '.join([*SUPPORTED_CRS, *CRS_ALIASES])}"
+        )
+    return crs
+
+
+def lat_first_text(text: str) -> str:
+    """A bbox given latitude first (``south,west,north,east``, 4 or 6 numbers) in CRS84's order."""
+    parts = text.split(",")
+    order = {4: (1, 0, 3, 2), 6: (1, 0, 2, 4, 3, 5)}.get(len(parts))
+    return ",".join(parts[i] for i in order) if order else text
+
+
+def bbox_in_crs84(bbox: Box, crs: Crs) -> Box:
+    """A bbox (already in CRS84's axis order) from ``crs``'s datum to WGS-84: its corners shifted."""
+    if crs.datum == "wgs84":
+        return bbox
+    west, south, east, north = bbox
+    lons, lats = to_wgs84(np.array([west, east]), np.array([south, north]), crs.datum)
+    return (float(lons[0]), float(lats[0]), float(lons[1]), float(lats[1]))  # type: ignore[index]
+
+
+def _coords_in(coords: Any, crs: Crs) -> Any:
+    if coords and isinstance(coords[0], (int, float)):  # one position
+        return _coords_in([coords], crs)[0]
+    if coords and isinstance(coords[0], list) and coords[0] and isinstance(coords[0][0], (int, float)):
+        arr = np.asarray(coords, dtype=float)
+        lon, lat = from_wgs84(arr[:, 0], arr[:, 1], crs.datum) if crs.datum != "wgs84" else (arr[:, 0], arr[:, 1])
+        return np.column_stack([lat, lon] if crs.lat_first else [lon, lat]).round(6).tolist()
+    return [_coords_in(c, crs) for c in coords]
+
+
+def geometry_in(feature: dict[str, Any], crs: Crs) -> dict[str, Any]:
+    """``feature`` with its geometry (and bbox) in ``crs``; a new dict, ``feature`` is untouched."""
+    if crs.uri == CRS84:
+        return feature
+    geom = feature["geometry"]
+    out = {**feature, "geometry": {"type": geom["type"], "coordinates": _coords_in(geom["coordinates"], crs)}}
+    if "bbox" in feature:
+        w, s, e, n = feature["bbox"]
+        out["bbox"] = [c for corner in _coords_in([[w, s], [e, n]], crs) for c in corner]
+    return out
+
+
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SCHEMA_JSON = "application/schema+json"
 
@@ -239,7 +332,8 @@ def collection_info(base: str, cid: str, summary: Summary) -> dict[str, Any]:
         "title": COLLECTIONS[cid]["title"],
         "description": COLLECTIONS[cid]["description"],
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [list(extent)], "crs": CRS84}},
         "links": [
             {"rel": "self", "type": "application/json", "title": "This collection", "href": url},

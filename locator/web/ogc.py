@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from locator import params
 from locator.errors import InvalidParameter, NotFound
@@ -172,7 +173,8 @@ def _venue_items(args: Any, bbox: colls.Box | None, query: colls.ItemQuery) -> l
 def items(cid: str) -> Response:
     cid = _collection_id(cid)
     args = request.args
-    bbox = params.bbox_param(args)
+    crs = colls.crs_param(params.one(args, "crs"), "crs")
+    bbox = _bbox(args)
     limit = min(params.int_param(args, "limit", default=DEFAULT_LIMIT, low=1, high=LIMIT_CEILING), MAX_LIMIT)
     offset = params.int_param(args, "offset", default=0, low=0, high=params.MAX_OFFSET)
     query = colls.item_query(
@@ -195,19 +197,37 @@ def items(cid: str) -> Response:
         features = districts[offset : offset + limit]
     body = {
         "type": "FeatureCollection",
-        "features": [colls.select_properties(f, query.properties) for f in features],
+        "features": [colls.geometry_in(colls.select_properties(f, query.properties), crs) for f in features],
         "numberMatched": matched,
         "numberReturned": len(features),
         # to the minute, like open_now: the same data answers with the same bytes (and ETag) all minute
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
         "links": _page_links(_base(), cid, offset, limit, matched),
     }
-    return json_response(body, GEOJSON)
+    return _in_crs(json_response(body, GEOJSON), crs)
+
+
+def _bbox(args: Any) -> colls.Box | None:
+    """``bbox`` in CRS84, read in ``bbox-crs`` (Part 2): latitude first for EPSG:4326 and 4490, datum shifted."""
+    bbox_crs = colls.crs_param(params.one(args, "bbox-crs"), "bbox-crs")
+    text = params.one(args, "bbox")
+    if text is None:
+        return None
+    if bbox_crs.lat_first:
+        text = colls.lat_first_text(text)
+    bbox = params.bbox_param(MultiDict([("bbox", text)]))
+    return colls.bbox_in_crs84(bbox, bbox_crs) if bbox is not None else None
+
+
+def _in_crs(resp: Response, crs: colls.Crs) -> Response:
+    resp.headers["Content-Crs"] = f"<{crs.uri}>"
+    return resp
 
 
 @bp.get("/collections/<cid>/items/<path:fid>")
 def item(cid: str, fid: str) -> Response:
     cid = _collection_id(cid)
+    crs = colls.crs_param(params.one(request.args, "crs"), "crs")
     base = _base()
     if cid == "venues":
         venue = get_register().index.get(fid)
@@ -219,6 +239,7 @@ def item(cid: str, fid: str) -> Response:
         if not found:
             raise NotFound(f"no district with adcode {fid!r}")
         feature = dict(found[0])
+    feature = colls.geometry_in(feature, crs)
     feature["links"] = [
         {"rel": "self", "type": GEOJSON, "title": "This feature", "href": f"{base}/collections/{cid}/items/{fid}"},
         {
@@ -228,7 +249,7 @@ def item(cid: str, fid: str) -> Response:
             "href": f"{base}/collections/{cid}",
         },
     ]
-    return json_response(feature, GEOJSON)
+    return _in_crs(json_response(feature, GEOJSON), crs)
 
 
 @bp.get("/openapi.json")

@@ -43,10 +43,23 @@ VENUE_ITEM_PARAMS = [
     "filter-lang",
     "venueSortby",
     "venueProperties",
+    "ogcCrs",
+    "bboxCrs",
     "f",
 ]
 """What ``…/collections/venues/items`` takes (``ogc.items``)."""
-DISTRICT_ITEM_PARAMS = ["bbox", "limit", "offset", "filter", "filter-lang", "districtSortby", "districtProperties", "f"]
+DISTRICT_ITEM_PARAMS = [
+    "bbox",
+    "limit",
+    "offset",
+    "filter",
+    "filter-lang",
+    "districtSortby",
+    "districtProperties",
+    "ogcCrs",
+    "bboxCrs",
+    "f",
+]
 """What ``…/collections/districts/items`` takes: no venue filters."""
 
 FILTER_EXAMPLE = "category = 'outdoor_station' AND district_code = '460106'"
@@ -109,6 +122,7 @@ def _properties(names: tuple[str, ...]) -> dict[str, Any]:
 def get_oas() -> oas.Fragment:
     """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
     col = ["collectionId"]
+    crs_values = [*colls.SUPPORTED_CRS, *colls.CRS_ALIASES]
     paths = {
         f"{oas.API}/": oas.operation(
             "Landing page",
@@ -158,7 +172,7 @@ def get_oas() -> oas.Fragment:
             "Collection item",
             "One feature by id (a venue id, or a district adcode).",
             "ogc",
-            [*col, "featureId", "f"],
+            [*col, "featureId", "ogcCrs", "f"],
             oas.ok("The feature.", GEOJSON),
             ("400", "404", "429"),
             op_id="getFeature",
@@ -228,6 +242,18 @@ def get_oas() -> oas.Fragment:
             "filter-lang",
             "The language of `filter`.",
             {"type": "string", "enum": list(FILTER_LANGS), "default": FILTER_LANGS[0]},
+        ),
+        "ogcCrs": oas.param(
+            "crs",
+            "The CRS of the answer's geometries (Part 2; `Content-Crs` says which): CRS84 (longitude first), "
+            "EPSG:4326 and EPSG:4490 (CGCS2000; latitude first), GCJ-02 or BD-09 (the project's URIs; "
+            "`wgs84`, `gcj02`, `bd09` work too). Stored in CRS84.",
+            {"type": "string", "enum": crs_values, "default": colls.CRS84},
+        ),
+        "bboxCrs": oas.param(
+            "bbox-crs",
+            "The CRS of `bbox` (Part 2), as `crs`; with EPSG:4326 or 4490 give south,west,north,east.",
+            {"type": "string", "enum": crs_values, "default": colls.CRS84},
         ),
         "venueSortby": _sortby("venues"),
         "districtSortby": _sortby("districts"),
