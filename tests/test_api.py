@@ -411,3 +411,23 @@ def test_docs_page_works_offline_and_is_linked(client):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     for asset in re.findall(r"""(?:src|href)="(/static/[^"]+)""", html):
         assert client.get(asset).status_code == 200
+
+
+def test_the_documented_schemas_are_what_the_server_accepts(client):
+    from locator.categories import AMENITIES, CATEGORY_CODES
+
+    p = client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"]
+    assert p["category"]["schema"]["items"]["enum"] == list(CATEGORY_CODES) and p["category"]["explode"] is False
+    assert p["amenity"]["schema"]["items"]["enum"] == list(AMENITIES)
+    for code in CATEGORY_CODES:
+        assert client.get(f"/api/v1/venues?category={code}").status_code == 200
+    assert client.get("/api/v1/venues?category=pool").status_code == 400
+    sizes = sorted(s["minItems"] for s in p["bbox"]["schema"]["oneOf"])
+    assert sizes == [4, 6] and all(s["minItems"] == s["maxItems"] for s in p["bbox"]["schema"]["oneOf"])
+    assert client.get("/api/v1/collections/venues/items?bbox=1,2,3,4,5").status_code == 400
+    # an empty f is not one of the formats
+    r = client.get("/api/v1/collections?f=")
+    assert r.status_code == 400 and r.get_json(force=True)["invalid_params"][0]["name"] == "f"
+    # the example id is a real feature, so that a fuzzer reaches one
+    example = p["featureId"]["schema"]["example"]
+    assert client.get(f"/api/v1/collections/venues/items/{example}").status_code == 200

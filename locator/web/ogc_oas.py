@@ -86,22 +86,9 @@ def _items(cid: str, names: list[str]) -> dict[str, Any]:
     )
 
 
-def _list_param(name: str, description: str, items: dict[str, Any], max_items: int) -> dict[str, Any]:
-    """A comma-separated list (``form``, unexploded: the API refuses a parameter given twice)."""
-    schema = {"type": "array", "minItems": 1, "maxItems": max_items, "items": items}
-    return {
-        "name": name,
-        "in": "query",
-        "description": description,
-        "style": "form",
-        "explode": False,
-        "schema": schema,
-    }
-
-
 def _sortby(cid: str) -> dict[str, Any]:
     names = [q.name for q in colls.QUERYABLES[cid] if q.type not in ("geometry", "array")]
-    return _list_param(
+    return oas.list_param(
         "sortby",
         f"Sort keys, most significant first: a queryable, `-` before it for descending; at most {MAX_SORT_KEYS}. "
         "Features without the value come last; ties keep the id order.",
@@ -111,7 +98,7 @@ def _sortby(cid: str) -> dict[str, Any]:
 
 
 def _properties(names: tuple[str, ...]) -> dict[str, Any]:
-    return _list_param(
+    return oas.list_param(
         "properties",
         "The feature properties to return (the geometry and id always come).",
         {"type": "string", "enum": list(names)},
@@ -207,7 +194,12 @@ def get_oas() -> oas.Fragment:
             "required": False,
             "style": "form",
             "explode": False,
-            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            "schema": {
+                "type": "array",
+                "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+                "items": {"type": "number"},
+            },
+            "example": "110.25,19.95,110.45,20.08",
         },
         "limit": oas.param(
             "limit",
