@@ -15,28 +15,17 @@ import os
 import re
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from locator.web.state import get_register
+
+from .test_ogc import live_url  # noqa: F401  (fixture: the shared app served on a free loopback port)
 
 pytestmark = [
     pytest.mark.readonly,
     pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="ogrinfo not installed (apt-get install gdal-bin)"),
 ]
-
-
-@pytest.fixture
-def api_url(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/api/v1"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 def ogrinfo(url: str, where: str) -> str:
@@ -64,10 +53,10 @@ def ogrinfo(url: str, where: str) -> str:
         ("district_code = '469005'", ("district_code=469005",), lambda v: v.district_code == "469005"),
     ],
 )
-def test_ogrinfo_sends_the_filter_to_the_server(app, api_url, where, sent, keep):
+def test_ogrinfo_sends_the_filter_to_the_server(app, live_url, where, sent, keep):  # noqa: F811
     want = sum(1 for v in get_register(app).index.venues() if keep(v))
     assert want > 0
-    log = ogrinfo(api_url, where)
+    log = ogrinfo(live_url.rstrip("/"), where)
     assert "evaluated on client side" not in log and "Only part of the filter" not in log
     fetched = re.findall(r"HTTP: Fetch\((\S+)\)", log)
     filtered = [u for u in fetched if "/collections/venues/items?" in u and all(s in u for s in sent)]

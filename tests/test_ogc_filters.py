@@ -20,7 +20,13 @@ from flask.testing import FlaskClient
 from locator import create_app
 from locator.categories import CATEGORY_CODES
 from locator.filters import FILTER_LANGS, MAX_FILTER_CHARS
-from locator.web.catalog import CONFORMANCE, DISTRICT_QUERYABLES, QUERYABLES_REL, VENUE_PROPERTIES
+from locator.web.catalog import (
+    CONFORMANCE,
+    DISTRICT_PROPERTIES,
+    DISTRICT_QUERYABLES,
+    QUERYABLES_REL,
+    VENUE_PROPERTIES,
+)
 from locator.web.state import get_register
 
 from .pg import pg_server, pg_url  # noqa: F401  (fixtures)
@@ -135,6 +141,7 @@ def test_districts_take_filter_sortby_and_properties(client):
     pops = [p["population_2020"] for p in props]
     assert pops == sorted(pops, reverse=True)
     every = client.get(f"{DISTRICTS}?limit=100").get_json(force=True)["features"]
+    assert tuple(every[0]["properties"]) == DISTRICT_PROPERTIES
     want = [
         f["id"] for f in every if f["properties"]["venue_total"] > 100 and f["properties"]["population_2020"] >= 300000
     ]
