@@ -431,3 +431,20 @@ def test_the_documented_schemas_are_what_the_server_accepts(client):
     # the example id is a real feature, so that a fuzzer reaches one
     example = p["featureId"]["schema"]["example"]
     assert client.get(f"/api/v1/collections/venues/items/{example}").status_code == 200
+
+
+def test_a_route_the_document_does_not_describe_is_refused_at_start_up():
+    from locator.web import oas
+    from locator.web.openapi import build_document, query_rules
+
+    ping = oas.operation("Ping", "Ping.", "meta", ["k"], oas.ok("Pong.", "application/json"))
+    k = oas.param("k", "How many.", {"type": "integer"})
+    doc = build_document([oas.fragment({"/api/v1/ping/{x}": ping, "/api/v1/ping/one": ping}, {"k": k})])
+    rules = query_rules(doc, [("ping", "/api/v1/ping/<x>"), ("page", "/not-api")])
+    assert list(rules) == ["ping"]
+    # the literal path first, then the templated one; each with its query names per method
+    assert [p.pattern for p, _ in rules["ping"]] == [r"/api/v1/ping/one", r"/api/v1/ping/[^/]+"]
+    assert rules["ping"][0][1] == {"GET": frozenset({"k"})}
+    assert doc["paths"]["/api/v1/ping/one"]["get"]["responses"]["400"] == oas.error("400")
+    with pytest.raises(ValueError, match="does not describe the route '/api/v1/pong'"):
+        query_rules(doc, [("pong", "/api/v1/pong")])

@@ -208,7 +208,8 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "title": "Worker service venues · 职工服务阵地",
         "description": (
             "Hainan's trade-union worker service venues as points (WGS-84). Filters: bbox, category, "
-            "district (adcode), amenity, q (name or address substring). Categories: "
+            "district_code (adcode), amenities, q (name or address substring), and CQL2 `filter` on the "
+            "queryables; `sortby`, `properties`, `crs`. Categories: "
             + ", ".join(f"{c.code} ({c.name_zh})" for c in CATEGORIES.values())
             + "."
         ),

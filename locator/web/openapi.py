@@ -41,14 +41,19 @@ INFO: dict[str, Any] = {
         "Find Hainan's trade-union worker service venues. Distances are geodesics on the WGS-84 ellipsoid. "
         "Every error is application/problem+json (RFC 9457). Responses carry ETag and Cache-Control "
         "(send If-None-Match for a 304), X-Request-ID, and CORS `Access-Control-Allow-Origin: *`. "
-        "Clients are rate-limited per address (429 with Retry-After). A parameter given twice is a 400."
+        "Clients are rate-limited per address (429 with Retry-After). A parameter given twice, or one the "
+        "operation does not list, is a 400."
     ),
     "license": {"name": "MIT"},
 }
 
 TAGS: list[dict[str, str]] = [
     {"name": "venues", "description": "Nearest venues and the venue layer."},
-    {"name": "ogc", "description": "OGC API – Features Part 1: Core."},
+    {
+        "name": "ogc",
+        "description": "OGC API – Features: Part 1 (Core, GeoJSON), Part 2 (CRS by reference), Part 3 (queryables, "
+        "CQL2 filters).",
+    },
     {"name": "meta", "description": "This API's own description."},
     {"name": "map", "description": "Data for the worker map."},
     {"name": "coverage", "description": "Coverage analysis for planners."},
@@ -157,8 +162,9 @@ def reject_unknown(rules: QueryRules) -> None:
     if not request.args or request.endpoint not in rules:
         return
     method = "GET" if request.method == "HEAD" else request.method
-    for pattern, allowed_by_method in rules[request.endpoint]:
-        if pattern.fullmatch(request.path):
+    candidates = rules[request.endpoint]
+    for pattern, allowed_by_method in candidates:
+        if len(candidates) == 1 or pattern.fullmatch(request.path):  # one path: no need to match it
             allowed = allowed_by_method.get(method)
             if allowed is None:
                 return  # OPTIONS, or a method the routing answers with 405
