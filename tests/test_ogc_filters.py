@@ -217,6 +217,12 @@ def test_conformance_declares_part_3_and_cql2(client):
         ("sortby=colour", "sortby"),
         ("sortby=name,", "sortby"),
         ("properties=colour", "properties"),
+        ("properties=", "properties"),
+        ("filter=", "filter"),
+        ("sortby=", "sortby"),
+        ("filter-lang=", "filter-lang"),
+        ("crs=", "crs"),
+        ("bbox-crs=", "bbox-crs"),
     ],
 )
 def test_bad_part_3_input_is_a_400_naming_it(client, query, name):

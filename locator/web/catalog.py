@@ -366,6 +366,8 @@ def item_query(cid: str, where: str | None, lang: str | None, sortby: str | None
             "filter-lang", f"unknown filter language {lang[:30]!r}; expected one of {', '.join(FILTER_LANGS)}"
         )
     names = VENUE_PROPERTIES if cid == "venues" else DISTRICT_PROPERTIES
+    if properties is not None and not properties.strip(", "):
+        raise InvalidParameter("properties", f"must name at least one property of {', '.join(names)}")
     return ItemQuery(
         parse_filter(where, lang, queryables) if where is not None else None,
         parse_sortby(sortby, queryables) if sortby is not None else (),
