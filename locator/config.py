@@ -103,8 +103,12 @@ TIANDITU_KEY = ""
 
 #: Population grid for coverage analysis (``locator coverage``, /coverage):
 #: a GeoTIFF such as WorldPop (people per pixel) or a CSV with
-#: ``lon,lat,population`` columns (WGS-84). ``None``: coverage is by area only.
-POPULATION_GRID: str | None = None
+#: ``lon,lat,population`` columns (WGS-84). The default is the shipped
+#: MODELLED surface (``geodata/population_250m.tif``: each district's 2020
+#: census total allocated to its GeoNames settlements; see geodata/README.md),
+#: and every figure from it says ``modelled`` (``summary.population_source``).
+#: ``None`` (``LOCATOR_POPULATION_GRID=null``): coverage by area only.
+POPULATION_GRID: str | None = str(ROOT / "geodata" / "population_250m.tif")
 
 #: Districts with fewer venues of the chosen categories per 10,000 residents
 #: (2020 census) than this are flagged ``below_target``. ``None`` flags none.

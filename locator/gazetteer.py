@@ -83,6 +83,19 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self.places)
 
+    def nearest(self, lon: float, lat: float, kinds: frozenset[str] = TOWN_KINDS) -> tuple[Place, float] | None:
+        """The nearest place of ``kinds`` to a point and its geodesic distance in metres (``None`` if none)."""
+        import numpy as np
+
+        from locator.geo import distance_m
+
+        pool = [p for p in self.places if p.kind in kinds]
+        if not pool:
+            return None
+        d = np.asarray(distance_m(lon, lat, np.array([p.lon for p in pool]), np.array([p.lat for p in pool])))
+        i = int(np.argmin(d))
+        return pool[i], float(d[i])
+
     def lookup(self, text: str, district_code: str | None = None) -> list[Place]:
         """The places named exactly ``text`` (folded), most populous first.
 

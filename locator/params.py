@@ -23,6 +23,7 @@ __all__ = [
     "MAX_Q",
     "amenities_param",
     "bbox_param",
+    "bool_param",
     "categories_param",
     "crs_param",
     "districts_param",
@@ -188,3 +189,18 @@ def q_param(args: Args, name: str = "q") -> str | None:
         raise InvalidParameter(name, f"must be at most {MAX_Q} characters, got {len(text)}")
     text = text.strip()
     return text.casefold() if text else None
+
+
+_TRUE, _FALSE = ("true", "1"), ("false", "0")
+
+
+def bool_param(args: Args, name: str) -> bool:
+    """``true``/``1`` or ``false``/``0`` (case-insensitive); False when absent or empty."""
+    text = one(args, name)
+    if text is None:
+        return False
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise InvalidParameter(name, f"must be true or false, got {_short(text)}")

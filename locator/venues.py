@@ -14,6 +14,7 @@ from locator.errors import DataError
 
 __all__ = [
     "HAINAN_BBOX",
+    "PRECISIONS",
     "Venue",
     "load_venues",
     "parse_feature",
@@ -40,8 +41,12 @@ VENUE_FIELDS = (
     "description",
     "source",
     "status",
+    "location_precision",
 )
 STATUSES = ("active", "closed")
+#: How exactly a venue's point is known: ``exact`` (surveyed or from a map), or ``town`` (the centre of the
+#: town its address names, placed by the importer from the gazetteer: 位置为乡镇中心，仅供参考).
+PRECISIONS = ("exact", "town")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,7 @@ class Venue:
     description: str = ""
     source: str = ""
     status: str = "active"
+    location_precision: str = "exact"
 
     def __post_init__(self) -> None:
         where = f"venue {self.id!r}"
@@ -88,6 +94,10 @@ class Venue:
             raise DataError(f"{where}: unknown amenity {bad[0]!r}; expected some of {', '.join(AMENITIES)}")
         if self.status not in STATUSES:
             raise DataError(f"{where}: status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        if self.location_precision not in PRECISIONS:
+            raise DataError(
+                f"{where}: location_precision must be one of {', '.join(PRECISIONS)}, got {self.location_precision!r}"
+            )
         for name in ("address", "operator", "phone", "description", "source"):
             if not isinstance(getattr(self, name), str):
                 raise DataError(f"{where}: {name} must be a string, got {getattr(self, name)!r}")
@@ -134,6 +144,7 @@ def parse_feature(feature: Any, position: int | None = None) -> Venue:
             description=props.get("description") or "",
             source=props.get("source") or "",
             status=props.get("status") or "active",
+            location_precision=props.get("location_precision") or "exact",
         )
     except DataError as exc:
         raise DataError(f"{where}: {exc}") from None

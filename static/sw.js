@@ -17,6 +17,7 @@ var SHELL = [
   '/static/js/common.js',  // imported by map.js (an ES module import carries no ?v=; the cache name changes instead)
   '/static/img/amenities.svg',
   '/static/img/icon.svg',
+  '/static/img/icon-192.png',
   '/api/v1/map/venues',
   '/api/v1/map/districts'
 ];
@@ -31,7 +32,7 @@ self.addEventListener('activate', function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-function networkFirst(request, key) {
+function networkFirst(request, key, fallback) {
   return fetch(request).then(function (resp) {
     if (resp.ok) {
       var copy = resp.clone();
@@ -39,7 +40,9 @@ function networkFirst(request, key) {
     }
     return resp;
   }).catch(function () {
-    return caches.match(key || request, { ignoreSearch: !key }).then(function (hit) { return hit || Response.error(); });
+    return caches.match(key || request, { ignoreSearch: !key }).then(function (hit) {
+      return hit || (fallback ? caches.match(fallback) : null);
+    }).then(function (hit) { return hit || Response.error(); });
   });
 }
 
@@ -49,7 +52,9 @@ self.addEventListener('fetch', function (event) {
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (req.mode === 'navigate' && url.pathname === '/') {
-    event.respondWith(networkFirst(req, '/'));
+    // the page in each language under its own key, so /?lang=en offline stays English
+    var lang = url.searchParams.get('lang');
+    event.respondWith(lang === 'en' || lang === 'zh' ? networkFirst(req, '/?lang=' + lang, '/') : networkFirst(req, '/'));
   } else if (url.pathname.indexOf('/api/v1/map/') === 0 || url.pathname === '/api/v1/venues') {
     event.respondWith(networkFirst(req));
   } else if (url.pathname.indexOf('/static/') === 0) {

@@ -67,9 +67,11 @@ def test_nearest_shape(client):
             "open_now",
             "amenities",
             "phone",
+            "location_precision",
             "distance_m",
             "bearing_deg",
         }
+        assert p["location_precision"] in ("exact", "town")
         assert p["open_now"] in (True, False, None)
         assert p["open_now"] is None or p["opening_hours"]
         assert 0 <= p["bearing_deg"] < 360
@@ -322,7 +324,7 @@ def test_openapi_describes_every_endpoint(app, client):
     doc = r.get_json(force=True)
     assert doc["openapi"].startswith("3.")
     paths = _documented(doc)
-    ours = ("api.", "ogc.", "health.", "mapdata.", "admin_api.", "coverage.")
+    ours = ("api.", "ogc.", "health.", "mapdata.", "admin_api.", "coverage.", "places.")
     rules = {}
     served = set()
     for rule in app.url_map.iter_rules():
@@ -332,12 +334,12 @@ def test_openapi_describes_every_endpoint(app, client):
             served |= found
             for path in found:
                 rules.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
-    assert len(rules) == 24
+    assert len(rules) == 25
     assert served == set(paths)
     for path, methods in rules.items():
         assert set(paths[path]) == methods, path
     names = lambda path: {ref["$ref"].rsplit("/", 1)[1] for ref in paths[path]["get"]["parameters"]}  # noqa: E731
-    assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "crs"}
+    assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "open_now", "crs"}
     assert {"bbox", "limit", "offset", "category", "district", "amenity", "q", "filter"} <= names(
         "/api/v1/collections/venues/items"
     )

@@ -102,7 +102,7 @@ def test_suggestions_geojson(client):
     p = fc["features"][0]["properties"]
     assert {"rank", "marginal_gain", "covered_before", "covered_after", "covered_after_pct"} <= set(p)
     assert [c["sites"] for c in fc["curve"]] == [0, 1, 2, 3]
-    assert fc["weighting"] == "area" and "nearest an existing venue" in fc["note"]
+    assert fc["weighting"] == "population" and "population" in fc["note"]  # the shipped modelled surface, by default
     ranks = [f["properties"]["rank"] for f in fc["features"]]
     assert ranks == [1, 2, 3]
     gains = [f["properties"]["covered_after"] - f["properties"]["covered_before"] for f in fc["features"]]

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from locator.cli import main
 from locator.districts import load_districts
 from locator.errors import DataError
+from locator.gazetteer import load_gazetteer
 from locator.geo import distance_m, wgs84_to_gcj02
 from locator.io.exporter import export_bytes
 from locator.io.importer import read_register
@@ -29,6 +30,11 @@ HEADER = ["名称", "类别", "所属市县", "地址", "经度", "纬度", "开
 @pytest.fixture(scope="module")
 def districts():
     return load_districts(GEODATA / "districts.geojson")
+
+
+@pytest.fixture(scope="module")
+def gazetteer():
+    return load_gazetteer(GEODATA / "places.json")
 
 
 def gcj(lon, lat):
@@ -88,22 +94,30 @@ EXPECTED_REPORT = [
     "row 5: error: lon/lat: point (110.600000, 20.300000) lies outside Hainan's land",
     "row 6: error: category: unknown category '健身房'; expected one of 职工之家, 职工书屋, 职工服务(帮扶)中心, "
     "户外劳动者服务站, 劳模和工匠人才创新工作室、职工创新工作室, 其他",
-    "row 7: error: lon/lat: missing coordinates",
-    "row 8: error: opening_hours: unparsable opening hours '每天早八点' (expected OpenStreetMap opening_hours syntax, "
-    "e.g. 'Mo-Fr 08:00-18:00')",
+    "row 7: located at 文城镇 (town level) from its address",
     "row 8: warning: amenities: unknown amenity '按摩椅' ignored",
+    "row 8: warning: opening_hours: opening hours '每天早八点': could not read '早八点'; left unknown",
     "row 9: warning: district: point lies in 龙华区 (460106), not in 美兰区 as named; kept in 龙华区",
-    "row 10: error: lon/lat: unparsable coordinates ('110.3x', '20.0')",
-    "9 rows read: 3 valid, 6 invalid, 3 warning(s)",
+    "row 10: error: lon/lat: '110.3x' is not a coordinate (decimal degrees, or degrees°minutes′seconds″)",
+    "9 rows read: 5 valid, 4 invalid, 4 warning(s)",
 ]
 
 
-def test_messy_file_yields_exactly_the_expected_report(tmp_path, districts):
+def test_messy_file_yields_exactly_the_expected_report(tmp_path, districts, gazetteer):
     path = write_csv(tmp_path / "messy.csv", messy_rows())
-    report = read_register(path, districts, crs="gcj02")
+    report = read_register(path, districts, crs="gcj02", gazetteer=gazetteer)
     assert report.lines() == EXPECTED_REPORT
     good = {v.name: v for v in report.venues}
-    assert set(good) == {"国兴大道职工之家", "嘉积镇职工服务中心", "滨海大道户外劳动者服务站"}
+    assert set(good) == {
+        "国兴大道职工之家",
+        "嘉积镇职工服务中心",
+        "滨海大道户外劳动者服务站",
+        "无坐标职工书屋",
+        "海秀职工书屋",
+    }
+    assert good["无坐标职工书屋"].location_precision == "town" and good["无坐标职工书屋"].district_code == "469005"
+    assert good["海秀职工书屋"].opening_hours is None  # unreadable hours: kept, hours unknown
+    assert sorted(v.location_precision for v in report.venues) == ["exact"] * 4 + ["town"]
     # GCJ-02 was converted back to WGS-84 (to well under a metre), also for the swapped row.
     assert (
         distance_m(good["滨海大道户外劳动者服务站"].lon, good["滨海大道户外劳动者服务站"].lat, 110.3201, 20.0402) < 0.05
@@ -133,7 +147,7 @@ def test_cli_import_of_messy_file_writes_nothing_and_exits_1(cli, tmp_path):
 def test_cli_import_skip_invalid_merges_valid_rows_and_keeps_a_version(cli, tmp_path):
     path = write_csv(tmp_path / "messy.csv", messy_rows())
     r = cli("import", str(path), "--crs", "gcj02", "--skip-invalid")
-    assert r.exit_code == 1 and "wrote 3 venues (merge)" in r.output
+    assert r.exit_code == 1 and "wrote 5 venues (merge)" in r.output
     out = cli("nearest", "--lat", "20.0402", "--lon", "110.3201", "-k", "1", "--format", "json").output
     assert "滨海大道户外劳动者服务站" in out
     versions = cli("versions").output

@@ -215,6 +215,7 @@ def test_suggestions_json_keeps_its_keys():
     assert list(doc["sites"][0]) == [
         "rank", "lon", "lat", "adcode", "name_zh", "name_en", "marginal_gain", "marginal_gain_grid",
         "covered_before", "covered_after", "covered_after_pct", "unit",
+        "district_code", "population_gain", "place_name", "place_distance_m",
     ]  # fmt: skip
     assert list(doc["curve"][0]) == ["sites", "covered", "covered_pct"]
     assert list(doc["exact"]) == [
@@ -233,3 +234,20 @@ def test_a_warm_start_that_reaches_the_subadditive_bound_is_optimal_without_the_
     ex = solve_exact(cover, w, 2, time_limit=10, warm_start=picks)
     assert ex.status == "optimal" and ex.picks == sorted(picks) and ex.seconds == 0.0
     assert ex.objective == ex.bound == pytest.approx(sum(gains)) == pytest.approx(w[9:].sum())
+
+
+def test_sites_are_named_after_their_nearest_town_and_counted_in_people():
+    from locator.gazetteer import load_gazetteer
+    from tests.conftest import GEODATA
+
+    gaz = load_gazetteer(GEODATA / "places.json")
+    d = square_district(half=5000)
+    grid = PopGrid.from_arrays([110.0, 110.01], [20.0, 20.01], [500.0, 700.0])
+    res = suggest([d], [venue_at(0, 0, "e1")], ["outdoor_station"], 1000, 1, popgrid=grid, gazetteer=gaz)
+    site = res.sites[0]
+    place, metres = gaz.nearest(site.lon, site.lat)
+    assert site.place_name == f"{place.label}附近（{site.name_zh}）" and site.place_distance_m == round(metres, 1)
+    assert site.unit == "people" and site.population_gain == round(site.marginal_gain, 1)
+    assert site.district_code == site.adcode
+    bare = suggest([d], [venue_at(0, 0, "e1")], ["outdoor_station"], 1000, 1).sites[0]
+    assert bare.place_name == "" and bare.population_gain is None  # km² demand: no people to count

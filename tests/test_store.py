@@ -184,8 +184,9 @@ def test_a_register_made_before_migrations_opens_as_version_1_with_its_data(tmp_
     _legacy_register(path)
     assert _user_version(path) == 0
     store = SQLiteStore(path)
-    assert _user_version(path) == 1
+    assert _user_version(path) == 2  # 0001 recognised, 0002 (location_precision) applied
     assert store.version() == 1 and store.venues() == [v("old", amenities=("wifi",))]
+    assert store.venues()[0].location_precision == "exact"
     assert store.put(v("new")) == 2 and store.count() == 2
 
 
@@ -205,7 +206,7 @@ def test_concurrent_openers_migrate_once(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == [[], [], [], [1]] and SQLiteStore(path).version() == 0
+    assert sorted(results) == [[], [], [], [1, 2]] and SQLiteStore(path).version() == 0
 
 
 def test_a_later_migration_applies_once_and_a_failing_one_changes_nothing(tmp_path):
@@ -236,7 +237,7 @@ def test_a_register_newer_than_the_code_is_refused(tmp_path):
     con = sqlite3.connect(path)
     con.execute("PRAGMA user_version = 99")
     con.close()
-    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(1\)"):
+    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(2\)"):
         SQLiteStore(path)
 
 

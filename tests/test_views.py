@@ -185,3 +185,60 @@ def test_no_cdn_in_shipped_front_end():
             continue
         if path.suffix in {".html", ".js", ".css", ".svg"}:
             assert not CDN.search(path.read_text("utf-8")), path
+
+
+# -- installable: manifest, icons, favicon ---------------------------------------------------------
+
+
+def _png_size(body: bytes) -> tuple[int, int]:
+    import struct
+
+    assert body[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", body[16:24])
+
+
+def test_manifest_meets_the_installability_fields_and_its_icons_load(client):
+    r = client.get("/manifest.webmanifest")
+    assert r.status_code == 200 and r.mimetype == "application/manifest+json"
+    m = r.get_json(force=True)
+    assert m["name"] == "海南职工服务阵地地图" and m["short_name"] and m["lang"] == "zh-CN"
+    assert m["start_url"] == "/" and m["display"] == "standalone" and m["scope"] == "/"
+    assert re.fullmatch(r"#[0-9a-f]{6}", m["theme_color"]) and m["background_color"]
+    html = client.get("/").get_data(as_text=True)
+    assert f'<meta name="theme-color" content="{m["theme_color"]}">' in html
+    sizes = {}
+    for icon in m["icons"]:
+        got = client.get(icon["src"])
+        assert got.status_code == 200, icon
+        assert got.mimetype == icon["type"]
+        if icon["type"] == "image/png":
+            w, h = _png_size(got.get_data())
+            assert icon["sizes"] == f"{w}x{h}"
+            sizes[w] = h
+    assert sizes == {192: 192, 512: 512}
+
+
+def test_favicon_and_apple_touch_icon(client):
+    ico = client.get("/favicon.ico")
+    assert ico.status_code == 200 and ico.mimetype == "image/vnd.microsoft.icon"
+    body = ico.get_data()
+    assert body[:4] == b"\x00\x00\x01\x00" and int.from_bytes(body[4:6], "little") == 3
+    apple = client.get("/apple-touch-icon.png")
+    assert apple.status_code == 200 and _png_size(apple.get_data()) == (180, 180)
+    assert client.get("/favicon.ico", headers={"If-None-Match": ico.headers["ETag"]}).status_code == 304
+
+
+PAGES = ["/", "/?lang=en", "/coverage", "/embed", "/embed/builder", "/api/v1/docs", "/admin/login"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_links_the_manifest_and_icons(client, url):
+    r = client.get(url)
+    assert r.status_code == 200, url
+    html = r.get_data(as_text=True)
+    for link in (
+        '<link rel="manifest" href="/manifest.webmanifest">',
+        '<link rel="apple-touch-icon" href="/apple-touch-icon.png">',
+        '<link rel="icon" href="/favicon.ico" sizes="48x48">',
+    ):
+        assert link in html, (url, link)

@@ -18,6 +18,7 @@ from flask import Config
 from locator.categories import CATEGORY_CODES
 from locator.config import load_config
 from locator.errors import LocatorError
+from locator.gazetteer import Gazetteer, load_gazetteer
 from locator.storage import Register, Settings
 
 __all__ = ["EXIT_CODES", "CliError", "config", "open_register", "parse_categories", "table", "width"]
@@ -54,6 +55,14 @@ def open_register() -> Register:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot open the register: {exc}") from None
+
+
+def open_gazetteer() -> Gazetteer:
+    """The gazetteer (``GEODATA_DIR/places.json``); the project's own data, so a failure is exit 3."""
+    try:
+        return load_gazetteer(Path(str(config()["GEODATA_DIR"])) / "places.json")
+    except LocatorError as exc:
+        raise CliError(str(exc), exit_code=3) from None
 
 
 def parse_categories(values: Iterable[str], param_hint: str = "'--category'") -> list[str] | None:

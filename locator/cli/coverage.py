@@ -164,7 +164,7 @@ def coverage_command(
     if time_limit <= 0 or time_limit != time_limit:
         raise click.ClickException(f"time-limit: must be a positive number of seconds, got {time_limit!r}")
     try:
-        from locator.cli.common import config, open_register
+        from locator.cli.common import config, open_gazetteer, open_register
 
         validate_categories(cats)
         validate_radius(radius)
@@ -176,7 +176,8 @@ def coverage_command(
         popgrid = load_popgrid(grid_path) if grid_path else None
         if target is None:
             target = cfg.get("COVERAGE_TARGET_PER_10K")
-        analyzer = CoverageAnalyzer.from_register(reg, popgrid=popgrid, target_per_10k=target)
+        gazetteer = open_gazetteer()
+        analyzer = CoverageAnalyzer.from_register(reg, popgrid=popgrid, target_per_10k=target, gazetteer=gazetteer)
         result = analyzer.table(cats, radius)
         suggestions = (
             analyzer.suggest(cats, radius, n, region=region, exact=exact, time_limit=time_limit) if n else None

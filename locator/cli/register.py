@@ -3,26 +3,54 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from locator.cli.common import CliError, open_register, table
+from locator.cli.common import CliError, open_gazetteer, open_register, table
 from locator.errors import LocatorError
 from locator.io.exporter import FORMATS, export_bytes
 from locator.io.render import write_atomic
 
+if TYPE_CHECKING:
+    from locator.io.conflicts import Conflict
+    from locator.io.importer import ImportReport
+    from locator.storage.base import VenueStore
+
 __all__ = ["export_command", "import_command", "rollback_command", "versions_command"]
 
 
-@click.command("import")
+IMPORT_EXIT_CODES = {
+    0: "written (or, with --dry-run, would be)",
+    1: "invalid rows, a datum mismatch or conflicts: nothing written",
+    2: "the file cannot be read, or bad usage",
+    3: "an environment error (disk full, read-only, database unreachable): nothing written",
+}
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions a write may raise because of its environment, not its data."""
+    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
+    try:
+        import psycopg
+    except ImportError:  # the PostGIS extra is not installed: SQLite only
+        return errors
+    return (*errors, psycopg.Error)
+
+
+@click.command(
+    "import",
+    epilog="Exit status: " + "; ".join(f"{k} {v}" for k, v in IMPORT_EXIT_CODES.items()) + ".",
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--crs",
     type=click.Choice(["wgs84", "gcj02", "bd09"]),
-    default="wgs84",
-    show_default=True,
-    help="Datum of the file's coordinates: Amap/Tencent give gcj02, Baidu bd09.",
+    default=None,
+    help="Datum of the file's coordinates: GPS/Tianditu give wgs84, Amap/Tencent gcj02, Baidu bd09. "
+    "Without it the file is tested under all three, and refused if another than wgs84 fits clearly better.",
 )
 @click.option(
     "--mode",
@@ -33,40 +61,78 @@ __all__ = ["export_command", "import_command", "rollback_command", "versions_com
 )
 @click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid rows even when some rows are invalid.")
-def import_command(file: str, crs: str, mode: str, dry_run: bool, skip_invalid: bool) -> None:
-    """Import a register file (CSV in UTF-8 or GBK, XLSX, GeoJSON).
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write even where the file (an export) would overwrite venues edited in the register since it was taken.",
+)
+def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_invalid: bool, force: bool) -> None:
+    """Import a register file (CSV in UTF-8 or GBK, XLSX, GeoJSON) as offices keep it.
 
-    Exit status: 0 every row valid; 1 some rows invalid; 2 the file cannot be read.
-    Nothing is written unless every row is valid or --skip-invalid is given;
-    the write is one transaction, and the previous register is kept as a version.
+    Title rows, blank rows and a sign-off footer around the table are skipped;
+    coordinates may be two columns or one (坐标), in decimals or degrees-minutes-seconds;
+    Chinese opening hours are converted; rows with an address and no coordinates are
+    placed at their town (flagged as town-level). The report prints one line per
+    conversion and problem. Nothing is written unless every row is valid or
+    --skip-invalid is given; the write is one transaction, and the previous register
+    is kept as a version.
     """
     from locator.io.importer import read_register
 
-    reg = open_register()
     try:
-        report = read_register(file, reg.districts, crs)
+        reg = open_register()
+    except CliError as exc:
+        raise CliError(exc.message, exit_code=3) from None
+    gazetteer = open_gazetteer()  # the project's own data: failing to read it is exit 3, not the file's fault
+    try:
+        report = read_register(file, reg.districts, crs, gazetteer)
     except LocatorError as exc:
         raise CliError(str(exc), exit_code=2) from None
+    if report.datum_mismatch:
+        raise CliError(report.lines()[0], exit_code=1)
     for line in report.lines():
         click.echo(line)
     if not report.venues:
         click.echo("nothing written: no valid rows")
         sys.exit(1 if report.rows else 2)
+    conflicts = _conflicts(report, reg.store, mode == "replace")
+    for c in conflicts:
+        click.echo(str(c))
+    if conflicts and not force:
+        ids = len({c.venue_id for c in conflicts})
+        click.echo(
+            f"nothing written: {len(conflicts)} conflict(s) in {ids} venue(s) edited in the register since the "
+            "export; pass --force to overwrite them"
+        )
+        sys.exit(1)
     if dry_run:
         click.echo("dry run: nothing written")
     elif not report.ok and not skip_invalid:
         click.echo("nothing written: fix the invalid rows, or pass --skip-invalid to write the valid ones")
     else:
         note = f"import {os.path.basename(file)} ({mode})"
-        if mode == "replace":
-            version = reg.store.replace_all(report.venues, note=note)
-        else:
-            version = reg.store.merge(report.venues, note=note)
+        try:
+            if mode == "replace":
+                version = reg.store.replace_all(report.venues, note=note)
+            else:
+                version = reg.store.merge(report.venues, note=note)
+        except _store_errors() as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise CliError(f"nothing written: the register could not be written: {reason}", exit_code=3) from None
         click.echo(
             f"wrote {len(report.venues)} venues ({mode}); register version {version}; "
             f"the previous register is kept (locator versions)"
         )
     sys.exit(0 if report.ok else 1)
+
+
+def _conflicts(report: ImportReport, store: VenueStore, replace: bool) -> list[Conflict]:
+    from locator.io.conflicts import find_conflicts
+
+    try:
+        return find_conflicts(report.venues, report.exported_at, store, replace)
+    except _store_errors() as exc:
+        raise CliError(f"cannot read the register: {' '.join(str(exc).split())}", exit_code=3) from None
 
 
 @click.command("export")
@@ -81,7 +147,8 @@ def export_command(fmt: str, output: str | None, include_closed: bool) -> None:
     if not output and fmt in ("xlsx", "gpkg"):
         raise click.UsageError(f"--format {fmt} is binary: give -o FILE")
     reg = open_register()
-    data = export_bytes(reg.store.venues(include_closed=include_closed), fmt)
+    version, venues = reg.store.snapshot_venues(include_closed=include_closed)
+    data = export_bytes(venues, fmt, version)  # the version lets a later import find the edits it would revert
     if output:
         try:
             write_atomic(output, data)

@@ -55,6 +55,11 @@ DISTRICT_COLUMNS: tuple[Column, ...] = (
     Column("population_grid", "人口网格总人口", "Population on the grid"),
     Column("no_venues", "无场所", "no venue"),
     Column("below_target", "低于目标", "below target"),
+    Column("population", "常住人口", "Residents"),
+    Column("population_covered_pct", "覆盖人口比例（%）", "People within reach (%)"),
+    Column("people_dist_median_m", "半数居民到最近场所距离（米，模型）", "Half of residents live within (m, modelled)"),
+    Column("people_dist_p90_m", "90%居民到最近场所距离（米，模型）", "90 % of residents live within (m, modelled)"),
+    Column("offshore", "海岛区（无步行半径统计）", "Offshore (no walking-radius figures)"),
 )
 
 _SAME = {c.key: c for c in DISTRICT_COLUMNS}
@@ -76,7 +81,11 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("districts_below_target", "低于目标的市县区", "Districts below the target"),
     _SAME["population_covered"],
     _SAME["population_grid"],
-    Column("population_covered_pct", "覆盖人口比例（%）", "People within reach (%)"),
+    _SAME["population_covered_pct"],
+    Column("weighting", "加权方式", "Weighting"),
+    Column("population_source", "人口数据来源", "Population source"),
+    _SAME["population"],
+    Column("population_offshore", "海岛区常住人口", "Residents of offshore districts"),
 )
 
 #: The suggestions sheet: every key of :class:`locator.planning.SuggestedSite`, in order.
@@ -91,6 +100,10 @@ SITE_COLUMNS: tuple[Column, ...] = (
     Column("covered_after", "新增后覆盖", "Covered after"),
     Column("covered_after_pct", "新增后覆盖率（%）", "Covered after (%)"),
     Column("unit", "单位", "Unit"),
+    Column("district_code", "所在区县代码", "District code"),
+    Column("population_gain", "新增覆盖居民（模型）", "People newly within reach (modelled)"),
+    Column("place_name", "附近地名", "Nearest place"),
+    Column("place_distance_m", "到该地名距离（米）", "Distance to that place (m)"),
 )
 
 #: The curve sheet: coverage with the first k suggested sites.

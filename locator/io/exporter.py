@@ -15,7 +15,7 @@ from locator.categories import AMENITIES, CATEGORIES
 from locator.io.render import Column, Document, Layer, Sheet, render
 from locator.venues import Venue, venue_to_feature
 
-__all__ = ["COLUMNS", "FORMATS", "export_bytes", "venue_document"]
+__all__ = ["COLUMNS", "FORMATS", "VERSION_HEADER", "export_bytes", "venue_document"]
 
 #: (header, how to get the value) — headers are the first alias in importer.HEADERS.
 COLUMNS: list[tuple[str, Callable[[Venue], object]]] = [
@@ -33,31 +33,40 @@ COLUMNS: list[tuple[str, Callable[[Venue], object]]] = [
     ("说明", lambda v: v.description),
     ("来源", lambda v: v.source),
     ("状态", lambda v: v.status),
+    ("位置精度", lambda v: v.location_precision),
 ]
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
+#: The column recording the register version an export was taken at.
+VERSION_HEADER = "登记版本"
 SHEET = "职工服务阵地"
 
 
-def venue_document(venues: Sequence[Venue]) -> Document:
+def venue_document(venues: Sequence[Venue], version: int | None = None) -> Document:
     """The register as a document: one sheet with the importer's Chinese headers, one map layer.
 
     Sorted by id, so the same register always gives the same file. The map
     layer is the API's venue Feature with the category's Chinese name added,
-    for QGIS users who do not know the codes.
+    for QGIS users who do not know the codes. With ``version`` (the register's
+    data version the venues were read at) every row records it (``登记版本``,
+    ``register_version``), so importing the file later can tell which register
+    edits it would overwrite (``locator.io.conflicts``).
     """
     ordered = sorted(venues, key=lambda v: v.id)
-    columns = [Column(f"c{i}", header) for i, (header, _) in enumerate(COLUMNS)]
-    rows = [{f"c{i}": get(v) for i, (_, get) in enumerate(COLUMNS)} for v in ordered]
+    table = COLUMNS if version is None else [*COLUMNS, (VERSION_HEADER, lambda v: version)]
+    columns = [Column(f"c{i}", header) for i, (header, _) in enumerate(table)]
+    rows = [{f"c{i}": get(v) for i, (_, get) in enumerate(table)} for v in ordered]
     features = []
     for v in ordered:
         f = venue_to_feature(v)
         f["properties"]["category_name"] = CATEGORIES[v.category].name_zh
+        if version is not None:
+            f["properties"]["register_version"] = version
         features.append(f)
     return Document(name="venues", sheets=(Sheet(SHEET, columns, rows),), layers=(Layer("venues", features),))
 
 
-def export_bytes(venues: Sequence[Venue], fmt: str) -> bytes:
-    """The register in ``fmt`` (one of FORMATS), as bytes."""
+def export_bytes(venues: Sequence[Venue], fmt: str, version: int | None = None) -> bytes:
+    """The register in ``fmt`` (one of FORMATS), as bytes; ``version`` as in ``venue_document``."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    return render(venue_document(venues), fmt)
+    return render(venue_document(venues, version), fmt)

@@ -1,76 +1,44 @@
-"""Read a venue register from CSV, XLSX or GeoJSON and validate every row. Pure.
+"""Read a venue register from CSV, XLSX or GeoJSON as offices keep it, and validate every row. Pure.
 
 The real register arrives as spreadsheets from the city and county unions:
-Chinese headers, Chinese category names, coordinates from Amap (GCJ-02) or
-Baidu (BD-09), sometimes swapped, sometimes missing. ``read_register`` maps the
-headers, converts coordinates to WGS-84, and returns the venues it could
-build together with a report of every problem, row by row. Nothing is
-written here; ``locator import`` decides what to do with the report.
+a merged title row and a sign-off footer around the table, Chinese headers
+and category names, opening hours as staff write them, coordinates in any
+notation and in any of three datums (WGS-84, Amap's GCJ-02, Baidu's BD-09),
+phones mangled by Excel, and rows with an address but no coordinates.
+``read_register`` finds the table (``io.tables``), reads each row
+(``io.rows``), decides the datum of the whole file (``coords.fit_datum``:
+never a silent shift), places each row (address-only rows at their town,
+from the gazetteer), and returns the venues it could build together with a
+report of every conversion and problem, row by row. Nothing is written here;
+``locator import`` decides what to do with the report.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from locator.categories import AMENITIES, CATEGORIES, category_from_label
+from locator.coords import DatumFit, fit_datum
 from locator.districts import Districts
 from locator.errors import DataError
-from locator.geo import CRS_NAMES, distance_m, to_wgs84
-from locator.hours import parse_error
-from locator.io.render import control_characters, from_spreadsheet_text
-from locator.venues import HAINAN_BBOX, STATUSES, Venue
+from locator.gazetteer import Gazetteer
+from locator.geo import CRS_NAMES
+from locator.io.render import from_spreadsheet_text
+from locator.io.rows import DUPLICATE_METRES, HEADERS, Draft, DuplicateIndex, RowIssue, place, read_row, stable_id
+from locator.io.tables import HEADER_SCAN_ROWS, MAX_ROWS, check_xlsx, find_table
+from locator.venues import Venue
 
-__all__ = ["HEADERS", "ImportReport", "RowIssue", "read_register", "read_rows"]
+__all__ = ["HEADERS", "MAX_FILE_BYTES", "ImportReport", "RowIssue", "read_register", "read_rows"]
 
-#: Accepted headers (Chinese or English, case-insensitive) for each field.
-HEADERS: dict[str, tuple[str, ...]] = {
-    "id": ("编号", "id", "venue_id"),
-    "name": ("名称", "name", "阵地名称", "站点名称"),
-    "category": ("类别", "category", "类型", "阵地类型"),
-    "address": ("地址", "address", "详细地址"),
-    "lon": ("经度", "lon", "lng", "longitude", "x"),
-    "lat": ("纬度", "lat", "latitude", "y"),
-    "district": ("所属市县", "district", "district_code", "市县", "所属区县", "行政区划代码"),
-    "opening_hours": ("开放时间", "opening_hours", "hours"),
-    "amenities": ("设施", "amenities", "服务设施"),
-    "phone": ("联系电话", "phone", "电话", "tel"),
-    "operator": ("运营单位", "operator", "建设单位", "所属单位"),
-    "description": ("说明", "description", "备注"),
-    "source": ("来源", "source"),
-    "status": ("状态", "status"),
-}
+#: Largest register file read at all, in bytes (an XLSX is also checked unpacked: ``io.tables.check_xlsx``).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 _HEADER_OF = {alias.lower(): key for key, aliases in HEADERS.items() for alias in aliases}
-_AMENITY_OF = {a.name_zh: a.code for a in AMENITIES.values()} | {a.code: a.code for a in AMENITIES.values()}
-_AMENITY_OF |= {a.name_en.lower(): a.code for a in AMENITIES.values()}
-_STATUS_OF = {
-    "active": "active",
-    "开放": "active",
-    "正常": "active",
-    "closed": "closed",
-    "关闭": "closed",
-    "已关闭": "closed",
-}
-DUPLICATE_METRES = 50.0
-
-
-@dataclass(frozen=True)
-class RowIssue:
-    row: int  # the row number a person sees: spreadsheet row (header = 1) or feature number (from 1)
-    level: str  # "error" (row rejected) or "warning" (row kept)
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.level}: {self.field}: {self.reason}"
+_HEADER_OF |= {"坐标": "coords"}  # 坐标（经度,纬度） reads as 坐标 once its bracketed note is dropped
 
 
 @dataclass
@@ -79,6 +47,12 @@ class ImportReport:
     rows: int = 0
     venues: list[Venue] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
+    #: Lines about the file as a whole: where the header was, columns not used, the footer.
+    notes: list[str] = field(default_factory=list)
+    #: The datum test, when it ran; ``datum.better`` set means the file is refused.
+    datum: DatumFit | None = None
+    #: Venue id -> the register version its row was exported at (rows of an export only).
+    exported_at: dict[str, int] = field(default_factory=dict)
 
     @property
     def invalid_rows(self) -> list[int]:
@@ -86,10 +60,21 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return not self.invalid_rows
+        return not self.invalid_rows and not self.datum_mismatch
+
+    @property
+    def datum_mismatch(self) -> bool:
+        return self.datum is not None and self.datum.better is not None
 
     def lines(self) -> list[str]:
-        out = [str(i) for i in sorted(self.issues, key=lambda i: (i.row, i.level != "error", i.field))]
+        """The report: file notes, then every row issue in row order, then the counts."""
+        if self.datum_mismatch:
+            assert self.datum is not None
+            return [self.datum.message()]
+        order = {"error": 0, "warning": 1, "note": 2}
+        head = [n for n in self.notes if not n.startswith("row ")]
+        tail = [n for n in self.notes if n.startswith("row ")]  # the footer: after the rows, where it is
+        out = head + [str(i) for i in sorted(self.issues, key=lambda i: (i.row, order[i.level], i.field))] + tail
         out.append(
             f"{self.rows} rows read: {len(self.venues)} valid, {len(self.invalid_rows)} invalid, "
             f"{sum(i.level == 'warning' for i in self.issues)} warning(s)"
@@ -98,6 +83,9 @@ class ImportReport:
 
 
 # -- reading files -----------------------------------------------------------
+Rows = list[tuple[int, dict[str, Any]]]
+
+
 def _decode(data: bytes, path: str) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -114,55 +102,67 @@ def _decode(data: bytes, path: str) -> str:
         raise DataError(f"{path!r}: cannot tell the text encoding (tried UTF-8, GBK/GB18030)") from None
 
 
-def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (row number, {field: raw value}) from CSV, XLSX or GeoJSON."""
+def read_rows(path: str | Path) -> tuple[Rows, list[str]]:
+    """(row number, {field: raw value}) for every row of a CSV, XLSX or GeoJSON, and notes on the layout.
+
+    Raises ``DataError`` (one line, quoting the file) when the file cannot be read as a register.
+    """
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix not in (".geojson", ".json", ".xlsx", ".xlsm", ".csv", ".txt"):
+        raise DataError(f"{str(p)!r}: unknown file type {suffix or '(none)'!r}; expected .csv, .xlsx or .geojson")
     try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataError(f"{str(p)!r} is {size / 1e6:,.0f} MB, over the limit of {MAX_FILE_BYTES / 1e6:,.0f} MB")
         data = p.read_bytes()
     except OSError as exc:
         raise DataError(f"cannot read {str(p)!r}: {exc.strerror or exc}") from None
     if suffix in (".geojson", ".json"):
-        yield from _geojson_rows(data, str(p))
-    elif suffix in (".xlsx", ".xlsm"):
-        yield from _table_rows(_xlsx_table(data, str(p)), str(p))
-    elif suffix in (".csv", ".txt"):
-        text = _decode(data, str(p))
-        yield from _table_rows(list(csv.reader(io.StringIO(text))), str(p))
-    else:
-        raise DataError(f"{str(p)!r}: unknown file type {suffix or '(none)'!r}; expected .csv, .xlsx or .geojson")
+        return list(_geojson_rows(data, str(p))), []
+    if suffix in (".xlsx", ".xlsm"):
+        return _table_rows(_xlsx_table(data, str(p)), str(p))
+    text = _decode(data, str(p))
+    try:
+        table = []
+        for values in csv.reader(io.StringIO(text)):
+            table.append(values)
+            if len(table) > MAX_ROWS + HEADER_SCAN_ROWS:
+                raise DataError(f"{str(p)!r} has more than {MAX_ROWS:,} rows, the limit")
+    except csv.Error as exc:
+        raise DataError(f"{str(p)!r} is not readable CSV: {exc} (line {len(table) + 1})") from None
+    return _table_rows(table, str(p))
 
 
 def _xlsx_table(data: bytes, path: str) -> list[list[Any]]:
+    check_xlsx(data, path)  # before openpyxl spends minutes on a zip bomb
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        table = []
+        for values in ws.iter_rows(values_only=True):  # a sheet may not declare its size: count as well
+            table.append(list(values))
+            if len(table) > MAX_ROWS + HEADER_SCAN_ROWS:
+                raise DataError(f"{path!r}: the sheet has more than {MAX_ROWS:,} rows, the limit")
+    except DataError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds on a broken file
         raise DataError(f"{path!r} is not a readable XLSX workbook: {exc}") from None
-    ws = wb.worksheets[0]
-    return [list(r) for r in ws.iter_rows(values_only=True)]
+    return table
 
 
-def _table_rows(table: list[list[Any]], path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not table:
+def _table_rows(table: list[list[Any]], path: str) -> tuple[Rows, list[str]]:
+    if not any(any(v is not None and str(v).strip() for v in values) for values in table):
         raise DataError(f"{path!r} is empty")
-    header = [str(h).strip().lower() if h is not None else "" for h in table[0]]
-    keys = [_HEADER_OF.get(h) for h in header]
-    missing = [k for k in ("name", "category") if k not in keys]
-    if missing:
-        found = ", ".join(h for h in header if h) or "none"
-        expected = ", ".join(HEADERS[m][0] + "/" + HEADERS[m][1] for m in missing)
-        raise DataError(
-            f"{path!r}: no column for {', '.join(missing)} (headers found: {found}; expected e.g. {expected})"
-        )
-    for n, values in enumerate(table[1:], start=2):
-        if all(v is None or str(v).strip() == "" for v in values):
-            continue
+    layout = find_table(table, _HEADER_OF, ("name", "category"), path)
+    rows = []
+    for n, values in layout.rows:
         # The exporter (locator.io.render.spreadsheet_text) wrote '=…, '+…, '-…, '@… so that
         # no spreadsheet runs them; read them back as they were.
-        row = {k: from_spreadsheet_text(v) for k, v in zip(keys, values, strict=False) if k is not None}
-        yield n, row
+        rows.append((n, {k: from_spreadsheet_text(v) for k, v in zip(layout.keys, values, strict=False) if k}))
+    return rows, layout.notes()
 
 
 def _geojson_rows(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -172,6 +172,8 @@ def _geojson_rows(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]
         raise DataError(f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise DataError(f"{path!r} is not a GeoJSON FeatureCollection")
+    if len(doc["features"]) > MAX_ROWS:
+        raise DataError(f"{path!r} has {len(doc['features']):,} features, over the limit of {MAX_ROWS:,}")
     for n, f in enumerate(doc["features"], start=1):
         props = (f.get("properties") if isinstance(f, dict) else None) or {}
         row = {_HEADER_OF.get(str(k).lower(), str(k)): v for k, v in props.items()}
@@ -184,175 +186,83 @@ def _geojson_rows(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]
         yield n, row
 
 
-# -- validating rows ----------------------------------------------------------
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+# -- the whole file ------------------------------------------------------------
+def read_register(
+    path: str | Path, districts: Districts, crs: str | None = None, gazetteer: Gazetteer | None = None
+) -> ImportReport:
+    """Read and validate a register file; see the module docstring.
 
-
-def _number(value: Any) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return math.nan
-    try:
-        return float(str(value).strip().replace("°", ""))
-    except ValueError:
-        return math.nan
-
-
-def _in_box(lon: float, lat: float) -> bool:
-    west, south, east, north = HAINAN_BBOX
-    return west <= lon <= east and south <= lat <= north
-
-
-def _district_code(text: str, districts: Districts) -> str | None:
-    if not text:
-        return None
-    if districts.get(text):
-        return text
-    for d in districts:
-        if text in (d.name_zh, d.name_en) or text.endswith(d.name_zh) or text == d.name_zh.rstrip("市县区"):
-            return d.adcode
-    return None
-
-
-def _stable_id(name: str, district: str) -> str:
-    return "imp-" + hashlib.sha1(f"{district}|{name}".encode()).hexdigest()[:12]
-
-
-def read_register(path: str | Path, districts: Districts, crs: str = "wgs84") -> ImportReport:
-    """Read and validate a register file; see the module docstring."""
-    if crs not in CRS_NAMES:
+    ``crs`` is the datum the user declared; ``None`` means "not said": the
+    file is read as WGS-84, but first tested under every datum, and refused
+    (``report.datum_mismatch``) when another fits clearly better. Without
+    ``gazetteer`` rows with no coordinates are errors.
+    """
+    if crs is not None and crs not in CRS_NAMES:
         raise DataError(f"unknown crs {crs!r}; expected one of {', '.join(CRS_NAMES)}")
-    report = ImportReport(path=str(path))
+    rows, notes = read_rows(path)
+    report = ImportReport(path=str(path), rows=len(rows), notes=notes)
+    drafts = [read_row(n, raw, districts) for n, raw in rows]
+    if crs is None:
+        named = [(*d.point, d.district) for d in drafts if d.point is not None and d.district is not None]
+        report.datum = fit_datum(named, districts.contains, "wgs84")
+        if report.datum.better is not None:
+            return report
+    datum = crs or "wgs84"
     seen_ids: dict[str, int] = {}
-    kept: dict[str, list[tuple[int, Venue]]] = {}  # by name, for the duplicate check
-    for n, raw in read_rows(path):
-        report.rows += 1
-        issues: list[RowIssue] = []
-
-        def err(field_: str, reason: str, level: str = "error", n: int = n, issues: list[RowIssue] = issues) -> None:
-            issues.append(RowIssue(n, level, field_, reason))
-
-        for key in HEADERS:  # refused rather than dropped: the exporter could not write them back
-            value = raw.get(key)
-            text = "" if value is None else "".join(map(str, value)) if isinstance(value, list) else str(value)
-            if bad := control_characters(text):
-                err(key, f"control character(s) {''.join(bad)!r} in {text!r}")
-        name = _text(raw.get("name"))
-        if not name:
-            err("name", "missing name")
-        label = _text(raw.get("category"))
-        category = category_from_label(label) if label else None
-        if category is None:
-            err(
-                "category",
-                f"unknown category {label!r}; expected one of {', '.join(c.name_zh for c in CATEGORIES.values())}",
-            )
-        lon, lat = _number(raw.get("lon")), _number(raw.get("lat"))
-        point: tuple[float, float] | None = None
-        if lon is None or lat is None:
-            err("lon/lat", "missing coordinates")
-        elif not (math.isfinite(lon) and math.isfinite(lat)):
-            err("lon/lat", f"unparsable coordinates ({_text(raw.get('lon'))!r}, {_text(raw.get('lat'))!r})")
-        else:
-            if not _in_box(lon, lat) and _in_box(lat, lon):
-                err(
-                    "lon/lat",
-                    f"latitude and longitude swapped ({lon:g}, {lat:g}); corrected to ({lat:g}, {lon:g})",
-                    "warning",
-                )
-                lon, lat = lat, lon
-            wlon, wlat = to_wgs84(lon, lat, crs)
-            wlon, wlat = round(float(wlon), 7), round(float(wlat), 7)
-            located = districts.locate(wlon, wlat)
-            if located is None:
-                err("lon/lat", f"point ({wlon:.6f}, {wlat:.6f}) lies outside Hainan's land")
-            else:
-                point = (wlon, wlat)
-        district_text = _text(raw.get("district"))
-        district = _district_code(district_text, districts)
-        if district_text and district is None:
-            err("district", f"unknown district {district_text!r}")
-        if point is not None:
-            here = districts.locate(*point)
-            assert here is not None
-            if district is None:
-                district = here.adcode
-            elif district != here.adcode:
-                named = districts.get(district)
-                err(
-                    "district",
-                    f"point lies in {here.name_zh} ({here.adcode}), not in "
-                    f"{named.name_zh if named else district} as named; kept in {here.name_zh}",
-                    "warning",
-                )
-                district = here.adcode
-        hours = _text(raw.get("opening_hours")) or None
-        if hours and (why := parse_error(hours)):
-            err("opening_hours", why)
-        amenities: list[str] = []
-        raw_amenities = raw.get("amenities")
-        tokens = (
-            [_text(t) for t in raw_amenities]
-            if isinstance(raw_amenities, list)
-            else re.split(r"[;,，、；/|\s]+", _text(raw_amenities))
-        )
-        for token in tokens:
-            if not token:
-                continue
-            code = _AMENITY_OF.get(token) or _AMENITY_OF.get(token.lower())
-            if code is None:
-                err("amenities", f"unknown amenity {token!r} ignored", "warning")
-            elif code not in amenities:
-                amenities.append(code)
-        status_text = _text(raw.get("status")) or "active"
-        status = _STATUS_OF.get(status_text.lower())
-        if status is None:
-            err("status", f"unknown status {status_text!r}; expected one of {', '.join(STATUSES)}")
-        vid = _text(raw.get("id"))
-        if vid and vid in seen_ids:
-            err("id", f"duplicate id {vid!r} (first on row {seen_ids[vid]})")
-        elif not vid:  # no id column: derive a stable one, so re-importing the same file gives the same ids
-            base = _stable_id(f"{name}|{point[0]:.5f}|{point[1]:.5f}" if point else name, district or "")
-            vid, extra = base, 1
-            while vid in seen_ids:
-                extra += 1
-                vid = f"{base}-{extra}"
-        if point is not None and name:
-            for other_row, other in kept.get(name, ()):
-                if distance_m(other.lon, other.lat, *point) <= DUPLICATE_METRES:
-                    err("name", f"duplicate of row {other_row}: the same name within {DUPLICATE_METRES:g} m")
-                    break
-        report.issues.extend(issues)
-        if any(i.level == "error" for i in issues):
+    kept = DuplicateIndex()
+    source = f"imported from {Path(path).name}"
+    for d in drafts:
+        placed = place(d, datum, districts, gazetteer)
+        _check_unique(d, placed, seen_ids, kept)
+        report.issues.extend(d.issues)
+        if d.failed or placed is None:
             continue
-        assert point is not None and category is not None and district is not None and status is not None
         try:
-            venue = Venue(
-                id=vid,
-                name=name,
-                category=category,
-                district_code=district,
-                lon=point[0],
-                lat=point[1],
-                address=_text(raw.get("address")),
-                operator=_text(raw.get("operator")),
-                phone=_text(raw.get("phone")),
-                opening_hours=hours,
-                amenities=tuple(amenities),
-                description=_text(raw.get("description")),
-                source=_text(raw.get("source")) or f"imported from {Path(path).name}",
-                status=status,
-            )
+            venue = _venue(d, placed, source)
         except DataError as exc:
-            report.issues.append(RowIssue(n, "error", "row", str(exc)))
+            report.issues.append(RowIssue(d.row, "error", "row", str(exc)))
             continue
-        seen_ids[vid] = n
-        kept.setdefault(name, []).append((n, venue))
+        seen_ids[venue.id] = d.row
+        if d.fields["register_version"] is not None:
+            report.exported_at[venue.id] = d.fields["register_version"]
+        kept.add(venue.name, venue.lon, venue.lat, d.row)
         report.venues.append(venue)
     return report
+
+
+def _check_unique(
+    d: Draft, placed: tuple[float, float, str] | None, seen_ids: dict[str, int], kept: DuplicateIndex
+) -> None:
+    vid, name = d.fields["id"], d.fields["name"]
+    if vid and vid in seen_ids:
+        d.add("error", "id", f"duplicate id {vid!r} (first on row {seen_ids[vid]})")
+    elif not vid and placed is not None:  # no id: derive a stable one, so re-importing gives the same ids
+        base = stable_id(name, placed[2], placed[0], placed[1])
+        vid, extra = base, 1
+        while vid in seen_ids:
+            extra += 1
+            vid = f"{base}-{extra}"
+        d.fields["id"] = vid
+    if placed is not None and name and (other := kept.find(name, placed[0], placed[1])) is not None:
+        d.add("error", "name", f"duplicate of row {other}: the same name within {DUPLICATE_METRES:g} m")
+
+
+def _venue(d: Draft, placed: tuple[float, float, str], source: str) -> Venue:
+    f = d.fields
+    return Venue(
+        id=f["id"],
+        name=f["name"],
+        category=f["category"],
+        district_code=placed[2],
+        lon=placed[0],
+        lat=placed[1],
+        address=f["address"],
+        operator=f["operator"],
+        phone=f["phone"],
+        opening_hours=f["opening_hours"],
+        amenities=f["amenities"],
+        description=f["description"],
+        source=f["source"] or source,
+        status=f["status"],
+        location_precision=f["location_precision"],
+    )

@@ -38,6 +38,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from locator.districts import District
+from locator.gazetteer import Gazetteer
 from locator.planning.grid import (
     QUAD_SEGS,
     DistrictFrame,
@@ -66,6 +67,20 @@ __all__ = ["CoverageAnalyzer", "analyse"]
 
 def _round(x: float | None, nd: int) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+#: The offshore districts (三沙市's 西沙区 and 南沙区): shown as their own case, without walking-radius figures.
+OFFSHORE = frozenset({"460301", "460302"})
+
+
+def population_source(popgrid: PopGrid | None) -> str | None:
+    """What the people figures come from, saying ``modelled`` when the grid says so."""
+    if popgrid is None:
+        return None
+    name = popgrid.source.rsplit("/", 1)[-1] if popgrid.source else popgrid.id
+    if popgrid.modelled:
+        return f"modelled: {name} ({popgrid.description or 'a modelled population surface'})"
+    return name
 
 
 def analyse(
@@ -141,14 +156,19 @@ def analyse(
         finite = dist[np.isfinite(dist)]
         pop_cov: float | None = None
         pop_grid: float | None = None
-        if pixels is not None:
+        people_median = people_p90 = None
+        offshore = d.adcode in OFFSHORE
+        if pixels is not None and not offshore:
             px = pixels[k]
             pop_grid = float(px.population.sum())
             if len(px.population):
                 dd = nearest.distance(px.lon, px.lat, upper=r)
                 pop_cov = float(px.population[dd <= r].sum())
+                people_median, people_p90 = nearest.weighted_percentiles(px.lon, px.lat, px.population, (50, 90))
             else:
                 pop_cov = 0.0
+        if offshore:
+            finite = np.zeros(0)  # no walking-radius statistics on reefs 300 km out
         per10k = n / d.population_2020 * 10_000 if d.population_2020 > 0 else None
         rows.append(
             DistrictRow(
@@ -169,6 +189,13 @@ def analyse(
                 population_grid=None if pop_grid is None else round(pop_grid, 1),
                 no_venues=n == 0,
                 below_target=bool(target is not None and per10k is not None and per10k < target),
+                population=d.population_2020,
+                population_covered_pct=(
+                    round(100 * pop_cov / pop_grid, 2) if pop_cov is not None and pop_grid else None
+                ),
+                people_dist_median_m=_round(people_median, 1),
+                people_dist_p90_m=_round(people_p90, 1),
+                offshore=offshore,
             )
         )
     rows.sort(key=lambda row: (not row.no_venues, not row.below_target, row.adcode))
@@ -199,6 +226,10 @@ def analyse(
         population_covered=pop_covered,
         population_grid=pop_grid_total,
         population_covered_pct=pop_pct,
+        weighting="area" if popgrid is None else "population",
+        population_source=population_source(popgrid),
+        population=pop,
+        population_offshore=sum(f.district.population_2020 for f in frames if f.district.adcode in OFFSHORE),
     )
     return CoverageResult(
         categories=cats,
@@ -233,10 +264,12 @@ class CoverageAnalyzer:
         popgrid: PopGrid | None = None,
         target_per_10k: float | None = None,
         maxsize: int = 32,
+        gazetteer: Gazetteer | None = None,
     ) -> None:
         self.districts = list(districts)
         self._index = index
         self.popgrid = popgrid
+        self.gazetteer = gazetteer
         self.target_per_10k = validate_target(target_per_10k)
         self.maxsize = maxsize
         self._lock = threading.RLock()
@@ -354,6 +387,7 @@ class CoverageAnalyzer:
                 exact=exact,
                 time_limit=time_limit,
                 data_version=version,
+                gazetteer=self.gazetteer,
             ),
         )
         return result

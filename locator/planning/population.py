@@ -46,6 +46,10 @@ class PopGrid:
     population: FloatArray
     source: str = ""
     id: str = field(default="")
+    #: True when the grid says it is modelled (GeoTIFF tag ``MODELLED=yes``, as the shipped one does).
+    modelled: bool = False
+    #: What the grid is, from its own tags (``DESCRIPTION``, ``SOURCES``), for ``summary.population_source``.
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not (len(self.lon) == len(self.lat) == len(self.population)):
@@ -104,6 +108,7 @@ def load_geotiff(path: str | Path, band: int = 1) -> PopGrid:
             data = src.read(band, masked=True).astype(np.float64)
             transform = src.transform
             crs = src.crs
+            tags = src.tags()
     except (OSError, rasterio.errors.RasterioError) as exc:  # type: ignore[attr-defined]
         raise DataError(f"cannot read population grid {str(p)!r}: {exc}") from None
     values = np.ma.filled(data, np.nan)
@@ -117,7 +122,9 @@ def load_geotiff(path: str | Path, band: int = 1) -> PopGrid:
         tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
         xs, ys = tr.transform(xs, ys)
     grid = PopGrid.from_arrays(xs, ys, pop, source=str(p))
-    return PopGrid(grid.lon, grid.lat, grid.population, str(p), _stamp(p))
+    modelled = str(tags.get("MODELLED", "")).lower() in ("yes", "true", "1")
+    description = "; ".join(str(tags[k]) for k in ("DESCRIPTION", "SOURCES") if tags.get(k))
+    return PopGrid(grid.lon, grid.lat, grid.population, str(p), _stamp(p), modelled, description)
 
 
 def load_csv(path: str | Path) -> PopGrid:

@@ -60,6 +60,15 @@ class DistrictRow:
     population_grid: float | None
     no_venues: bool
     below_target: bool
+    #: Residents (2020 census; the same figure as ``population_2020``, named as the issue's API asks).
+    population: int = 0
+    #: Share of the grid's people within the radius, 0–100 (None without a grid, or offshore).
+    population_covered_pct: float | None = None
+    #: Half (and 90 %) of the grid's people live within this distance of a venue (None without a grid).
+    people_dist_median_m: float | None = None
+    people_dist_p90_m: float | None = None
+    #: An offshore district (三沙's 西沙, 南沙): reefs and islets, no walking-radius statistics.
+    offshore: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return _flat(self)
@@ -102,6 +111,14 @@ class Summary:
     population_covered: float | None = None
     population_grid: float | None = None
     population_covered_pct: float | None = None
+    #: ``"population"`` when a population grid weights the figures, else ``"area"``.
+    weighting: str = "area"
+    #: What the people figures come from; says ``modelled`` for the shipped surface.
+    population_source: str | None = None
+    #: Residents of the analysed districts (census), the denominator planners quote.
+    population: int = 0
+    #: Residents of the offshore districts, reported apart (no walking radius applies there).
+    population_offshore: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         out = _flat(self)
@@ -204,6 +221,14 @@ class SuggestedSite:
     covered_after: float
     covered_after_pct: float
     unit: str
+    #: The site's district (the same as ``adcode``, named as the API asks).
+    district_code: str = ""
+    #: People newly within reach (the marginal gain when demand is people; None when it is km²).
+    population_gain: float | None = None
+    #: The nearest town or place (GeoNames), and the site's district: ``新坡镇附近（龙华区）``; "" without a gazetteer.
+    place_name: str = ""
+    #: How far that place is, metres (geodesic).
+    place_distance_m: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return _flat(self)

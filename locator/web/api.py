@@ -20,7 +20,7 @@ from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.errors import InvalidParameter
 from locator.geo import from_wgs84, to_wgs84
 from locator.hours import TZ, is_open
-from locator.index import Hit
+from locator.index import Hit, VenueIndex
 from locator.search import filter_venues
 from locator.venues import Venue
 from locator.web import oas
@@ -34,6 +34,7 @@ __all__ = [
     "export_response",
     "get_oas",
     "json_response",
+    "nearest_open",
     "nearest_collection_json",
     "open_now",
     "venue_feature",
@@ -93,6 +94,7 @@ def venue_feature(
         "open_now": open_now(venue.opening_hours, now),
         "amenities": list(venue.amenities),
         "phone": venue.phone,
+        "location_precision": venue.location_precision,
     }
     if hit is not None:
         props["distance_m"] = round(hit.distance_m, 1)
@@ -184,6 +186,7 @@ def nearest() -> Response:
     k = params.int_param(args, "k", default=DEFAULT_NEAREST_K, low=1, high=MAX_NEAREST_K)
     cats = params.categories_param(args)
     max_distance = params.float_param(args, "max_distance", low=0)
+    open_only = params.bool_param(args, "open_now")
     assert lat is not None and lon is not None
     if crs != "wgs84":
         # The datum shifts are a few hundred metres; at the poles and the antimeridian
@@ -191,13 +194,46 @@ def nearest() -> Response:
         wlon, wlat = (float(c) for c in to_wgs84(lon, lat, crs))
         lon, lat = ((wlon + 180.0) % 360.0) - 180.0 if not -180 <= wlon <= 180 else wlon, min(90.0, max(-90.0, wlat))
     index = get_register().index
-    hits = index.nearest(lon, lat, k, cats, max_distance)
+    now = datetime.now(TZ)
+    if open_only:
+        hits = nearest_open(index, lon, lat, k, cats, max_distance, now)
+    else:
+        hits = index.nearest(lon, lat, k, cats, max_distance)
     extra: dict[str, Any] = {}
     if not hits and max_distance is not None:
-        beyond = index.nearest(lon, lat, 1, cats)
+        beyond = nearest_open(index, lon, lat, 1, cats, None, now) if open_only else index.nearest(lon, lat, 1, cats)
         extra["nearest_beyond"] = round(beyond[0].distance_m, 1) if beyond else None
-    body = nearest_collection_json(hits, crs, datetime.now(TZ), extra).encode()
+    body = nearest_collection_json(hits, crs, now, extra).encode()
     return Response(body, mimetype=GEOJSON)
+
+
+OPEN_SEARCH_LIMIT = 1000
+"""``open_now=true`` looks for open venues among at most this many nearest venues (a bounded search)."""
+
+
+def nearest_open(
+    index: VenueIndex,
+    lon: float,
+    lat: float,
+    k: int,
+    cats: list[str] | None,
+    max_distance: float | None,
+    now: datetime,
+) -> list[Hit]:
+    """The k venues open at ``now`` nearest to (lon, lat), nearest first.
+
+    Asks the index for a few times k candidates and widens fourfold until k
+    open ones are found, the candidates run out, or :data:`OPEN_SEARCH_LIMIT`
+    is reached: at night most stations are closed, and the bound keeps one
+    request's work fixed however few are open.
+    """
+    n = min(k * 4, OPEN_SEARCH_LIMIT)
+    while True:
+        hits = index.nearest(lon, lat, n, cats, max_distance)
+        found = [h for h in hits if open_now(h.venue.opening_hours, now) is True]
+        if len(found) >= k or len(hits) < n or n >= OPEN_SEARCH_LIMIT:
+            return found[:k]
+        n = min(n * 4, OPEN_SEARCH_LIMIT)
 
 
 def export_response(venues: list[Venue], fmt: str) -> Response:
@@ -229,7 +265,7 @@ def get_oas() -> oas.Fragment:
             "When `max_distance` leaves nothing, the collection is empty and `nearest_beyond` "
             "says how far the nearest match is.",
             "venues",
-            ["lat", "lon", "k", "category", "max_distance", "crs"],
+            ["lat", "lon", "k", "category", "max_distance", "open_now", "crs"],
             oas.ok("The nearest venues.", GEOJSON, "NearestCollection"),
             op_id="nearest",
         ),
@@ -279,6 +315,12 @@ def get_oas() -> oas.Fragment:
             "How many venues to return.",
             {"type": "integer", "minimum": 1, "maximum": MAX_NEAREST_K, "default": DEFAULT_NEAREST_K},
         ),
+        "open_now": oas.param(
+            "open_now",
+            "`true`: only venues open now (Asia/Shanghai); nearest searches the "
+            f"{OPEN_SEARCH_LIMIT} nearest venues for them.",
+            {"type": "boolean", "default": False},
+        ),
         "max_distance": oas.param(
             "max_distance", "Drop venues farther than this many geodesic metres.", {"type": "number", "minimum": 0}
         ),
@@ -321,6 +363,11 @@ VENUE_SCHEMA: dict[str, Any] = {
                 },
                 "amenities": {"type": "array", "items": {"type": "string"}},
                 "phone": {"type": "string"},
+                "location_precision": {
+                    "type": "string",
+                    "enum": ["exact", "town"],
+                    "description": "town: placed at the centre of the town its address names (位置为乡镇中心).",
+                },
                 "distance_m": {"type": "number", "description": "Geodesic WGS-84 metres, one decimal (nearest only)."},
                 "bearing_deg": {
                     "type": "number",

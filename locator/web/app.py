@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         ogc,
         ogc_oas,
         openapi,
+        places,
         problems,
         reports,
         security,
@@ -69,7 +70,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(coverage.bp)
     app.register_blueprint(embed.bp)
+    app.register_blueprint(places.bp)
     openapi.init_app(
-        app, [api.get_oas, ogc_oas.get_oas, mapdata.get_oas, coverage_oas.get_oas, admin_api.get_oas, health.get_oas]
+        app,
+        [
+            api.get_oas,
+            ogc_oas.get_oas,
+            mapdata.get_oas,
+            coverage_oas.get_oas,
+            admin_api.get_oas,
+            health.get_oas,
+            places.get_oas,
+        ],
     )
     return app

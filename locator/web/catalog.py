@@ -187,6 +187,7 @@ VENUE_PROPERTIES: tuple[str, ...] = (
     "open_now",
     "amenities",
     "phone",
+    "location_precision",
 )
 """A venue feature's properties (``locator.web.api.venue_feature``), which ``properties`` may select."""
 DISTRICT_PROPERTIES: tuple[str, ...] = (

@@ -41,6 +41,7 @@ from locator.planning import (
     CoverageResult,
     validate_region,
 )
+from locator.web import places
 from locator.web.i18n import current_language, gettext, label
 from locator.web.pages import base_page_config
 from locator.web.state import CoverageCache, app_state, get_register, get_settings
@@ -100,6 +101,7 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
                     get_register(app),
                     popgrid=load_popgrid(grid_path) if grid_path else None,
                     target_per_10k=settings.coverage_target_per_10k,
+                    gazetteer=places.gazetteer(app),
                 )
     return st.analyzer
 

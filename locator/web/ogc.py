@@ -189,6 +189,8 @@ def items(cid: str) -> Response:
     if cid == "venues":
         found = _venue_items(args, bbox, query)
         now = datetime.now(TZ)
+        if params.bool_param(args, "open_now"):
+            found = [v for v in found if open_now(v.opening_hours, now) is True]
         matched = len(found)
         features = [venue_feature(v, "wgs84", now=now) for v in found[offset : offset + limit]]
     else:

@@ -39,6 +39,7 @@ VENUE_ITEM_PARAMS = [
     "amenities",
     "amenity",
     "q",
+    "open_now",
     "filter",
     "filter-lang",
     "venueSortby",
@@ -68,7 +69,7 @@ FILTER_EXAMPLE = "category = 'outdoor_station' AND district_code = '460106'"
 def _items(cid: str, names: list[str]) -> dict[str, Any]:
     title = "venues" if cid == "venues" else "districts"
     extra = (
-        " The simple filters (category, district_code, amenities, q) and `filter` all apply together."
+        " The simple filters (category, district_code, amenities, q, open_now) and `filter` all apply together."
         if cid == "venues"
         else " District features carry venue counts per category."
     )

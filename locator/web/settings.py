@@ -111,6 +111,8 @@ class Settings:
     """``TIANDITU_KEY``; empty when unset."""
     population_grid: str | None
     """``POPULATION_GRID``: the coverage analysis' population grid file, or None."""
+    places_file: Path
+    """The gazetteer (``GEODATA_DIR/places.json``): names suggested sites after their nearest town."""
     coverage_target_per_10k: float | None
     """``COVERAGE_TARGET_PER_10K``."""
     admin_users: dict[str, str]
@@ -161,6 +163,7 @@ class Settings:
             tiles=tiles,
             tianditu_key=_text(cfg, "TIANDITU_KEY", optional=True) or "",
             population_grid=_text(cfg, "POPULATION_GRID", optional=True) or None,
+            places_file=Path(str(_text(cfg, "GEODATA_DIR"))) / "places.json",
             coverage_target_per_10k=_optional_number(cfg, "COVERAGE_TARGET_PER_10K"),
             admin_users=_credentials(cfg, "ADMIN_USERS"),
             admin_tokens=_credentials(cfg, "ADMIN_TOKENS"),

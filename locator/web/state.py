@@ -91,6 +91,7 @@ class AppState:
     collections: Cached[Any] = field(default_factory=Cached)
     map_venues: Cached[Any] = field(default_factory=Cached)
     map_outlines: Cached[Any] = field(default_factory=Cached)
+    places: Cached[Any] = field(default_factory=Cached)  # the gazetteer (locator.web.places), read once
     coverage: CoverageCache = field(default_factory=lambda: CoverageCache())
     feature_json: dict[tuple[str, str], tuple[Any, str, str]] = field(default_factory=dict)
     openapi: dict[str, Any] = field(default_factory=dict)

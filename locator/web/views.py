@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ def _shell_version() -> str:
         "static/sw.js",
         "templates/map.html",
         "templates/_venue_panel.html",
+        "templates/_head_icons.html",
         "package-lock.json",
     ):
         path = ROOT / rel
@@ -76,6 +78,8 @@ def page_config(lang: str) -> dict[str, Any]:
                 "districts": url_for("mapdata.districts"),
                 "icons": url_for("static", filename="img/amenities.svg"),
                 "sw": url_for("views.service_worker"),
+                "places": url_for("places.places"),
+                "report": url_for("reports.report", venue_id="__ID__"),
             },
             "nearestDefault": "outdoor_station",
         }
@@ -104,6 +108,67 @@ def service_worker() -> Response:
     return resp
 
 
+#: The installed app's colours: the header's (templates/map.html theme-color) and the page's.
+THEME_COLOUR, BACKGROUND_COLOUR = "#9a3412", "#ffffff"
+
+
+@bp.get("/manifest.webmanifest")
+def manifest() -> Response:
+    """The web app manifest: with the service worker, what makes the map installable as an app.
+
+    Chinese first (the workers' language): the name, the description and ``lang``.
+    """
+    body = {
+        "id": "/",
+        "name": "海南职工服务阵地地图",
+        "short_name": "职工服务阵地",
+        "description": "查找离您最近的户外劳动者服务站和职工服务阵地",
+        "lang": "zh-CN",
+        "dir": "ltr",
+        "start_url": url_for("views.index"),
+        "scope": "/",
+        "display": "standalone",
+        "orientation": "portrait",
+        "theme_color": THEME_COLOUR,
+        "background_color": BACKGROUND_COLOUR,
+        "categories": ["navigation", "utilities"],
+        "icons": [
+            {"src": url_for("static", filename=f"img/icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png"}
+            for n in ICON_SIZES
+        ]
+        + [{"src": url_for("static", filename="img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+#: The PNG icons the manifest lists (rendered once from icon.svg by deploy/build_icons.py).
+ICON_SIZES = (192, 512)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for by themselves (no more 404 in the console of every page)."""
+    return _file_response(ROOT / "static" / "img" / "favicon.ico", "image/vnd.microsoft.icon")
+
+
+@bp.get("/apple-touch-icon.png")
+def apple_touch_icon() -> Response:
+    """iOS asks the site root for this when a page is added to the home screen."""
+    return _file_response(ROOT / "static" / "img" / "apple-touch-icon.png", "image/png")
+
+
+def _file_response(path: Path, mimetype: str) -> Response:
+    """A file that changes only with a release: an ETag of its bytes, cached for a week."""
+    body = path.read_bytes()
+    resp = Response(body, mimetype=mimetype)
+    resp.set_etag(hashlib.sha1(body).hexdigest()[:20])
+    resp.headers["Cache-Control"] = "public, max-age=604800"
+    resp.make_conditional(request)
+    return resp
+
+
 @bp.get("/static/vendor/<path:name>")
 def vendor(name: str) -> Response:
     """Leaflet and Leaflet.markercluster from node_modules (allowlisted files only).
@@ -114,13 +179,7 @@ def vendor(name: str) -> Response:
     path = vendor_file(name)
     if path is None or not path.is_file():
         abort(404)
-    mimetype = _VENDOR_TYPES.get(path.suffix, "application/octet-stream")
-    body = path.read_bytes()
-    resp = Response(body, mimetype=mimetype)
-    resp.set_etag(hashlib.sha1(body).hexdigest()[:20])
-    resp.headers["Cache-Control"] = "public, max-age=604800"
-    resp.make_conditional(request)
-    return resp
+    return _file_response(path, _VENDOR_TYPES.get(path.suffix, "application/octet-stream"))
 
 
 _VENDOR_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png"}

@@ -187,3 +187,21 @@ export function searchQuery(text) { return fold(String(text || '').trim()); }
 export function matchesText(name, address, q) {
   return !q || fold(name || '').indexOf(q) >= 0 || fold(address || '').indexOf(q) >= 0;
 }
+
+// ---------------------------------------------------------------- travel time (as locator/travel.py)
+
+/* Streets are about a quarter longer than the straight line. */
+export const DETOUR = 1.25;
+/* Walk up to this straight-line distance (metres); beyond it, ride an e-bike. */
+export const WALK_MAX_M = 2000;
+/* Speeds in metres per minute: walking 4.5 km/h, e-bike 15 km/h. */
+export const WALK_M_PER_MIN = 75;
+export const RIDE_M_PER_MIN = 250;
+
+/* How long a straight-line distance takes: {mode: 'walk'|'ride', minutes} (whole minutes, at least 1).
+ * Walking up to WALK_MAX_M, riding an e-bike beyond: never a multi-hour walk. */
+export function travelTime(metres) {
+  var walk = metres <= WALK_MAX_M;
+  var speed = walk ? WALK_M_PER_MIN : RIDE_M_PER_MIN;
+  return { mode: walk ? 'walk' : 'ride', minutes: Math.max(1, Math.round(metres * DETOUR / speed)) };
+}

@@ -239,7 +239,8 @@ import * as C from "./common.js";
         var p = f.properties, c = f.geometry.coordinates;
         var icon = L.divIcon({ className: "site-icon", html: "<span>" + p.rank + "</span>", iconSize: [26, 26], iconAnchor: [13, 13] });
         var pct = p.covered_after_pct;
-        var name = C.label(cfg.lang, p.name_zh, p.name_en);
+        // a planner reads the nearest town (GeoNames) and the district, not bare coordinates
+        var name = p.place_name || C.label(cfg.lang, p.name_zh, p.name_en);
         var text = fmt(T.site, { n: p.rank }) + " · " + name + " · " + fmt(T.gain, { v: num(p.marginal_gain, 1), u: unit });
         L.marker(shift.toMap(c[0], c[1]), { icon: icon, title: text, keyboard: true })
           .bindPopup(C.textBox(fmt(T.site, { n: p.rank }), [
@@ -251,8 +252,12 @@ import * as C from "./common.js";
           .addTo(sites);
         if (list) {
           var li = document.createElement("li");
-          li.textContent = name + " (" + c[1].toFixed(4) + ", " + c[0].toFixed(4) + ") +" +
-            num(p.marginal_gain, 1) + " " + unit;
+          var a = document.createElement("a");
+          a.href = "/?near=" + c[1].toFixed(6) + "," + c[0].toFixed(6);  // the site on the worker map
+          a.textContent = name;
+          li.appendChild(a);
+          li.appendChild(document.createTextNode(" (" + c[0].toFixed(4) + ", " + c[1].toFixed(4) + ") +" +
+            num(p.marginal_gain, 1) + " " + unit));
           list.appendChild(li);
         }
       });

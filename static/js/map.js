@@ -31,15 +31,19 @@ import * as C from './common.js';
       .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su|PH)\b/g, function (m, a) { return d[a]; })
       .replace(/\boff\b/g, _('休息')).replace(/,/g, ', ').replace(/;\s*/g, zh ? '；' : '; ');
   }
-  function fmtWalk(m) {
-    var min = Math.max(1, Math.round(m * 1.25 / 75)); // 4.5 km/h, streets 25 % longer than the straight line
-    if (min <= 90) return _('步行约 %(n)s 分钟', { n: min });
-    return _('步行约 %(n)s 小时', { n: (min / 60).toFixed(1) });
+  // walking up to 2 km, an e-bike beyond (C.travelTime, as locator/travel.py): never a multi-hour walk
+  function fmtTravel(m) {
+    var t = C.travelTime(m), walk = t.mode === 'walk';
+    if (t.minutes <= 90) return _(walk ? '步行约 %(n)s 分钟' : '骑电动车约 %(n)s 分钟', { n: t.minutes });
+    return _('骑电动车约 %(n)s 小时', { n: (t.minutes / 60).toFixed(1) });
   }
 
   // ---------------------------------------------------------------- state and URL
   var CAT_CODES = CFG.categoryOrder, AMEN_CODES = CFG.amenityOrder;
-  var state = { cat: [], amen: [], open: false, q: '', near: CFG.nearestDefault, venue: null, district: [] };
+  // near: the category the nearest search looks for (URL `kind`); start: the start point as the URL
+  // carries it (`near=三亚` or `near=<lat>,<lon>`), null for none.
+  var state = { cat: [], amen: [], open: false, q: '', near: CFG.nearestDefault, venue: null, district: [], start: null };
+  var LATLON = /^(-?\d{1,2}(?:\.\d+)?),(-?\d{1,3}(?:\.\d+)?)$/;
   function readURL() {
     if (EMBED) {
       state.cat = EMBED.category || [];
@@ -55,8 +59,10 @@ import * as C from './common.js';
     state.amen = list('amen', AMEN_CODES);
     state.open = p.get('open') === '1';
     state.q = (p.get('q') || '').slice(0, 100);
-    var near = p.get('near');
-    state.near = near === 'all' || CAT_CODES.indexOf(near) >= 0 ? near : CFG.nearestDefault;
+    var kind = p.get('kind'), near = (p.get('near') || '').trim().slice(0, 40);
+    if (near === 'all' || CAT_CODES.indexOf(near) >= 0) { kind = kind || near; near = ''; } // the old meaning of near=
+    state.near = kind === 'all' || CAT_CODES.indexOf(kind) >= 0 ? kind : CFG.nearestDefault;
+    state.start = near || null;
     state.venue = p.get('venue');
   }
   function writeURL() {
@@ -67,7 +73,8 @@ import * as C from './common.js';
     put('amen', state.amen.join(','));
     put('open', state.open ? '1' : '');
     put('q', state.q);
-    put('near', state.near === CFG.nearestDefault ? '' : state.near);
+    put('kind', state.near === CFG.nearestDefault ? '' : state.near);
+    put('near', state.start || '');
     put('venue', state.venue || '');
     var qs = p.toString();
     history.replaceState(null, '', location.pathname + (qs ? '?' + qs : ''));
@@ -124,10 +131,16 @@ import * as C from './common.js';
     })();
   }
   var ICONS = {};
+  // Every marker is a 44 px tap target around its 30 px disc; clusters likewise (44 px, the default look).
   CAT_CODES.forEach(function (c) {
-    ICONS[c] = C.venueIcon(L, c, CFG.categories[c][CFG.lang]);
+    ICONS[c] = L.divIcon({ className: 'vm-tap', iconSize: [44, 44],
+      html: '<span class="vm vm-' + c + '">' + C.esc(CFG.categories[c][CFG.lang]) + '</span>' });
   });
-  var cluster = L.markerClusterGroup({ chunkedLoading: true, chunkProgress: drawn, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyDistanceMultiplier: 1.6 });
+  function clusterIcon(c) {
+    var n = c.getChildCount(), size = n < 10 ? 'small' : n < 100 ? 'medium' : 'large';
+    return L.divIcon({ html: '<div><span>' + n + '</span></div>', className: 'marker-cluster marker-cluster-' + size + ' tap', iconSize: L.point(44, 44) });
+  }
+  var cluster = L.markerClusterGroup({ iconCreateFunction: clusterIcon, chunkedLoading: true, chunkProgress: drawn, showCoverageOnHover: false, maxClusterRadius: 45, spiderfyDistanceMultiplier: 1.6 });
   map.addLayer(cluster);
   var hitLayer = L.layerGroup().addTo(map);
 
@@ -176,7 +189,9 @@ import * as C from './common.js';
     });
     apply();
     if (state.venue && BY_ID[state.venue]) focusVenue(BY_ID[state.venue], EMBED ? 'quiet' : true);
+    if (!EMBED) startFromURL();
     document.body.setAttribute('data-venues', String(VENUES.length));
+    offlineBanner();
   }
 
   // ---------------------------------------------------------------- filters
@@ -216,8 +231,8 @@ import * as C from './common.js';
   $('filters').addEventListener('change', function () { readForm(); apply(); });
   $('clear-filters').addEventListener('click', function () { state.cat = []; state.amen = []; state.open = false; syncForm(); apply(); });
   $('near-cat').addEventListener('change', function () { state.near = $('near-cat').value; apply(); });
-  $('search-form').addEventListener('submit', function (e) { e.preventDefault(); state.q = $('q').value.trim(); apply(); });
-  $('q').addEventListener('search', function () { state.q = $('q').value.trim(); apply(); });
+  $('search-form').addEventListener('submit', function (e) { e.preventDefault(); search($('q').value.trim()); });
+  $('q').addEventListener('search', function () { if (!$('q').value.trim()) search(''); });
 
   // ---------------------------------------------------------------- nearest and search list
   var origin = null; // {lon, lat, label}
@@ -262,15 +277,28 @@ import * as C from './common.js';
       box.hidden = false;
       $('results-title').textContent = origin.label;
       if (!hits.length) { note.hidden = false; note.textContent = _('没有符合筛选条件的场所。请减少筛选条件。'); return; }
-      if (hits[0].d > 3000) {
-        note.hidden = false;
-        note.textContent = _('3 公里内没有符合条件的场所，下面是离您最近的几个。');
+      var notes = [];
+      if (hits[0].d > 3000) notes.push(_('3 公里内没有符合条件的场所，下面是离这里最近的几个。'));
+      // At night the nearest are often closed: lead with the nearest open one and say the closer ones are closed.
+      var lead = openNow(hits[0]) === true ? null : nearestOpen();
+      if (lead) {
+        var closer = hits.filter(function (v) { return v.d < lead.d; }).length;
+        hits = [lead].concat(hits.filter(function (v) { return v !== lead; })).slice(0, 5);
+        notes.push(closer >= 5 ? _('更近的 %(n)s 个以上场所现在都已关闭。', { n: closer })
+          : _('更近的 %(n)s 个场所现在已关闭。', { n: closer }));
       }
+      if (notes.length) { note.hidden = false; note.textContent = notes.join(' '); }
       var bounds = [disp(origin.lon, origin.lat)];
       hits.forEach(function (v, i) {
-        list.appendChild(entry(v, fmtDistance(v.d) + ' · ' + fmtWalk(v.d)));
+        var li = entry(v, fmtDistance(v.d) + ' · ' + fmtTravel(v.d));
+        if (v === lead) {
+          li.classList.add('lead');
+          var tag = el('span', 'lead-tag', _(state.near === 'outdoor_station' ? '最近的开放站点 · %(d)s' : '最近的开放场所 · %(d)s', { d: fmtDistance(v.d) }));
+          li.insertBefore(tag, li.firstChild);
+        }
+        list.appendChild(li);
         var n = L.marker(disp(v.lon, v.lat), {
-          icon: L.divIcon({ className: 'hit', html: String(i + 1), iconSize: [30, 30], iconAnchor: [15, 40] }),
+          icon: L.divIcon({ className: 'hit', html: String(i + 1), iconSize: [44, 44], iconAnchor: [22, 56] }),
           title: v.name, zIndexOffset: 1000
         });
         n.on('click', function () { showCard(v, false); });
@@ -291,7 +319,7 @@ import * as C from './common.js';
         var li = el('li'), b = el('button', 'entry place');
         b.type = 'button';
         b.appendChild(el('span', 'entry-name', _('从 %(p)s 查找最近', { p: p.name })));
-        b.addEventListener('click', function () { setOrigin(p.lon, p.lat, _('离 %(p)s 最近', { p: p.name })); });
+        b.addEventListener('click', function () { setOrigin(p.lon, p.lat, _('距 %(p)s 最近', { p: p.name }), p.zh); });
         li.appendChild(b);
         list.appendChild(li);
       });
@@ -301,13 +329,60 @@ import * as C from './common.js';
     }
     box.hidden = true;
   }
-  function setOrigin(lon, lat, label) {
+  // The nearest venue open now (among those shown, of the kind looked for), or null.
+  function nearestOpen() {
+    var open = shown.filter(function (v) { return openNow(v) === true; });
+    var h = C.nearest(open, origin.lon, origin.lat, 1, state.near === 'all' ? null : [state.near]);
+    if (!h.length) return null;
+    h[0].item.d = h[0].d;
+    return h[0].item;
+  }
+  // The one start point: `start` is what the URL carries (a place name, or "lat,lon" to 4 decimals, about 10 m).
+  function setOrigin(lon, lat, label, start) {
+    state.start = start || (lat.toFixed(4) + ',' + lon.toFixed(4));
+    writeURL();
     origin = { lon: lon, lat: lat, label: label, fit: true };
     picking(false);
     setStatus('');
     renderList();
     var first = document.querySelector('#results-list button');
     if (first) $('results').scrollIntoView({ block: 'nearest' });
+  }
+  function placeLabel(p) { return C.label(CFG.lang, p.name_zh, p.name_en || p.name_zh); }
+  function placeOrigin(p, start) {
+    state.q = '';
+    $('q').value = start;
+    apply();
+    setOrigin(p.lon, p.lat, _('距 %(p)s 最近', { p: placeLabel(p) }), start);
+  }
+  // Places by name from the gazetteer (/api/v1/places); [] when offline or unknown.
+  function findPlaces(text) {
+    if (!text || text.length > 40) return Promise.resolve([]);
+    return fetch(CFG.urls.places + '?' + new URLSearchParams({ q: text }).toString())
+      .then(function (r) { return r.ok ? r.json() : { places: [] }; })
+      .then(function (b) { return b.places || []; }, function () { return []; });
+  }
+  // The search box: a place name moves the start point, anything else filters by name, empty resets both.
+  function search(text) {
+    if (!text) { state.q = ''; state.start = null; origin = null; apply(); return; }
+    findPlaces(text).then(function (places) {
+      if (places.length) { placeOrigin(places[0], text); return; }
+      state.q = text;
+      state.start = null;
+      origin = null;
+      apply();
+    });
+  }
+  // The start point the URL carries, once the venues are in.
+  function startFromURL() {
+    var s = state.start;
+    if (!s) return;
+    var m = LATLON.exec(s);
+    if (m && Math.abs(+m[1]) <= 90 && Math.abs(+m[2]) <= 180) { setOrigin(+m[2], +m[1], _('离所选位置最近'), s); return; }
+    findPlaces(s).then(function (places) {
+      if (places.length) placeOrigin(places[0], s);
+      else { state.start = null; writeURL(); setStatus(_('没有找到地点“%(p)s”。', { p: s }), 'error'); }
+    });
   }
   var isPicking = false;
   function picking(on) {
@@ -335,18 +410,32 @@ import * as C from './common.js';
     var why = !err ? _('此浏览器不支持定位。')
       : err.code === 1 ? _('您没有允许本页使用位置信息。')
       : err.code === 3 ? _('定位超时。') : _('暂时无法确定您的位置。');
-    setStatus(why + ' ' + _('请在地图上点一下您的位置，或在下方搜索地点或场所名称。'), 'error');
+    setStatus(why + ' ' + _('请在地图上点一下您的位置，或在上方搜索地点或场所名称。'), 'error');
     picking(true);
   }
 
   // ---------------------------------------------------------------- venue card
+  // Route links from the start point in each app's datum (Amap and Apple in China: GCJ-02; Baidu: BD-09;
+  // Google: WGS-84); only a marker when there is no start point. Apple takes e-bike as cycling, Amap "ride".
   function navLinks(v) {
-    var g = toGcj(v.lon, v.lat), b = toBd(v.lon, v.lat);
-    function q(o) { return Object.keys(o).map(function (k) { return k + '=' + encodeURIComponent(o[k]); }).join('&'); }
-    $('nav-amap').href = 'https://uri.amap.com/marker?' + q({ position: g[0].toFixed(6) + ',' + g[1].toFixed(6), name: v.name, coordinate: 'gaode', callnative: 1, src: 'hainan-venue-locator' });
-    $('nav-baidu').href = 'https://api.map.baidu.com/marker?' + q({ location: b[1].toFixed(6) + ',' + b[0].toFixed(6), title: v.name, content: v.addr, coord_type: 'bd09ll', output: 'html', src: 'webapp.hainan-venue-locator' });
-    $('nav-apple').href = 'https://maps.apple.com/?' + q({ ll: v.lat.toFixed(6) + ',' + v.lon.toFixed(6), q: v.name });
-    $('nav-google').href = 'https://www.google.com/maps/search/?' + q({ api: 1, query: v.lat.toFixed(6) + ',' + v.lon.toFixed(6) });
+    var g = toGcj(v.lon, v.lat), b = toBd(v.lon, v.lat), o = origin;
+    function q(x) { return Object.keys(x).map(function (k) { return k + '=' + encodeURIComponent(x[k]); }).join('&'); }
+    function ll(p) { return p[1].toFixed(6) + ',' + p[0].toFixed(6); } // lat,lon
+    function lonlat(p) { return p[0].toFixed(6) + ',' + p[1].toFixed(6); }
+    var ride = o ? C.travelTime(v.d != null ? v.d : C.distance(o.lon, o.lat, v.lon, v.lat)).mode === 'ride' : false;
+    if (o) {
+      var og = toGcj(o.lon, o.lat), ob = toBd(o.lon, o.lat);
+      $('nav-amap').href = 'https://uri.amap.com/navigation?' + q({ from: lonlat(og) + ',' + _('起点'), to: lonlat(g) + ',' + v.name, mode: ride ? 'ride' : 'walk', coordinate: 'gaode', callnative: 1, src: 'hainan-venue-locator' });
+      $('nav-baidu').href = 'https://api.map.baidu.com/direction?' + q({ origin: 'latlng:' + ll(ob) + '|name:' + _('起点'), destination: 'latlng:' + ll(b) + '|name:' + v.name, mode: ride ? 'riding' : 'walking', region: '海南', coord_type: 'bd09ll', output: 'html', src: 'webapp.hainan-venue-locator' });
+      $('nav-apple').href = 'https://maps.apple.com/?' + q({ saddr: ll(og), daddr: ll(g), dirflg: ride ? 'c' : 'w' });
+      $('nav-google').href = 'https://www.google.com/maps/dir/?' + q({ api: 1, origin: ll([o.lon, o.lat]), destination: ll([v.lon, v.lat]), travelmode: ride ? 'bicycling' : 'walking' });
+    } else {
+      $('nav-amap').href = 'https://uri.amap.com/marker?' + q({ position: lonlat(g), name: v.name, coordinate: 'gaode', callnative: 1, src: 'hainan-venue-locator' });
+      $('nav-baidu').href = 'https://api.map.baidu.com/marker?' + q({ location: ll(b), title: v.name, content: v.addr, coord_type: 'bd09ll', output: 'html', src: 'webapp.hainan-venue-locator' });
+      $('nav-apple').href = 'https://maps.apple.com/?' + q({ ll: ll(g), q: v.name });
+      $('nav-google').href = 'https://www.google.com/maps/search/?' + q({ api: 1, query: ll([v.lon, v.lat]) });
+    }
+    $('nav-note').textContent = o ? _('从起点出发的路线') : _('只标出场所位置（未设起点）');
   }
   function showCard(v, moveFocus) {
     state.venue = v.id;
@@ -356,6 +445,14 @@ import * as C from './common.js';
     $('card-cat').textContent = CFG.categories[v.cat].name + (v.district ? ' · ' + v.district : '');
     $('card-addr').textContent = v.addr || _('地址未登记');
     $('card-hours').textContent = _('开放时间：') + (v.hours >= 0 ? fmtHours(DATA.hours[v.hours][0]) : _('未登记'));
+    var dist = $('card-dist');
+    if (origin) {
+      var d = C.distance(origin.lon, origin.lat, v.lon, v.lat);
+      v.d = d;
+      dist.textContent = _('距起点 %(d)s · %(t)s', { d: fmtDistance(d), t: fmtTravel(d) });
+    }
+    dist.hidden = !origin;
+    $('card-report').href = CFG.urls.report.replace('__ID__', encodeURIComponent(v.id));
     var o = openNow(v);
     $('card-open').textContent = openText(o);
     $('card-open').className = 'badge ' + openClass(o);
@@ -418,8 +515,18 @@ import * as C from './common.js';
   }).then(load).catch(function () {
     setStatus(_('场所数据加载失败。请检查网络后刷新页面。'), 'error');
   });
-  window.addEventListener('online', function () { setStatus(''); });
-  window.addEventListener('offline', function () { setStatus(_('网络已断开：正在使用上次加载的数据。'), 'info'); });
+  // Honest offline: a banner saying so and how old the data shown is (the time the server built the layer).
+  function offlineBanner() {
+    var b = $('offline');
+    if (!b) return;
+    b.hidden = navigator.onLine !== false;
+    if (b.hidden) return;
+    var when = DATA ? new Date(DATA.generated * 1000).toLocaleString(CFG.lang === 'en' ? 'en-GB' : 'zh-CN',
+      { timeZone: 'Asia/Shanghai', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) : '';
+    b.textContent = when ? _('离线 · 数据更新于 %(t)s', { t: when }) : _('离线');
+  }
+  window.addEventListener('online', function () { setStatus(''); offlineBanner(); });
+  window.addEventListener('offline', function () { setStatus(_('网络已断开：正在使用上次加载的数据。'), 'info'); offlineBanner(); });
   if (!EMBED && 'serviceWorker' in navigator && location.protocol !== 'file:') {
     navigator.serviceWorker.register(CFG.urls.sw, { scope: '/' }).catch(function () {});
   }

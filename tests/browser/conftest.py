@@ -72,6 +72,12 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     ]
     get_register(app).store.merge(hostile, note="browser tests: hostile names")
     get_register(app).refresh()
+    # The first coverage analysis (district frames, the modelled population grid) takes seconds on a
+    # loaded machine: build it once here, so the page tests wait for the page, not for a cold cache.
+    from locator.web.coverage import get_analyzer
+
+    with app.app_context():
+        get_analyzer(app).table(("outdoor_station",), 1000.0)
     return app
 
 

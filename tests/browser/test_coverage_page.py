@@ -35,20 +35,20 @@ def test_coverage_page_map_table_sort_and_controls(make_page):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "coverage-desktop.png"), full_page=True)
 
-    # sort by covered % (a button in the header), ascending then descending
+    # sort by covered % (a button in the header; the 8th cell: after the people columns), ascending then descending
     th = page.locator('#table th[data-key="covered_pct"]')
     th.locator("button").click()
     assert th.get_attribute("aria-sort") == "ascending"
     vals = [
         float(v)
-        for v in page.locator("#table tbody tr td:nth-child(6)").evaluate_all("els => els.map(e => e.dataset.v)")
+        for v in page.locator("#table tbody tr td:nth-child(8)").evaluate_all("els => els.map(e => e.dataset.v)")
     ]
     assert vals == sorted(vals)
     th.locator("button").press("Enter")  # keyboard works: headers are buttons
     assert th.get_attribute("aria-sort") == "descending"
     vals = [
         float(v)
-        for v in page.locator("#table tbody tr td:nth-child(6)").evaluate_all("els => els.map(e => e.dataset.v)")
+        for v in page.locator("#table tbody tr td:nth-child(8)").evaluate_all("els => els.map(e => e.dataset.v)")
     ]
     assert vals == sorted(vals, reverse=True)
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from locator.hours import TZ
+from locator.web.api import nearest_open, open_now
 from locator.web.state import get_register
 from locator.web.views import SHELL_VERSION
 
@@ -65,7 +68,12 @@ def _unambiguous_point(index, category="outdoor_station"):
 
 def test_nearest_with_mocked_geolocation_lists_expected_venue_first(make_page, live_app):
     lon, lat, expected = _unambiguous_point(get_register(live_app).index)
+    # at a fixed daytime clock: at night a closed nearest gives way to the nearest open one (test_map_night.py)
+    day = datetime.now(TZ).replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    if open_now(expected.opening_hours, day) is not True:
+        expected = nearest_open(get_register(live_app).index, lon, lat, 1, ["outdoor_station"], None, day)[0].venue
     probe = make_page(geolocation={"latitude": lat, "longitude": lon}, permissions=["geolocation"])
+    probe.page.clock.set_fixed_time(day)
     page = probe.open("/")
     page.click("#near-btn")
     page.wait_for_selector("#results-list li")
@@ -79,7 +87,7 @@ def test_nearest_with_mocked_geolocation_lists_expected_venue_first(make_page, l
     assert page.locator("#card-name").inner_text() == expected.name
     assert "venue=" + expected.id in page.url
     assert page.locator("#card-phone").get_attribute("href") in (None, "tel:" + re.sub(r"[^0-9+]", "", expected.phone))
-    assert page.locator("#nav-amap").get_attribute("href").startswith("https://uri.amap.com/marker?position=")
+    assert page.locator("#nav-amap").get_attribute("href").startswith("https://uri.amap.com/navigation?from=")
     assert "coord_type=bd09ll" in page.locator("#nav-baidu").get_attribute("href")
     assert probe.errors == [] and probe.foreign == []
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 
 from locator.districts import District
+from locator.gazetteer import Gazetteer
 from locator.planning.population import PopGrid
 from locator.planning.results import CurvePoint, ExactCheck, ExactSite, SitingResult, SuggestedSite
 from locator.planning.siting.exact import ExactResult, solve_exact
@@ -38,6 +39,7 @@ def suggest(
     exact: bool = False,
     time_limit: float = 30.0,
     data_version: int | None = None,
+    gazetteer: Gazetteer | None = None,
 ) -> SitingResult:
     """Greedy siting of ``n`` new stations, and optionally the exact MILP check.
 
@@ -56,6 +58,9 @@ def suggest(
 
     time_limit
         Seconds for the MILP solver (HiGHS's own time limit).
+    gazetteer
+        Names each site after its nearest town or place (``place_name``), so a planner reads
+        "新坡镇（龙华区）" rather than bare coordinates.
 
     Returns
     -------
@@ -95,6 +100,7 @@ def suggest(
         code = prob.cand_district[j]
         name_zh, name_en = prob.district_names.get(code, ("", ""))
         g = measure.add(float(prob.cand_lon[j]), float(prob.cand_lat[j]))
+        near = None if gazetteer is None else gazetteer.nearest(float(prob.cand_lon[j]), float(prob.cand_lat[j]))
         sites.append(
             SuggestedSite(
                 rank=rank,
@@ -109,6 +115,10 @@ def suggest(
                 covered_after=round(cum + g, 3),
                 covered_after_pct=pct(cum + g),
                 unit=prob.unit,
+                district_code=code,
+                population_gain=round(g, 1) if prob.unit == "people" else None,
+                place_name="" if near is None else f"{near[0].label}附近（{name_zh}）",
+                place_distance_m=None if near is None else round(near[1], 1),
             )
         )
         cum += g
