@@ -154,7 +154,11 @@ def crs_param(args: Args, name: str = "crs") -> str:
 
 
 def bbox_param(args: Args, name: str = "bbox") -> tuple[float, float, float, float] | None:
-    """``west,south,east,north`` in WGS-84 degrees (OGC's 6-number 3-D form drops the heights)."""
+    """``west,south,east,north`` in WGS-84 degrees (OGC's 6-number 3-D form drops the heights).
+
+    ``west > east`` is a box across the antimeridian (OGC API – Features allows it): returned as
+    given, the caller splits it in two.
+    """
     text = one(args, name)
     if text is None:
         return None
@@ -171,10 +175,8 @@ def bbox_param(args: Args, name: str = "bbox") -> tuple[float, float, float, flo
     for lat in (south, north):
         if not -90 <= lat <= 90:
             raise InvalidParameter(name, f"latitudes must be between -90 and 90, got {_short(text)}")
-    if west > east or south > north:
-        raise InvalidParameter(
-            name, f"must be west,south,east,north with west<=east and south<=north, got {_short(text)}"
-        )
+    if south > north:
+        raise InvalidParameter(name, f"must be west,south,east,north with south<=north, got {_short(text)}")
     return west, south, east, north
 
 

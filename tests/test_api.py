@@ -6,6 +6,7 @@ import json
 import random
 import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -184,13 +185,19 @@ ERRORS = [
     ("GET", "/api/v1/nearest?lat=20&lat=21&lon=110", 400, "lat"),
     ("GET", "/api/v1/venues?category=reading_room&category=other", 400, "category"),
     ("GET", "/api/v1/venues?crs=wgs-84", 400, "crs"),
-    ("GET", "/api/v1/collections/venues/items?bbox=110,20,109,21", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=110,21,111,20", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=110,20,111", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=a,b,c,d", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?bbox=110,20,111,95", 400, "bbox"),
     ("GET", "/api/v1/collections/venues/items?limit=0", 400, "limit"),
-    ("GET", "/api/v1/collections/venues/items?limit=1001", 400, "limit"),
+    ("GET", "/api/v1/collections/venues/items?limit=1000000000", 400, "limit"),
+    ("GET", "/api/v1/collections/venues/items?limit=-5", 400, "limit"),
+    ("GET", "/api/v1/nearest?lat=20&lon=110&radius=5", 400, "radius"),
+    ("GET", "/api/v1/venues?bbox=110,20,111,21", 400, "bbox"),
+    ("GET", "/api/v1/collections?sort=id", 400, "sort"),
+    ("GET", "/api/v1/collections/districts/items?crs_name=wgs84", 400, "crs_name"),
+    ("GET", "/api/v1/coverage?category=reading_room&debug=1", 400, "debug"),
+    ("GET", "/api/v1/openapi.json?x=1", 400, "x"),
     ("GET", "/api/v1/collections/venues/items?offset=-1", 400, "offset"),
     ("GET", "/api/v1/collections/venues/items?q=" + "职" * 101, 400, "q"),
     ("GET", "/api/v1/collections/venues/items?district=999999", 400, "district"),
@@ -272,7 +279,8 @@ def test_float_param_table(text, ok):
         ("1,2,0,3,4,9", (1, 2, 3, 4)),
         ("-180,-90,180,90", (-180, -90, 180, 90)),
         ("1,2,3", None),
-        ("4,2,3,5", None),
+        ("4,2,3,5", (4, 2, 3, 5)),  # west > east: across the antimeridian
+        ("1,5,3,2", None),
         ("1,2,3,4,5", None),
         ("1,2,3,x", None),
         ("1,2,3,nan", None),
@@ -290,12 +298,24 @@ def test_bbox_param_table(text, want):
 # -- OpenAPI and docs -------------------------------------------------------------
 
 
-def _openapi_path(rule: str) -> str:
-    return re.sub(
+def _openapi_paths(rule: str, documented) -> set[str]:
+    """The documented paths a Flask rule serves: its templated form, or literal paths its variables can take."""
+    templated = re.sub(
         r"<(?:path:)?(\w+)>",
         lambda m: "{" + {"cid": "collectionId", "fid": "featureId", "venue_id": "venueId"}[m.group(1)] + "}",
         rule,
     )
+    pattern = re.sub(r"<(?:path:)?\w+>", "[^/{}]+", rule)
+    return {p for p in documented if p == templated or re.fullmatch(pattern, p)}
+
+
+def _documented(doc) -> dict[str, dict]:
+    """The document's paths as the app serves them: the server's path before each (``servers`` per path too)."""
+    out = {}
+    for path, item in doc["paths"].items():
+        server = urlsplit((item.get("servers") or doc["servers"])[0]["url"]).path.rstrip("/")
+        out[server + path] = {k: v for k, v in item.items() if k != "servers"}
+    return out
 
 
 def test_openapi_describes_every_endpoint(app, client):
@@ -303,25 +323,30 @@ def test_openapi_describes_every_endpoint(app, client):
     assert r.status_code == 200 and r.mimetype == "application/vnd.oai.openapi+json"
     doc = r.get_json(force=True)
     assert doc["openapi"].startswith("3.")
+    paths = _documented(doc)
     ours = ("api.", "ogc.", "health.", "mapdata.", "admin_api.", "coverage.", "places.")
     rules = {}
+    served = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(ours) and (rule.rule.startswith("/api/") or rule.endpoint.startswith("health.")):
-            rules.setdefault(_openapi_path(rule.rule), set()).update(
-                m.lower() for m in rule.methods - {"HEAD", "OPTIONS"}
-            )
-    assert len(rules) == 23
-    assert set(rules) == set(doc["paths"])
+            found = _openapi_paths(rule.rule, paths)
+            assert found, rule.rule
+            served |= found
+            for path in found:
+                rules.setdefault(path, set()).update(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
+    assert len(rules) == 25
+    assert served == set(paths)
     for path, methods in rules.items():
-        assert set(doc["paths"][path]) == methods, path
-    names = lambda path: {ref["$ref"].rsplit("/", 1)[1] for ref in doc["paths"][path]["get"]["parameters"]}  # noqa: E731
+        assert set(paths[path]) == methods, path
+    names = lambda path: {ref["$ref"].rsplit("/", 1)[1] for ref in paths[path]["get"]["parameters"]}  # noqa: E731
     assert names("/api/v1/nearest") == {"lat", "lon", "k", "category", "max_distance", "open_now", "crs"}
-    assert {"bbox", "limit", "offset", "category", "district", "amenity", "q"} <= names(
-        "/api/v1/collections/{collectionId}/items"
+    assert {"bbox", "limit", "offset", "category", "district", "amenity", "q", "filter"} <= names(
+        "/api/v1/collections/venues/items"
     )
+    assert "q" not in names("/api/v1/collections/districts/items")
     assert names("/api/v1/coverage/suggestions") == {"coverageCategory", "radius", "n", "region", "measure"}
-    assert doc["paths"]["/api/v1/admin/venues/{venueId}"]["delete"]["security"] == [{"bearerAuth": []}]
-    for path in doc["paths"].values():
+    assert paths["/api/v1/admin/venues/{venueId}"]["delete"]["security"] == [{"bearerAuth": []}]
+    for path in paths.values():
         for op in path.values():
             for ref in op["parameters"]:
                 assert ref["$ref"].rsplit("/", 1)[1] in doc["components"]["parameters"]
@@ -334,12 +359,11 @@ def test_openapi_limits_are_the_codes_constants(client):
     from locator.planning import MAX_RADIUS_M, MIN_RADIUS_M
     from locator.web import api, coverage, ogc
 
-    p = {
-        k: v["schema"]
-        for k, v in client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"].items()
-    }
+    doc_params = client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"]
+    p = {k: v["schema"] for k, v in doc_params.items()}
     assert (p["k"]["maximum"], p["k"]["default"]) == (api.MAX_NEAREST_K, api.DEFAULT_NEAREST_K)
-    assert (p["limit"]["maximum"], p["limit"]["default"]) == (ogc.MAX_LIMIT, ogc.DEFAULT_LIMIT)
+    assert (p["limit"]["maximum"], p["limit"]["default"]) == (ogc.LIMIT_CEILING, ogc.DEFAULT_LIMIT)
+    assert f"above {ogc.MAX_LIMIT} is answered with {ogc.MAX_LIMIT}" in doc_params["limit"]["description"]
     assert p["offset"]["maximum"] == params.MAX_OFFSET and p["q"]["maxLength"] == params.MAX_Q
     assert (p["radius"]["minimum"], p["radius"]["maximum"]) == (MIN_RADIUS_M, MAX_RADIUS_M)
     assert p["radius"]["default"] == coverage.DEFAULT_RADIUS and p["n"]["maximum"] == coverage.MAX_API_N
@@ -385,7 +409,44 @@ def test_docs_page_works_offline_and_is_linked(client):
     landing = client.get("/api/v1/").get_json(force=True)
     doc_link = next(link["href"] for link in landing["links"] if link["rel"] == "service-doc")
     html = client.get(doc_link).get_data(as_text=True)
-    assert "/api/v1/nearest" in html and "/api/v1/collections/{collectionId}/items" in html and "max_distance" in html
+    assert "/api/v1/nearest" in html and "/api/v1/collections/venues/items" in html and "max_distance" in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
     for asset in re.findall(r"""(?:src|href)="(/static/[^"]+)""", html):
         assert client.get(asset).status_code == 200
+
+
+def test_the_documented_schemas_are_what_the_server_accepts(client):
+    from locator.categories import AMENITIES, CATEGORY_CODES
+
+    p = client.get("/api/v1/openapi.json").get_json(force=True)["components"]["parameters"]
+    assert p["category"]["schema"]["items"]["enum"] == list(CATEGORY_CODES) and p["category"]["explode"] is False
+    assert p["amenity"]["schema"]["items"]["enum"] == list(AMENITIES)
+    for code in CATEGORY_CODES:
+        assert client.get(f"/api/v1/venues?category={code}").status_code == 200
+    assert client.get("/api/v1/venues?category=pool").status_code == 400
+    sizes = sorted(s["minItems"] for s in p["bbox"]["schema"]["oneOf"])
+    assert sizes == [4, 6] and all(s["minItems"] == s["maxItems"] for s in p["bbox"]["schema"]["oneOf"])
+    assert client.get("/api/v1/collections/venues/items?bbox=1,2,3,4,5").status_code == 400
+    # an empty f is not one of the formats
+    r = client.get("/api/v1/collections?f=")
+    assert r.status_code == 400 and r.get_json(force=True)["invalid_params"][0]["name"] == "f"
+    # the example id is a real feature, so that a fuzzer reaches one
+    example = p["featureId"]["schema"]["example"]
+    assert client.get(f"/api/v1/collections/venues/items/{example}").status_code == 200
+
+
+def test_a_route_the_document_does_not_describe_is_refused_at_start_up():
+    from locator.web import oas
+    from locator.web.openapi import build_document, query_rules
+
+    ping = oas.operation("Ping", "Ping.", "meta", ["k"], oas.ok("Pong.", "application/json"))
+    k = oas.param("k", "How many.", {"type": "integer"})
+    doc = build_document([oas.fragment({"/api/v1/ping/{x}": ping, "/api/v1/ping/one": ping}, {"k": k})])
+    rules = query_rules(doc, [("ping", "/api/v1/ping/<x>"), ("page", "/not-api")])
+    assert list(rules) == ["ping"]
+    # the literal path first, then the templated one; each with its query names per method
+    assert [p.pattern for p, _ in rules["ping"]] == [r"/api/v1/ping/one", r"/api/v1/ping/[^/]+"]
+    assert rules["ping"][0][1] == {"GET": frozenset({"k"})}
+    assert doc["paths"]["/api/v1/ping/one"]["get"]["responses"]["400"] == oas.error("400")
+    with pytest.raises(ValueError, match="does not describe the route '/api/v1/pong'"):
+        query_rules(doc, [("pong", "/api/v1/pong")])

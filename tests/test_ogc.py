@@ -162,4 +162,59 @@ def test_links_and_the_openapi_server_share_one_base_url(tmp_path, configured, r
     assert rel(c.get("/api/v1/").get_json(force=True), "self")[0]["href"] == f"{root}/api/v1/"
     page = c.get("/api/v1/collections/venues/items?limit=1").get_json(force=True)
     assert rel(page, "next")[0]["href"].startswith(f"{root}/api/v1/collections/venues/items?")
-    assert c.get("/api/v1/openapi.json").get_json(force=True)["servers"] == [{"url": root}]
+    doc = c.get("/api/v1/openapi.json").get_json(force=True)
+    assert doc["servers"] == [{"url": f"{root}/api/v1"}]
+    assert doc["paths"]["/healthz"]["servers"] == [{"url": root}]
+    assert "/collections/venues/items" in doc["paths"] and "/" in doc["paths"]
+
+
+# -- Part 1 strictly: unknown parameters, limit, antimeridian ---------------------------------
+
+SAMPLE_PATH_VALUES = {"cid": "venues", "fid": "460105-IS-001", "venue_id": "460105-IS-001"}
+
+
+def test_every_api_route_refuses_an_unknown_parameter_naming_it(app, client):
+    import re
+
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or "GET" not in rule.methods:
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: SAMPLE_PATH_VALUES[m.group(1)], rule.rule)
+        r = client.get(f"{path}?no_such_param=1")
+        assert r.status_code == 400 and r.mimetype == "application/problem+json", path
+        body = r.get_json(force=True)
+        assert [p["name"] for p in body["invalid_params"]] == ["no_such_param"], path
+        assert body["detail"].startswith("no_such_param: unknown parameter"), path
+        checked += 1
+    assert checked >= 15
+
+
+def test_unknown_parameters_are_all_named_and_known_ones_pass(client):
+    r = client.get("/api/v1/collections/venues/items?limit=2&sortBy=name&crs_x=1")
+    assert r.status_code == 400
+    assert [p["name"] for p in r.get_json(force=True)["invalid_params"]] == ["sortBy", "crs_x"]
+    assert "limit" in r.get_json(force=True)["invalid_params"][0]["reason"]
+    assert client.get("/api/v1/collections/venues/items?limit=2&offset=1&f=json").status_code == 200
+
+
+def test_limit_above_the_maximum_is_answered_with_the_maximum(client):
+    from locator.web.ogc import MAX_LIMIT
+
+    body = client.get(f"/api/v1/collections/venues/items?limit={MAX_LIMIT * 5}").get_json(force=True)
+    assert body["numberReturned"] == MAX_LIMIT < body["numberMatched"]
+    assert f"limit={MAX_LIMIT}&" in rel(body, "next")[0]["href"]
+
+
+@pytest.mark.parametrize("cid", ["venues", "districts"])
+def test_a_bbox_across_the_antimeridian_is_two_boxes(client, cid):
+    every = client.get(f"/api/v1/collections/{cid}/items?limit=1000").get_json(force=True)["numberMatched"]
+    # from 170°E eastwards over 180° to 120°E: Hainan (108–112°E) is inside
+    across = client.get(f"/api/v1/collections/{cid}/items?bbox=170,-60,120,60&limit=1000").get_json(force=True)
+    assert across["numberMatched"] == every > 0
+    # from 170°E over 180° to 100°E: Hainan is outside
+    outside = client.get(f"/api/v1/collections/{cid}/items?bbox=170,-60,100,60").get_json(force=True)
+    assert outside["numberMatched"] == 0
+    # the western half alone (only up to 180°) holds nothing either
+    west_only = client.get(f"/api/v1/collections/{cid}/items?bbox=170,-60,180,60").get_json(force=True)
+    assert west_only["numberMatched"] == 0

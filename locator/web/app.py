@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         i18n,
         mapdata,
         ogc,
+        ogc_oas,
         openapi,
         places,
         problems,
@@ -74,7 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app,
         [
             api.get_oas,
-            ogc.get_oas,
+            ogc_oas.get_oas,
             mapdata.get_oas,
             coverage_oas.get_oas,
             admin_api.get_oas,

@@ -7,15 +7,20 @@ plus their venue counts per category, computed once per data version.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import shapely
 from shapely.geometry import mapping
 
 from locator.categories import CATEGORIES, CATEGORY_CODES
 from locator.districts import Districts
+from locator.errors import InvalidParameter
+from locator.filters import FILTER_LANGS, Filter, Queryable, parse_filter
+from locator.geo import from_wgs84, to_wgs84
+from locator.queryables import VENUE_QUERYABLES, parse_properties, parse_sortby
 from locator.search import counts_by_district
 from locator.venues import Venue
 
@@ -23,7 +28,26 @@ __all__ = [
     "COLLECTIONS",
     "CONFORMANCE",
     "CRS84",
+    "CRS_ALIASES",
+    "SUPPORTED_CRS",
+    "Crs",
+    "bbox_in_crs84",
+    "crs_param",
+    "geometry_in",
+    "lat_first_text",
+    "DISTRICT_PROPERTIES",
+    "DISTRICT_QUERYABLES",
+    "QUERYABLES",
+    "QUERYABLES_REL",
+    "SCHEMA_JSON",
+    "VENUE_PROPERTIES",
+    "Box",
+    "ItemQuery",
     "Summary",
+    "apply_query",
+    "bbox_parts",
+    "item_query",
+    "select_properties",
     "collection_info",
     "filter_district_features",
     "landing_page",
@@ -31,17 +55,162 @@ __all__ = [
 ]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_PART3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf"
+_CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf"
 CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 3: queryables and filters; the CQL2 classes are what locator.filters compiles
+    f"{_PART3}/queryables",
+    f"{_PART3}/filter",
+    f"{_PART3}/features-filter",
+    f"{_CQL2}/cql2-text",
+    f"{_CQL2}/cql2-json",
+    f"{_CQL2}/basic-cql2",
+    f"{_CQL2}/advanced-comparison-operators",
+    f"{_CQL2}/case-insensitive-comparison",
+    f"{_CQL2}/basic-spatial-functions",
+    f"{_CQL2}/array-functions",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 )
+
+
+@dataclass(frozen=True)
+class Crs:
+    """A coordinate reference system the API answers in: its URI, its datum (``locator.geo``) and axis order."""
+
+    uri: str
+    datum: str  # "wgs84", "gcj02" or "bd09"
+    lat_first: bool
+
+
+#: Part 2: what ``crs`` and ``bbox-crs`` take. The register is stored in CRS84 (WGS-84, longitude first).
+#: EPSG:4326 and EPSG:4490 (CGCS2000, China's national datum) put latitude first, as EPSG defines them;
+#: CGCS2000 and WGS-84 agree to within centimetres, far below the venues' accuracy, so no shift is applied.
+#: GCJ-02 (Amap, Tencent) and BD-09 (Baidu) have no EPSG code: they go under the project's own URIs.
+SUPPORTED_CRS: dict[str, Crs] = {
+    c.uri: c
+    for c in (
+        Crs(CRS84, "wgs84", False),
+        Crs("http://www.opengis.net/def/crs/EPSG/0/4326", "wgs84", True),
+        Crs("http://www.opengis.net/def/crs/EPSG/0/4490", "wgs84", True),
+        Crs("urn:x-hainan-venue-locator:def:crs:gcj02", "gcj02", False),
+        Crs("urn:x-hainan-venue-locator:def:crs:bd09", "bd09", False),
+    )
+}
+CRS_ALIASES: dict[str, str] = {
+    "wgs84": CRS84,
+    "gcj02": "urn:x-hainan-venue-locator:def:crs:gcj02",
+    "bd09": "urn:x-hainan-venue-locator:def:crs:bd09",
+}
+"""The project's short names (``/nearest``'s ``crs``), accepted for ``crs`` and ``bbox-crs`` too."""
+
+
+def crs_param(value: str | None, name: str) -> Crs:
+    """The CRS a ``crs`` or ``bbox-crs`` value names (CRS84 when absent); InvalidParameter otherwise."""
+    if value is None:
+        return SUPPORTED_CRS[CRS84]
+    crs = SUPPORTED_CRS.get(CRS_ALIASES.get(value, value))
+    if crs is None:
+        raise InvalidParameter(
+            name, f"unsupported crs {value[:80]!r}; expected one of {', '.join([*SUPPORTED_CRS, *CRS_ALIASES])}"
+        )
+    return crs
+
+
+def lat_first_text(text: str) -> str:
+    """A bbox given latitude first (``south,west,north,east``, 4 or 6 numbers) in CRS84's order."""
+    parts = text.split(",")
+    order = {4: (1, 0, 3, 2), 6: (1, 0, 2, 4, 3, 5)}.get(len(parts))
+    return ",".join(parts[i] for i in order) if order else text
+
+
+def bbox_in_crs84(bbox: Box, crs: Crs) -> Box:
+    """A bbox (already in CRS84's axis order) from ``crs``'s datum to WGS-84: its corners shifted."""
+    if crs.datum == "wgs84":
+        return bbox
+    west, south, east, north = bbox
+    lons, lats = to_wgs84(np.array([west, east]), np.array([south, north]), crs.datum)
+    return (float(lons[0]), float(lats[0]), float(lons[1]), float(lats[1]))  # type: ignore[index]
+
+
+def _coords_in(coords: Any, crs: Crs) -> Any:
+    if coords and isinstance(coords[0], (int, float)):  # one position
+        return _coords_in([coords], crs)[0]
+    if coords and isinstance(coords[0], list) and coords[0] and isinstance(coords[0][0], (int, float)):
+        arr = np.asarray(coords, dtype=float)
+        lon, lat = from_wgs84(arr[:, 0], arr[:, 1], crs.datum) if crs.datum != "wgs84" else (arr[:, 0], arr[:, 1])
+        return np.column_stack([lat, lon] if crs.lat_first else [lon, lat]).round(6).tolist()
+    return [_coords_in(c, crs) for c in coords]
+
+
+def geometry_in(feature: dict[str, Any], crs: Crs) -> dict[str, Any]:
+    """``feature`` with its geometry (and bbox) in ``crs``; a new dict, ``feature`` is untouched."""
+    if crs.uri == CRS84:
+        return feature
+    geom = feature["geometry"]
+    out = {**feature, "geometry": {"type": geom["type"], "coordinates": _coords_in(geom["coordinates"], crs)}}
+    if "bbox" in feature:
+        w, s, e, n = feature["bbox"]
+        out["bbox"] = [c for corner in _coords_in([[w, s], [e, n]], crs) for c in corner]
+    return out
+
+
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+SCHEMA_JSON = "application/schema+json"
+
+#: What the districts collection can be filtered and sorted on: its features' flat properties. No geometry:
+#: the CQL2 compiler's spatial predicates work on points (locator.filters), and districts are polygons.
+DISTRICT_QUERYABLES: tuple[Queryable, ...] = (
+    Queryable("adcode", "string", "District adcode"),
+    Queryable("name_zh", "string", "Name (Chinese)"),
+    Queryable("name_en", "string", "Name (English)"),
+    Queryable("parent_zh", "string", "Prefecture (Chinese)"),
+    Queryable("seat_zh", "string", "Seat of government (Chinese)"),
+    Queryable("population_2020", "integer", "Population, 2020 census"),
+    Queryable("population_estimated", "boolean", "Population estimated"),
+    Queryable("urbanisation_pct_2020", "number", "Urbanisation, 2020 (%)"),
+    Queryable("venue_total", "integer", "Venues in the district"),
+)
+QUERYABLES: dict[str, tuple[Queryable, ...]] = {"venues": VENUE_QUERYABLES, "districts": DISTRICT_QUERYABLES}
+"""Each collection's queryables (``…/queryables``, ``filter``, ``sortby``)."""
+
+VENUE_PROPERTIES: tuple[str, ...] = (
+    "name",
+    "category",
+    "category_name",
+    "district_code",
+    "district_name",
+    "address",
+    "opening_hours",
+    "open_now",
+    "amenities",
+    "phone",
+    "location_precision",
+)
+"""A venue feature's properties (``locator.web.api.venue_feature``), which ``properties`` may select."""
+DISTRICT_PROPERTIES: tuple[str, ...] = (
+    "adcode",
+    "name_zh",
+    "name_en",
+    "parent_zh",
+    "population_2020",
+    "population_estimated",
+    "population_note",
+    "urbanisation_pct_2020",
+    "seat_zh",
+    "venue_counts",
+    "venue_total",
+)
+"""A district feature's properties (``District.properties()`` and the venue counts)."""
 COLLECTIONS: dict[str, dict[str, str]] = {
     "venues": {
         "title": "Worker service venues · 职工服务阵地",
         "description": (
             "Hainan's trade-union worker service venues as points (WGS-84). Filters: bbox, category, "
-            "district (adcode), amenity, q (name or address substring). Categories: "
+            "district_code (adcode), amenities, q (name or address substring), and CQL2 `filter` on the "
+            "queryables; `sortby`, `properties`, `crs`. Categories: "
             + ", ".join(f"{c.code} ({c.name_zh})" for c in CATEGORIES.values())
             + "."
         ),
@@ -55,6 +224,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
     },
 }
 OPENAPI_MIMETYPE = "application/vnd.oai.openapi+json;version=3.0"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,17 +272,30 @@ def summarise(venues: Sequence[Venue], districts: Districts, version: int) -> Su
     return Summary(version, venue_extent, district_extent, features)  # type: ignore[arg-type]
 
 
-def filter_district_features(
-    features: Iterable[dict[str, Any]], bbox: tuple[float, float, float, float] | None
-) -> list[dict[str, Any]]:
-    """The district features whose bounding boxes meet ``bbox`` (all when None)."""
+Box = tuple[float, float, float, float]
+"""``(west, south, east, north)`` in degrees."""
+
+
+def bbox_parts(bbox: Box) -> list[Box]:
+    """``bbox`` as boxes that do not cross the antimeridian: itself, or (when west > east) its two halves."""
+    west, south, east, north = bbox
+    if west <= east:
+        return [bbox]
+    return [(west, south, 180.0, north), (-180.0, south, east, north)]
+
+
+def filter_district_features(features: Iterable[dict[str, Any]], bbox: Box | None) -> list[dict[str, Any]]:
+    """The district features whose bounding boxes meet ``bbox`` (all when None; west > east crosses 180°)."""
     if bbox is None:
         return list(features)
-    west, south, east, north = bbox
+    boxes = bbox_parts(bbox)
     return [
         f
         for f in features
-        if f["bbox"][0] <= east and f["bbox"][2] >= west and f["bbox"][1] <= north and f["bbox"][3] >= south
+        if any(
+            f["bbox"][0] <= east and f["bbox"][2] >= west and f["bbox"][1] <= north and f["bbox"][3] >= south
+            for west, south, east, north in boxes
+        )
     ]
 
 
@@ -151,10 +334,65 @@ def collection_info(base: str, cid: str, summary: Summary) -> dict[str, Any]:
         "title": COLLECTIONS[cid]["title"],
         "description": COLLECTIONS[cid]["description"],
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": list(SUPPORTED_CRS),
+        "storageCrs": CRS84,
         "extent": {"spatial": {"bbox": [list(extent)], "crs": CRS84}},
         "links": [
             {"rel": "self", "type": "application/json", "title": "This collection", "href": url},
             {"rel": "items", "type": "application/geo+json", "title": "Its features (GeoJSON)", "href": f"{url}/items"},
+            {
+                "rel": QUERYABLES_REL,
+                "type": SCHEMA_JSON,
+                "title": "What its features can be filtered and sorted on",
+                "href": f"{url}/queryables",
+            },
         ],
     }
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """The Part 3 parameters of one ``…/items`` request, checked: ``filter``, ``sortby``, ``properties``."""
+
+    where: Filter | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+    properties: tuple[str, ...] | None = None
+
+
+def item_query(cid: str, where: str | None, lang: str | None, sortby: str | None, properties: str | None) -> ItemQuery:
+    """Parse a collection's ``filter``/``filter-lang``, ``sortby`` and ``properties`` (raises InvalidParameter)."""
+    queryables = QUERYABLES[cid]
+    if lang is not None and lang not in FILTER_LANGS:  # a 400 even without a filter
+        raise InvalidParameter(
+            "filter-lang", f"unknown filter language {lang[:30]!r}; expected one of {', '.join(FILTER_LANGS)}"
+        )
+    names = VENUE_PROPERTIES if cid == "venues" else DISTRICT_PROPERTIES
+    if properties is not None and not properties.strip(", "):
+        raise InvalidParameter("properties", f"must name at least one property of {', '.join(names)}")
+    return ItemQuery(
+        parse_filter(where, lang, queryables) if where is not None else None,
+        parse_sortby(sortby, queryables) if sortby is not None else (),
+        parse_properties(properties, [Queryable(n, "string", n) for n in names]) if properties is not None else None,
+    )
+
+
+def apply_query(items: Sequence[T], record: Callable[[T], Mapping[str, Any]], query: ItemQuery) -> list[T]:
+    """``items`` that pass ``query.where``, ordered by ``query.sortby`` (stable; missing values last)."""
+    if query.where is None and not query.sortby:
+        return list(items)
+    rows = [(item, record(item)) for item in items]
+    if query.where is not None:
+        where = query.where
+        rows = [row for row in rows if where(row[1])]
+    for name, descending in reversed(query.sortby):  # least significant key first: each sort is stable
+        present = [row for row in rows if row[1].get(name) is not None]
+        present.sort(key=lambda row: row[1][name], reverse=descending)
+        rows = present + [row for row in rows if row[1].get(name) is None]
+    return [item for item, _ in rows]
+
+
+def select_properties(feature: dict[str, Any], names: tuple[str, ...] | None) -> dict[str, Any]:
+    """``feature`` with only the properties ``names`` (all when None); a new dict, ``feature`` is untouched."""
+    if names is None:
+        return feature
+    return {**feature, "properties": {k: v for k, v in feature["properties"].items() if k in names}}

@@ -28,6 +28,7 @@ __all__ = [
     "Fragment",
     "error",
     "fragment",
+    "list_param",
     "ok",
     "operation",
     "param",
@@ -60,6 +61,20 @@ def param(
     if where == "query" and schema.get("type") != "array":
         out["style"] = "form"
         out["explode"] = False
+    return out
+
+
+def list_param(
+    name: str, description: str, items: dict[str, Any], max_items: int | None = None, example: str | None = None
+) -> dict[str, Any]:
+    """A comma-separated list parameter (``form``, unexploded: the API refuses a parameter given twice)."""
+    schema: dict[str, Any] = {"type": "array", "minItems": 1, "items": items}
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    out: dict[str, Any] = {"name": name, "in": "query", "description": description, "style": "form"}
+    out |= {"explode": False, "schema": schema}
+    if example is not None:
+        out["example"] = example
     return out
 
 
@@ -110,25 +125,30 @@ def operation(
 
 #: Parameters parsed by ``locator.params`` for several endpoints (the venue API and OGC items).
 COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
-    "category": param(
+    "category": list_param(
         "category",
         f"{CSV} of venue categories: {', '.join(CATEGORY_CODES)}.",
-        {"type": "string", "example": "outdoor_station"},
+        {"type": "string", "enum": list(CATEGORY_CODES)},
+        len(CATEGORY_CODES),
+        "outdoor_station",
     ),
     "crs": param(
         "crs",
         "Datum of the input point and of the output geometries: WGS-84, GCJ-02 (Amap, Tencent) or BD-09 (Baidu).",
         {"type": "string", "enum": list(CRS_NAMES), "default": "wgs84"},
     ),
-    "district": param(
+    "district": list_param(
         "district",
         f"{CSV} of district adcodes (see the districts collection).",
-        {"type": "string", "example": "460106"},
+        {"type": "string", "pattern": "^[0-9]{6}$"},
+        example="460106",
     ),
-    "amenity": param(
+    "amenity": list_param(
         "amenity",
         f"{CSV} of amenities; a venue must offer all of them: {', '.join(AMENITIES)}.",
-        {"type": "string", "example": "drinking_water"},
+        {"type": "string", "enum": list(AMENITIES)},
+        len(AMENITIES),
+        "drinking_water",
     ),
     "q": param(
         "q",

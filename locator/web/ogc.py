@@ -2,9 +2,11 @@
 
 Landing page ``/api/v1/``, ``/conformance``, ``/collections``,
 ``/collections/{venues,districts}``, ``…/items`` and ``…/items/{id}``, plus
-``/openapi.json`` and the human-readable ``/docs``. The documents are built by
-pure helpers in ``locator.web.catalog`` and ``locator.web.openapi``; this module
-only reads parameters and wraps answers.
+``/openapi.json`` and the human-readable ``/docs``; Part 3's ``…/queryables``
+and the ``filter``, ``sortby`` and ``properties`` of ``…/items``. The documents
+are built by pure helpers in ``locator.web.catalog`` and ``locator.web.openapi``
+(this blueprint's OpenAPI fragment: ``locator.web.ogc_oas``); this module only
+reads parameters and wraps answers.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from locator import params
 from locator.errors import InvalidParameter, NotFound
+from locator.filters import queryables_schema
 from locator.hours import TZ
+from locator.queryables import venue_record
 from locator.search import filter_venues
+from locator.venues import Venue
 from locator.web import catalog as colls
 from locator.web import oas
 from locator.web.api import GEOJSON, json_response, open_now, venue_feature
@@ -27,12 +33,14 @@ from locator.web.openapi import openapi_document
 from locator.web.state import app_state, get_register
 from locator.web.urls import public_base
 
-__all__ = ["DEFAULT_LIMIT", "FORMATS", "MAX_LIMIT", "bp", "get_oas"]
+__all__ = ["DEFAULT_LIMIT", "FORMATS", "LIMIT_CEILING", "MAX_LIMIT", "bp"]
 
 bp = Blueprint("ogc", __name__, url_prefix="/api/v1")
 
 MAX_LIMIT = 1000
-"""Largest page (``limit``) of ``…/items``."""
+"""Largest page of ``…/items``: a larger ``limit`` is answered with this many (OGC /req/core/fc-limit-response-1)."""
+LIMIT_CEILING = 999_999_999
+"""Largest ``limit`` accepted (then clamped to :data:`MAX_LIMIT`); beyond it the number is malformed."""
 DEFAULT_LIMIT = 100
 """Page size of ``…/items`` when ``limit`` is not given."""
 FORMATS = ("json", "geojson", "application/json", "application/geo+json")
@@ -42,8 +50,8 @@ FORMATS = ("json", "geojson", "application/json", "application/geo+json")
 @bp.before_request
 def _check_args() -> None:
     params.reject_repeats(request.args)
-    f = params.one(request.args, "f")
-    if f is not None and f not in FORMATS:
+    f = request.args.get("f")
+    if f is not None and f not in FORMATS:  # an empty f= too: it is not one of the formats
         raise InvalidParameter("f", f"unsupported format {f!r}; this API answers json only")
 
 
@@ -121,48 +129,108 @@ def _page_links(base: str, cid: str, offset: int, limit: int, matched: int) -> l
     return links
 
 
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid: str) -> Response:
+    """What the collection's features can be filtered and sorted on (Part 3: a JSON Schema)."""
+    cid = _collection_id(cid)
+    url = f"{_base()}/collections/{cid}/queryables"
+    return json_response(
+        queryables_schema(colls.QUERYABLES[cid], colls.COLLECTIONS[cid]["title"], url), colls.SCHEMA_JSON
+    )
+
+
+def _venue_items(args: Any, bbox: colls.Box | None, query: colls.ItemQuery) -> list[Venue]:
+    """The venues matching the request, in answer order: bbox, the simple filters, then ``filter`` and ``sortby``."""
+    reg = get_register()
+    if bbox is None:
+        candidates = reg.index.venues()
+    else:  # across the antimeridian: two boxes, whose venues are disjoint
+        candidates = sorted(
+            (v for part in colls.bbox_parts(bbox) for v in reg.index.within_bbox(*part)), key=lambda v: v.id
+        )
+    known = reg.districts.codes
+    amenities = [
+        *(params.amenities_param(args) or ()),
+        *(params.amenities_param(args, "amenities") or ()),
+    ]
+    found = filter_venues(
+        candidates,
+        categories=params.categories_param(args),
+        districts=params.districts_param(args, known),
+        amenities=amenities or None,
+        q=params.q_param(args),
+    )
+    # district_code, the property's own name (GDAL pushes `-where "district_code = '…'"` down as it):
+    # with district as well, a venue must pass both
+    district_code = params.districts_param(args, known, "district_code")
+    if district_code is not None:
+        found = filter_venues(found, districts=district_code)
+    minute = datetime.now(TZ)
+    return colls.apply_query(found, lambda v: venue_record(v, open_now(v.opening_hours, minute)), query)
+
+
 @bp.get("/collections/<cid>/items")
 def items(cid: str) -> Response:
     cid = _collection_id(cid)
     args = request.args
-    bbox = params.bbox_param(args)
-    limit = params.int_param(args, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    crs = colls.crs_param(args.get("crs"), "crs")
+    bbox = _bbox(args)
+    limit = min(params.int_param(args, "limit", default=DEFAULT_LIMIT, low=1, high=LIMIT_CEILING), MAX_LIMIT)
     offset = params.int_param(args, "offset", default=0, low=0, high=params.MAX_OFFSET)
-    reg = get_register()
+    # Part 2 and 3 parameters: given empty, they are refused as their schemas say (not taken as absent)
+    query = colls.item_query(
+        cid,
+        args.get("filter"),
+        args.get("filter-lang"),
+        args.get("sortby"),
+        args.get("properties"),
+    )
     features: list[dict[str, Any]]
     if cid == "venues":
-        candidates = reg.index.within_bbox(*bbox) if bbox else reg.index.venues()
-        found = filter_venues(
-            candidates,
-            categories=params.categories_param(args),
-            districts=params.districts_param(args, reg.districts.codes),
-            amenities=params.amenities_param(args),
-            q=params.q_param(args),
-        )
+        found = _venue_items(args, bbox, query)
         now = datetime.now(TZ)
         if params.bool_param(args, "open_now"):
             found = [v for v in found if open_now(v.opening_hours, now) is True]
         matched = len(found)
         features = [venue_feature(v, "wgs84", now=now) for v in found[offset : offset + limit]]
     else:
-        all_features = colls.filter_district_features(_summary().district_features, bbox)
-        matched = len(all_features)
-        features = all_features[offset : offset + limit]
+        districts = colls.filter_district_features(_summary().district_features, bbox)
+        districts = colls.apply_query(districts, lambda f: f["properties"], query)
+        matched = len(districts)
+        features = districts[offset : offset + limit]
     body = {
         "type": "FeatureCollection",
-        "features": features,
+        "features": [colls.geometry_in(colls.select_properties(f, query.properties), crs) for f in features],
         "numberMatched": matched,
         "numberReturned": len(features),
         # to the minute, like open_now: the same data answers with the same bytes (and ETag) all minute
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
         "links": _page_links(_base(), cid, offset, limit, matched),
     }
-    return json_response(body, GEOJSON)
+    return _in_crs(json_response(body, GEOJSON), crs)
+
+
+def _bbox(args: Any) -> colls.Box | None:
+    """``bbox`` in CRS84, read in ``bbox-crs`` (Part 2): latitude first for EPSG:4326 and 4490, datum shifted."""
+    bbox_crs = colls.crs_param(args.get("bbox-crs"), "bbox-crs")
+    text = params.one(args, "bbox")
+    if text is None:
+        return None
+    if bbox_crs.lat_first:
+        text = colls.lat_first_text(text)
+    bbox = params.bbox_param(MultiDict([("bbox", text)]))
+    return colls.bbox_in_crs84(bbox, bbox_crs) if bbox is not None else None
+
+
+def _in_crs(resp: Response, crs: colls.Crs) -> Response:
+    resp.headers["Content-Crs"] = f"<{crs.uri}>"
+    return resp
 
 
 @bp.get("/collections/<cid>/items/<path:fid>")
 def item(cid: str, fid: str) -> Response:
     cid = _collection_id(cid)
+    crs = colls.crs_param(request.args.get("crs"), "crs")
     base = _base()
     if cid == "venues":
         venue = get_register().index.get(fid)
@@ -174,6 +242,7 @@ def item(cid: str, fid: str) -> Response:
         if not found:
             raise NotFound(f"no district with adcode {fid!r}")
         feature = dict(found[0])
+    feature = colls.geometry_in(feature, crs)
     feature["links"] = [
         {"rel": "self", "type": GEOJSON, "title": "This feature", "href": f"{base}/collections/{cid}/items/{fid}"},
         {
@@ -183,7 +252,7 @@ def item(cid: str, fid: str) -> Response:
             "href": f"{base}/collections/{cid}",
         },
     ]
-    return json_response(feature, GEOJSON)
+    return _in_crs(json_response(feature, GEOJSON), crs)
 
 
 @bp.get("/openapi.json")
@@ -194,141 +263,4 @@ def openapi() -> Response:
 @bp.get("/docs")
 def docs() -> str:
     """The API described for people, rendered from the OpenAPI document on the server (no CDN)."""
-    return render_template("api_docs.html", spec=openapi_document(public_base()))
-
-
-def get_oas() -> oas.Fragment:
-    """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
-    col = ["collectionId"]
-    json_doc = "application/json"
-    paths = {
-        f"{oas.API}/": oas.operation(
-            "Landing page",
-            "Links to the API definition, its documentation, conformance and collections.",
-            "ogc",
-            ["f"],
-            oas.ok("The landing page.", json_doc),
-            op_id="getLandingPage",
-        ),
-        f"{oas.API}/conformance": oas.operation(
-            "Conformance",
-            "The OGC conformance classes this API implements.",
-            "ogc",
-            ["f"],
-            oas.ok("Conformance classes.", json_doc),
-            op_id="getConformanceDeclaration",
-        ),
-        f"{oas.API}/collections": oas.operation(
-            "Collections",
-            "The feature collections: venues and districts.",
-            "ogc",
-            ["f"],
-            oas.ok("The collections.", json_doc),
-            op_id="getCollections",
-        ),
-        f"{oas.API}/collections/{{collectionId}}": oas.operation(
-            "Collection",
-            "One collection's description and extent.",
-            "ogc",
-            [*col, "f"],
-            oas.ok("The collection.", json_doc),
-            ("400", "404", "429"),
-            op_id="describeCollection",
-        ),
-        f"{oas.API}/collections/{{collectionId}}/items": oas.operation(
-            "Collection items",
-            "A page of features. `venues` takes bbox, category, district, amenity and q; `districts` takes bbox. "
-            "District features carry venue counts per category.",
-            "ogc",
-            [*col, "bbox", "limit", "offset", "category", "district", "amenity", "q", "open_now", "f"],
-            oas.ok(
-                "A page of features with numberMatched, numberReturned and self/next/prev links.",
-                GEOJSON,
-                "ItemCollection",
-            ),
-            ("400", "404", "429"),
-            op_id="getFeatures",
-        ),
-        f"{oas.API}/collections/{{collectionId}}/items/{{featureId}}": oas.operation(
-            "Collection item",
-            "One feature by id (a venue id, or a district adcode).",
-            "ogc",
-            [*col, "featureId", "f"],
-            oas.ok("The feature.", GEOJSON),
-            ("400", "404", "429"),
-            op_id="getFeature",
-        ),
-        f"{oas.API}/openapi.json": oas.operation(
-            "OpenAPI document",
-            "This document.",
-            "meta",
-            [],
-            oas.ok("The API definition.", OPENAPI_MIMETYPE),
-            ("429",),
-            op_id="getOpenAPI",
-        ),
-        f"{oas.API}/docs": oas.operation(
-            "Documentation",
-            "This API for people, as an HTML page (works offline).",
-            "meta",
-            [],
-            {"description": "HTML.", "content": {"text/html": {}}},
-            ("429",),
-            op_id="getDocs",
-        ),
-    }
-    parameters = {
-        "bbox": {
-            "name": "bbox",
-            "in": "query",
-            "description": (
-                "west,south,east,north in WGS-84 degrees (CRS84); 6 numbers (with heights) are accepted too."
-            ),
-            "required": False,
-            "style": "form",
-            "explode": False,
-            "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-        },
-        "limit": oas.param(
-            "limit",
-            "Page size.",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-        ),
-        "offset": oas.param(
-            "offset",
-            "How many matches to skip (see the next/prev links).",
-            {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET, "default": 0},
-        ),
-        "f": oas.param("f", "Output format; only JSON is served.", {"type": "string", "enum": list(FORMATS[:2])}),
-        "collectionId": oas.param(
-            "collectionId", "The collection.", {"type": "string", "enum": list(colls.COLLECTIONS)}, where="path"
-        ),
-        "featureId": oas.param("featureId", "A venue id, or a district adcode.", {"type": "string"}, where="path"),
-    }
-    return oas.fragment(paths, parameters, {"ItemCollection": ITEMS_SCHEMA, "Link": LINK_SCHEMA})
-
-
-ITEMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "features", "numberMatched", "numberReturned", "links"],
-    "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]},
-        "features": {"type": "array", "items": {"type": "object"}},
-        "numberMatched": {"type": "integer"},
-        "numberReturned": {"type": "integer"},
-        "timeStamp": {"type": "string", "format": "date-time"},
-        "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
-    },
-}
-"""A page of ``…/items``."""
-
-LINK_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["href", "rel"],
-    "properties": {
-        "href": {"type": "string"},
-        "rel": {"type": "string"},
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-    },
-}
+    return render_template("api_docs.html", spec=app_state().openapi)  # full paths, as people read them
