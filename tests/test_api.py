@@ -450,3 +450,17 @@ def test_a_route_the_document_does_not_describe_is_refused_at_start_up():
     assert doc["paths"]["/api/v1/ping/one"]["get"]["responses"]["400"] == oas.error("400")
     with pytest.raises(ValueError, match="does not describe the route '/api/v1/pong'"):
         query_rules(doc, [("pong", "/api/v1/pong")])
+
+
+def test_the_public_export_records_the_register_version_it_was_read_at(client, app):
+    """So a file downloaded from the site, merged back later, shows what was edited since (locator import)."""
+    import csv
+    import io
+
+    from locator.io.exporter import VERSION_HEADER
+
+    r = client.get("/api/v1/export?format=csv")
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert len(rows) == 2621
+    assert {row[VERSION_HEADER] for row in rows} == {str(get_register(app).index.version)}

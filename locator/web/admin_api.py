@@ -112,7 +112,8 @@ def api_close(venue_id: str) -> Response:
 @auth.api_auth_required
 def api_export() -> Response:
     """The whole register, closed venues included, in ``format`` (csv, xlsx, geojson, gpkg)."""
-    return export_response(get_register().store.venues(include_closed=True), request.args.get("format") or "csv")
+    version, venues = get_register().store.snapshot_venues(include_closed=True)  # closed ones too: from the store
+    return export_response(venues, request.args.get("format") or "csv", version)
 
 
 @api_bp.get("/audit")

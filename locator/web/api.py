@@ -236,14 +236,18 @@ def nearest_open(
         n = min(n * 4, OPEN_SEARCH_LIMIT)
 
 
-def export_response(venues: list[Venue], fmt: str) -> Response:
-    """The register as a download in ``fmt`` (``locator.io.exporter``: re-imports unchanged)."""
+def export_response(venues: list[Venue], fmt: str, version: int | None = None) -> Response:
+    """The register as a download in ``fmt`` (``locator.io.exporter``: re-imports unchanged).
+
+    ``version`` is the register's data version the venues were read at; the file records it,
+    so merging it back later lists every venue edited since as a conflict (``locator import``).
+    """
     from locator.io.exporter import FORMATS, export_bytes
     from locator.io.render import media_type
 
     if fmt not in FORMATS:
         raise InvalidParameter("format", f"unknown format {fmt[:20]!r}; expected one of {', '.join(FORMATS)}")
-    resp = Response(export_bytes(venues, fmt), mimetype=media_type(fmt))
+    resp = Response(export_bytes(venues, fmt, version), mimetype=media_type(fmt))
     resp.headers["Content-Disposition"] = f'attachment; filename="hainan-worker-venues.{fmt}"'
     return resp
 
@@ -252,7 +256,8 @@ def export_response(venues: list[Venue], fmt: str) -> Response:
 def export() -> Response:
     """Every active venue as CSV (UTF-8 with BOM, Chinese headers), XLSX, GeoJSON or GeoPackage."""
     params.reject_repeats(request.args)
-    return export_response(get_register().store.venues(), params.one(request.args, "format", "csv") or "csv")
+    index = get_register().index  # from memory: reads never wait on the database
+    return export_response(index.venues(), params.one(request.args, "format", "csv") or "csv", index.version)
 
 
 def get_oas() -> oas.Fragment:
