@@ -87,6 +87,6 @@ def test_bad_open_now_is_a_problem_naming_it(client, url):
 def test_openapi_documents_open_now(client):
     doc = client.get("/api/v1/openapi.json").get_json(force=True)
     assert doc["components"]["parameters"]["open_now"]["schema"]["type"] == "boolean"
-    items = next(p for u, p in doc["paths"].items() if u.endswith("/collections/{collectionId}/items"))
+    items = next(p for u, p in doc["paths"].items() if u.endswith("/collections/venues/items"))
     names = [p.get("$ref", "").rsplit("/", 1)[-1] for p in items["get"]["parameters"]]
     assert "open_now" in names

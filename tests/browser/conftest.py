@@ -78,6 +78,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     with app.app_context():
         get_analyzer(app).table(("outdoor_station",), 1000.0)
+    # likewise the map's venue layer (each venue's open intervals for a week), which the first page builds
+    assert app.test_client().get("/api/v1/map/venues").status_code == 200
     return app
 
 

@@ -89,4 +89,4 @@ def test_every_tap_target_is_at_least_44_px(make_page) -> None:
     markers = page.evaluate(
         "() => [...document.querySelectorAll('.leaflet-marker-icon')].map(e => e.getBoundingClientRect().width)"
     )
-    assert markers and min(markers) >= 44
+    assert markers and min(markers) >= 44 - 0.01  # layout sizes are floats (43.999996 px is 44 px)
