@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -69,23 +68,37 @@ def _ctx(**extra: Any) -> dict[str, Any]:
 
 
 # -- login -------------------------------------------------------------------
+def _next_page() -> str:
+    """Where to go after logging in: ``next=`` if it is a plain path of this site's admin area."""
+    target = request.args.get("next", "")
+    if target.startswith("/admin") and target.isprintable() and "\\" not in target and " " not in target:
+        return target
+    return url_for("admin.venues")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    status = 200
+    headers: dict[str, str] = {}
     if request.method == "POST":
-        name = request.form.get("username", "")
-        if auth.check_user(name, request.form.get("password", "")):
-            session.clear()
-            session["admin_user"] = name
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/admin") else url_for("admin.venues"))
-        error = gettext("用户名或密码不对")
-    return render_template("admin/login.html", **_ctx(error=error)), 401 if error else 200
+        name = request.form.get("username", "")[:200]
+        wait = auth.login_retry_after(name)
+        if wait is not None:
+            error, status = gettext("登录失败次数过多，请 %(s)s 秒后再试", s=wait), 429
+            headers["Retry-After"] = str(wait)
+        elif auth.check_user(name, request.form.get("password", "")):
+            auth.log_in(name)
+            return redirect(_next_page())
+        else:
+            auth.login_failed(name)
+            error, status = gettext("用户名或密码不对"), 401
+    return render_template("admin/login.html", **_ctx(error=error)), status, headers
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    auth.end_sessions()
     return redirect(url_for("admin.login"))
 
 
