@@ -228,9 +228,25 @@ def reports() -> str:
     rows = []
     for r in items:
         venue = reg.store.get(r.venue_id)
-        change = apply_report(venue, r.kind, r.proposal, reg.districts) if venue and r.status == "pending" else None
-        rows.append((r, venue, change))
+        change, error = _report_change(reg, r, venue) if r.status == "pending" else (None, None)
+        rows.append((r, venue, change, error))
     return render_template("admin/reports.html", **_ctx(rows=rows, status=status))
+
+
+def _report_change(reg: Any, report: Any, venue: Venue | None) -> tuple[Venue | None, str | None]:
+    """What accepting ``report`` would change, and why it cannot when it cannot.
+
+    Any stored report must be shown and dismissable, even one written before
+    its proposal was checked (a point at sea, NaN, a malformed proposal), so a
+    bad one is an explanation on its card, never an error for the whole queue.
+    """
+    if venue is None:
+        return None, None
+    try:
+        proposal = report.proposal if isinstance(report.proposal, dict) else {}
+        return apply_report(venue, report.kind, proposal, reg.districts), None
+    except (LocatorError, ValueError, TypeError, KeyError) as exc:
+        return None, str(exc)
 
 
 @bp.post("/reports/<int:report_id>")
@@ -241,9 +257,10 @@ def decide(report_id: int) -> ResponseReturnValue:
     if report is None:
         abort(404)
     accept = request.form.get("decision") == "accept"
-    venue = reg.store.get(report.venue_id)
-    change = apply_report(venue, report.kind, report.proposal, reg.districts) if venue and accept else None
+    change, error = _report_change(reg, report, reg.store.get(report.venue_id)) if accept else (None, None)
     try:
+        if error is not None:
+            raise LocatorError(error)
         reg.store.decide_report(report_id, accept, auth.current_user() or "?", change)
     except LocatorError as exc:
         flash(str(exc))

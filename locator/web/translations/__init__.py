@@ -212,6 +212,7 @@ EN: dict[str, str] = {
     "用户名": "User name",
     "密码": "Password",
     "用户名或密码不对": "Wrong user name or password",
+    "此建议无法采纳，只能驳回": "This proposal cannot be accepted, only rejected",
     "登录失败次数过多，请 %(s)s 秒后再试": "Too many failed logins; try again in %(s)s s",
     "待处理的问题报告：%(n)s": "Problem reports waiting: %(n)s",
     "搜索名称、地址或编号": "Search name, address or id",
