@@ -29,7 +29,7 @@ from locator.editing import REPORT_KINDS, apply_report, venue_from_fields
 from locator.errors import InvalidParameter, LocatorError
 from locator.venues import Venue
 from locator.web import auth
-from locator.web.admin_api import api_bp, serve_own_writes, venue_or_404
+from locator.web.admin_api import api_bp, serve_own_writes, venue_etag, venue_or_404
 from locator.web.i18n import gettext
 from locator.web.problems import problem
 from locator.web.state import get_register
@@ -171,6 +171,8 @@ def edit_venue(venue_id: str) -> Any:
     fields: dict[str, Any] = venue.as_dict()
     if request.method == "POST":
         fields = _form_fields()
+        if request.form.get("version") != venue_etag(venue):
+            return _stale(venue, fields)
         try:
             updated = venue_from_fields(fields, reg.districts, venue)
         except InvalidParameter as exc:
@@ -183,8 +185,38 @@ def edit_venue(venue_id: str) -> Any:
             return redirect(url_for("admin.edit_venue", venue_id=venue_id), code=303)
     history = reg.store.audit_log(limit=20, venue_id=venue_id)
     return render_template(
-        "admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history)
+        "admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history, version=venue_etag(venue))
     ), 400 if error else 200
+
+
+def _stale(venue: Venue, fields: dict[str, Any]) -> ResponseReturnValue:
+    """409: the venue changed after this form was loaded; show both values of each field that differs.
+
+    Saving would silently undo the other change, so nothing is saved. The form
+    comes back with the submitted values and the current version: saving it
+    again is a deliberate choice made with the other change in view.
+    """
+    current = venue.as_dict()
+
+    def shown(value: Any) -> str:
+        return ", ".join(value) if isinstance(value, (list, tuple)) else "" if value is None else str(value)
+
+    conflicts = [
+        (k, shown(current.get(k)), shown(v))
+        for k, v in fields.items()
+        if shown(current.get(k)) != shown(v) and not (k in ("lon", "lat") and _same_number(current.get(k), v))
+    ]
+    history = get_register().store.audit_log(limit=20, venue_id=venue.id)
+    error = gettext("此阵地在您打开表单后已被修改；未保存。请核对下列差异后再保存。")
+    ctx = _ctx(venue=venue, fields=fields, error=error, history=history, version=venue_etag(venue))
+    return render_template("admin/edit.html", conflicts=conflicts, **ctx), 409
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
 
 
 @bp.post("/venues/<venue_id>/status")
@@ -195,6 +227,8 @@ def set_status(venue_id: str) -> ResponseReturnValue:
     status = request.form.get("status")
     if status not in ("active", "closed"):
         abort(400)
+    if request.form.get("version") != venue_etag(venue):
+        return _stale(venue, venue.as_dict())
     if venue.status != status:
         reg.store.edit(
             Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": status}),

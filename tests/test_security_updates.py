@@ -1,0 +1,107 @@
+"""Issue 14: no lost updates. The admin API's ETag and If-Match (428, 412), and the edit form's version."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+
+import pytest
+
+from locator import create_app
+from locator.io import accounts
+from locator.web.state import get_register
+
+from .conftest import TEST_CONFIG
+
+VENUE = "460106-OS-036"
+TOKEN = "updates-test-token"
+API = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def c(register_template, tmp_path):
+    db = tmp_path / "r.sqlite3"
+    shutil.copyfile(register_template, db)
+    users = tmp_path / "users.json"
+    accounts.set_password(users, "ops", "correct horse battery")
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "DATABASE": str(db),
+            "ADMIN_USERS_FILE": str(users),
+            "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"},
+        }
+    )
+    return app.test_client()
+
+
+def _etag(c) -> str:
+    r = c.get(f"/api/v1/admin/venues/{VENUE}", headers=API)
+    assert r.status_code == 200 and r.headers["ETag"].startswith('"')
+    return r.headers["ETag"]
+
+
+@pytest.mark.parametrize("method", ["patch", "put", "delete"])
+def test_a_write_without_if_match_is_428_and_with_a_stale_one_412(c, method):
+    body = {"json": {"address": "新地址"}} if method != "delete" else {}
+    r = getattr(c, method)(f"/api/v1/admin/venues/{VENUE}", headers=API, **body)
+    assert r.status_code == 428 and r.content_type == "application/problem+json"
+    assert r.get_json()["invalid_params"][0]["name"] == "If-Match"
+    old = _etag(c)
+    assert c.patch(f"/api/v1/admin/venues/{VENUE}", json={"address": "别人改的"}, headers={**API, "If-Match": old})
+    r = getattr(c, method)(f"/api/v1/admin/venues/{VENUE}", headers={**API, "If-Match": old}, **body)
+    assert r.status_code == 412 and r.content_type == "application/problem+json"
+    assert get_register(c.application).store.get(VENUE).address == "别人改的"  # the other change stands
+    r = getattr(c, method)(f"/api/v1/admin/venues/{VENUE}", headers={**API, "If-Match": _etag(c)}, **body)
+    assert r.status_code == 200 and r.headers["ETag"] == _etag(c)
+
+
+def test_the_etag_changes_with_any_change_and_only_then(c):
+    first = _etag(c)
+    assert _etag(c) == first
+    r = c.patch(f"/api/v1/admin/venues/{VENUE}", json={"phone": "0898-12345678"}, headers={**API, "If-Match": first})
+    assert r.status_code == 200 and r.headers["ETag"] != first
+
+
+def test_the_openapi_document_declares_if_match(c):
+    doc = c.get("/api/v1/openapi.json").get_json()
+    op = doc["paths"]["/api/v1/admin/venues/{venueId}"]["patch"]
+    assert {"412", "428"} <= set(op["responses"])
+
+
+def _login(c):
+    html = c.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    c.post("/admin/login", data={"username": "ops", "password": "correct horse battery", "csrf_token": token})
+
+
+def _form(c):
+    html = c.get(f"/admin/venues/{VENUE}").get_data(as_text=True)
+    fields = dict(
+        re.findall(r'<input (?:type="hidden" )?name="(csrf_token|version|name|lon|lat)"[^>]*value="([^"]*)"', html)
+    )
+    return {**fields, "category": "outdoor_station", "address": "表单地址", "amenities": []}
+
+
+def test_a_stale_edit_form_is_refused_showing_both_values(c):
+    _login(c)
+    loaded = _form(c)
+    assert loaded["version"]
+    other = c.patch(
+        f"/api/v1/admin/venues/{VENUE}", json={"address": "另一位管理员的地址"}, headers={**API, "If-Match": _etag(c)}
+    )
+    assert other.status_code == 200
+    r = c.post(f"/admin/venues/{VENUE}", data=loaded)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "另一位管理员的地址" in html and "表单地址" in html
+    assert get_register(c.application).store.get(VENUE).address == "另一位管理员的地址"
+    r = c.post(f"/admin/venues/{VENUE}", data={**loaded, "version": _form(c)["version"]})
+    assert r.status_code == 303 and get_register(c.application).store.get(VENUE).address == "表单地址"
+
+
+def test_a_form_without_its_version_is_refused(c):
+    _login(c)
+    loaded = _form(c)
+    del loaded["version"]
+    assert c.post(f"/admin/venues/{VENUE}", data=loaded).status_code == 409
