@@ -105,3 +105,53 @@ def test_a_form_without_its_version_is_refused(c):
     loaded = _form(c)
     del loaded["version"]
     assert c.post(f"/admin/venues/{VENUE}", data=loaded).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("query", "logged"),
+    [
+        ("lat=+20.031234&lon=110.331187", "lat=20.03&lon=110.33"),
+        ("lat=20031234e-6&lon=110331187E-6", "lat=20.03&lon=110.33"),
+        ("lat=%2B20.031234&lon=110.3", "lat=20.03&lon=110.3"),
+        ("lat=-20.031234", "lat=-20.03"),
+        ("bbox=110.123456,19.987654,110.5,20.2&k=3", "bbox=110.12,19.98,110.5,20.2&k=3"),
+        ("bbox=110.123456%2C19.987654%2C110.5%2C20.2", "bbox=110.12,19.98,110.5,20.2"),
+        ("lat=20.123456x", "lat=20.12x"),
+        ("q=20.123456", "q=20.123456"),
+    ],
+)
+def test_the_access_log_cuts_every_accepted_spelling_of_a_position(query, logged):
+    from locator.web.http import coarse_query
+
+    assert coarse_query(query) == logged
+
+
+def test_deeply_nested_json_to_the_admin_api_is_a_400_not_a_500(c):
+    body = "[" * 100_000 + "]" * 100_000
+    r = c.post("/api/v1/admin/venues", data=body, headers={**API, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.content_type == "application/problem+json"
+    r = c.patch(
+        f"/api/v1/admin/venues/{VENUE}",
+        data='{"a":' * 50_000 + "1" + "}" * 50_000,
+        headers={**API, "If-Match": _etag(c), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 400 and r.content_type == "application/problem+json"
+
+
+def test_a_new_register_file_is_private(tmp_path):
+    import os
+    import stat
+
+    from locator.storage.sqlite import SQLiteStore
+
+    old = os.umask(0o022)  # a usual umask: without the fix the file would be 0644
+    try:
+        store = SQLiteStore(tmp_path / "new.sqlite3")
+        store.version()
+    finally:
+        os.umask(old)
+    for suffix in ("", "-wal", "-shm"):
+        f = tmp_path / f"new.sqlite3{suffix}"
+        if f.exists():
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    store.close()
