@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from locator import create_app  # noqa: E402
 from locator.io.accounts import set_password  # noqa: E402
 from locator.web.auth import LoginThrottle  # noqa: E402
+from locator.web.state import app_state  # noqa: E402
 
 
 def main() -> None:
@@ -43,7 +44,7 @@ def main() -> None:
         times: dict[str, list[float]] = {"known": [], "unknown": []}
         for _ in range(args.rounds + 1):  # the first round warms up (the dummy hash is made once)
             for kind, name in (("known", "ops"), ("unknown", "nobody-here")):
-                app.extensions["locator.login_throttle"] = LoginThrottle()
+                app_state(app).login_throttle = LoginThrottle()
                 t0 = time.perf_counter()
                 r = client.post("/admin/login", data={"username": name, "password": "wrong", "csrf_token": token})
                 times[kind].append(time.perf_counter() - t0)

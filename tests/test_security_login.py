@@ -18,6 +18,7 @@ from locator import create_app
 from locator.cli import main
 from locator.io import accounts
 from locator.web import auth
+from locator.web.state import app_state
 
 from .conftest import TEST_CONFIG
 
@@ -59,7 +60,7 @@ class Clock:
 
 def test_the_11th_failed_login_for_a_name_gets_429_with_retry_after(sec_app, caplog):
     clock = Clock()
-    sec_app.extensions["locator.login_throttle"] = auth.LoginThrottle(clock=clock)
+    app_state(sec_app).login_throttle = auth.LoginThrottle(clock=clock)
     c = sec_app.test_client()
     with caplog.at_level(logging.WARNING, logger=auth.AUTH_LOGGER):
         codes = [
@@ -75,7 +76,7 @@ def test_the_11th_failed_login_for_a_name_gets_429_with_retry_after(sec_app, cap
 
 
 def test_one_client_guessing_many_names_is_throttled_too(sec_app):
-    sec_app.extensions["locator.login_throttle"] = auth.LoginThrottle(clock=Clock())
+    app_state(sec_app).login_throttle = auth.LoginThrottle(clock=Clock())
     c = sec_app.test_client()
     assert [_login(c, name=f"user{i}", password="x").status_code for i in range(10)] == [401] * 10
     assert _login(c).status_code == 429

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from locator.io.accounts import (
@@ -44,7 +44,7 @@ from locator.io.accounts import (
     token_name,
 )
 from locator.web.problems import ApiError
-from locator.web.state import get_settings
+from locator.web.state import app_state, get_settings
 
 __all__ = [
     "AUTH_LOGGER",
@@ -69,7 +69,6 @@ LOGIN_FAILURES = 10
 """Failed logins allowed per user name, and per client, in :data:`LOGIN_WINDOW`."""
 LOGIN_WINDOW = 15 * 60
 """Seconds a failed login counts against its name and client."""
-_EXTENSION = "locator.login_throttle"
 
 
 class LoginThrottle:
@@ -120,7 +119,7 @@ class LoginThrottle:
 
 def login_throttle(app: Flask | None = None) -> LoginThrottle:
     """The app's login throttle (tests replace it with one on a stepped clock)."""
-    throttle: LoginThrottle = (app or current_app).extensions[_EXTENSION]
+    throttle: LoginThrottle = app_state(app).login_throttle
     return throttle
 
 
@@ -148,7 +147,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask defines the key (None): setdefault did nothing
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = _SessionInterface()
-    app.extensions[_EXTENSION] = LoginThrottle()
+    app_state(app).login_throttle = LoginThrottle()
 
 
 def _credentials() -> tuple[dict[str, str], dict[str, Any]]:
