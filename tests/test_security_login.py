@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import shutil
 import stat
 from multiprocessing import get_context
 from pathlib import Path
@@ -14,35 +12,26 @@ import pytest
 from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
-from locator import create_app
 from locator.cli import main
 from locator.io import accounts
 from locator.web import auth
 from locator.web.state import app_state
 
-from .conftest import TEST_CONFIG
-
-PASSWORD = "correct horse battery"
+from .security_apps import PASSWORD, admin_app, csrf
 
 
 @pytest.fixture
-def users(tmp_path: Path) -> Path:
-    path = tmp_path / "users.json"
-    accounts.set_password(path, "ops", PASSWORD)
-    return path
+def sec_app(register_template, tmp_path):
+    return admin_app(register_template, tmp_path, SECRET_KEY="s")
 
 
 @pytest.fixture
-def sec_app(register_template, tmp_path, users):
-    db = tmp_path / "r.sqlite3"
-    shutil.copyfile(register_template, db)
-    return create_app({**TEST_CONFIG, "DATABASE": str(db), "SECRET_KEY": "s", "ADMIN_USERS_FILE": str(users)})
+def users(sec_app, tmp_path: Path) -> Path:
+    return tmp_path / "users.json"
 
 
 def _csrf(client, url="/admin/login"):
-    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True))
-    assert m
-    return m.group(1)
+    return csrf(client, url)
 
 
 def _login(client, name="ops", password=PASSWORD, next_=None, **kw):
@@ -145,12 +134,8 @@ def test_revoke_token_and_tokens_only_for_existing_users(sec_app, users, monkeyp
     assert runner.invoke(main, ["admin", "revoke-token", "ops"]).exit_code == 1
 
 
-def test_the_session_cookie_is_lax_httponly_and_secure_over_https(register_template, tmp_path, users):
-    db = tmp_path / "r.sqlite3"
-    shutil.copyfile(register_template, db)
-    app = create_app(
-        {**TEST_CONFIG, "DATABASE": str(db), "ADMIN_USERS_FILE": str(users), "PROXY_FIX_X_FOR": 1, "SECRET_KEY": "s"}
-    )
+def test_the_session_cookie_is_lax_httponly_and_secure_over_https(register_template, tmp_path):
+    app = admin_app(register_template, tmp_path, PROXY_FIX_X_FOR=1, SECRET_KEY="s")
     plain = _login(app.test_client()).headers["Set-Cookie"]
     assert "SameSite=Lax" in plain and "HttpOnly" in plain and "Secure" not in plain
     c = app.test_client()

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-
 import pytest
 
-from locator import create_app
-from locator.io import accounts
 from locator.web.state import get_register
 
-from .conftest import TEST_CONFIG
-
-VENUE = "460106-OS-036"  # an outdoor station in 龙华区 in the shipped data
+from .security_apps import VENUE, admin_app, csrf
 
 
 @pytest.fixture
 def c(register_template, tmp_path):
-    db = tmp_path / "r.sqlite3"
-    shutil.copyfile(register_template, db)
-    users = tmp_path / "users.json"
-    accounts.set_password(users, "ops", "correct horse battery")
-    app = create_app({**TEST_CONFIG, "DATABASE": str(db), "ADMIN_USERS_FILE": str(users), "REPORTS_PER_HOUR": 50})
-    return app.test_client()
-
-
-def _csrf(client, url):
-    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True))
-    assert m
-    return m.group(1)
+    return admin_app(register_template, tmp_path, REPORTS_PER_HOUR=50).test_client()
 
 
 @pytest.mark.parametrize(
@@ -40,7 +22,7 @@ def _csrf(client, url):
 def test_a_report_with_a_bad_position_is_refused_when_made(c, lon, lat):
     r = c.post(
         f"/report/{VENUE}",
-        data={"kind": "wrong_location", "lon": lon, "lat": lat, "csrf_token": _csrf(c, f"/report/{VENUE}")},
+        data={"kind": "wrong_location", "lon": lon, "lat": lat, "csrf_token": csrf(c, f"/report/{VENUE}")},
     )
     assert r.status_code == 400 and 'class="error"' in r.get_data(as_text=True)
     assert get_register(c.application).store.reports() == []
@@ -49,7 +31,7 @@ def test_a_report_with_a_bad_position_is_refused_when_made(c, lon, lat):
 def test_a_good_position_is_still_accepted(c):
     r = c.post(
         f"/report/{VENUE}",
-        data={"kind": "wrong_location", "lon": "110.331", "lat": "20.031", "csrf_token": _csrf(c, f"/report/{VENUE}")},
+        data={"kind": "wrong_location", "lon": "110.331", "lat": "20.031", "csrf_token": csrf(c, f"/report/{VENUE}")},
     )
     assert r.status_code == 303
 
@@ -60,13 +42,13 @@ def test_the_queue_shows_and_dismisses_any_stored_report(c):
     ids = [store.add_report(VENUE, "wrong_location", "", p, f"c{i}", 50) for i, p in enumerate(bad)]
     ids = [r.id for r in store.reports()]
     assert len(ids) == 4
-    login = _csrf(c, "/admin/login")
+    login = csrf(c, "/admin/login")
     c.post("/admin/login", data={"username": "ops", "password": "correct horse battery", "csrf_token": login})
     page = c.get("/admin/reports")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert all(f"#{i}" in html for i in ids) and html.count('class="error"') == 4
-    token = _csrf(c, "/admin/reports")
+    token = csrf(c, "/admin/reports")
     r = c.post(f"/admin/reports/{ids[0]}", data={"decision": "accept", "csrf_token": token})
     assert r.status_code == 303 and store.get_report(ids[0]).status == "pending"  # cannot be accepted
     for i in ids:

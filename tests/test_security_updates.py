@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 
 import pytest
 
-from locator import create_app
-from locator.io import accounts
 from locator.web.state import get_register
 
-from .conftest import TEST_CONFIG
+from .security_apps import PASSWORD, VENUE, admin_app, csrf
 
-VENUE = "460106-OS-036"
 TOKEN = "updates-test-token"
 API = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
 def c(register_template, tmp_path):
-    db = tmp_path / "r.sqlite3"
-    shutil.copyfile(register_template, db)
-    users = tmp_path / "users.json"
-    accounts.set_password(users, "ops", "correct horse battery")
-    app = create_app(
-        {
-            **TEST_CONFIG,
-            "DATABASE": str(db),
-            "ADMIN_USERS_FILE": str(users),
-            "ADMIN_TOKENS": {hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"},
-        }
-    )
-    return app.test_client()
+    tokens = {hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}
+    return admin_app(register_template, tmp_path, ADMIN_TOKENS=tokens).test_client()
 
 
 def _etag(c) -> str:
@@ -71,9 +56,7 @@ def test_the_openapi_document_declares_if_match(c):
 
 
 def _login(c):
-    html = c.get("/admin/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    c.post("/admin/login", data={"username": "ops", "password": "correct horse battery", "csrf_token": token})
+    c.post("/admin/login", data={"username": "ops", "password": PASSWORD, "csrf_token": csrf(c, "/admin/login")})
 
 
 def _form(c):
