@@ -126,3 +126,12 @@ def test_through_nginx_one_clients_limit_does_not_limit_another(tmp_path):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
     assert _port_free(first) or proc.returncode is not None
+
+
+def test_links_from_the_host_header_vary_by_host(register_template, tmp_path):
+    c = _app(register_template, tmp_path).test_client()
+    r = c.get("/api/v1/collections", headers={"Host": "evil.example"})
+    assert "evil.example" in r.get_data(as_text=True) and "Host" in r.headers["Vary"]
+    fixed = _app(register_template, tmp_path, PUBLIC_BASE_URL="https://map.example.cn").test_client()
+    r = fixed.get("/api/v1/collections", headers={"Host": "evil.example"})
+    assert "evil.example" not in r.get_data(as_text=True) and "Host" not in r.headers.get("Vary", "")

@@ -12,7 +12,8 @@
 - Caching: successful GETs of public data (blueprints ``api``, ``ogc``, ``mapdata``)
   get a weak ETag (a hash of the body) and
   ``Cache-Control: public, max-age=CACHE_MAX_AGE``, and a matching
-  ``If-None-Match`` gets 304; errors and probes get ``no-store``.
+  ``If-None-Match`` gets 304; errors and probes get ``no-store``. Without
+  ``PUBLIC_BASE_URL`` they also get ``Vary: Host``, as their links name the request's host.
 
 Flask runs ``after_request`` functions in reverse order of registration, so
 they are registered here as: access log, compression, CORS, caching; a
@@ -185,8 +186,13 @@ def _caching(response: Response) -> Response:
         or response.mimetype not in _DATA_MIMETYPES
     ):
         return response
+    settings = get_settings()
     if "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = f"public, max-age={get_settings().cache_max_age}"
+        response.headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
+    if settings.public_base_url is None:
+        # Links are then built from the request's Host (locator.web.urls.public_base): a shared
+        # cache must not hand one host's links to a request for another.
+        response.vary.add("Host")
     if response.get_etag()[0] is None:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest(), weak=True)
     if "If-None-Match" in request.headers:
