@@ -287,8 +287,14 @@ def propagation(first: int, rows: list[tuple], times: int) -> list[float]:  # ty
         path = f"/api/v1/nearest?lon={lon}&lat={lat}&k=1"
         assert b.json(path)["features"][0]["id"] == r[0]
         conn = http.client.HTTPConnection("127.0.0.1", first, timeout=10)
+        conn.request("GET", f"/api/v1/admin/venues/{r[0]}", headers={"Authorization": f"Bearer {TOKEN}"})
+        got = conn.getresponse()
+        got.read()
+        etag = got.headers["ETag"]  # writes require If-Match
         t0 = time.monotonic()
-        conn.request("DELETE", f"/api/v1/admin/venues/{r[0]}", headers={"Authorization": f"Bearer {TOKEN}"})
+        conn.request(
+            "DELETE", f"/api/v1/admin/venues/{r[0]}", headers={"Authorization": f"Bearer {TOKEN}", "If-Match": etag}
+        )
         assert conn.getresponse().status == 200
         while b.json(path)["features"][0]["id"] == r[0]:
             if time.monotonic() - t0 > 5:

@@ -7,7 +7,8 @@
 # Options: -n instances (2), -p first instance port (8001), -l nginx port (8000),
 # -b bind address (127.0.0.1), -d run folder for configs, logs and pids (kept;
 # default: a temporary folder, removed on exit). WEB_WORKERS (2) and WEB_THREADS (4) size each instance.
-# Every other LOCATOR_* variable reaches the app unchanged. Runs in the
+# LOCATOR_PROXY_FIX_X_FOR defaults to 1 here (nginx is the one trusted proxy: the app
+# sees each client's own address and scheme). Every other LOCATOR_* variable reaches the app unchanged. Runs in the
 # foreground; Ctrl-C or SIGTERM stops nginx and every instance. Prints
 # "ready: http://…" once nginx and every instance answer.
 set -euo pipefail
@@ -16,7 +17,7 @@ N=2 BASE=8001 LISTEN=8000 BIND=127.0.0.1 RUN=""
 while getopts "n:p:l:b:d:h" opt; do
   case $opt in
     n) N=$OPTARG ;; p) BASE=$OPTARG ;; l) LISTEN=$OPTARG ;; b) BIND=$OPTARG ;; d) RUN=$OPTARG ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
   esac
 done
 VENV_BIN=${VENV_BIN:-$ROOT/.venv/bin}
@@ -27,6 +28,7 @@ if [ -z "${LOCATOR_DATABASE_URL:-}" ]; then
   echo "deploy/run.sh: warning: LOCATOR_DATABASE_URL is not set; the instances share the SQLite file" \
        "of the instance folder, which works on one machine only" >&2
 fi
+export LOCATOR_PROXY_FIX_X_FOR=${LOCATOR_PROXY_FIX_X_FOR:-1}
 made_run=""
 [ -n "$RUN" ] || { RUN=$(mktemp -d /tmp/locator-deploy.XXXXXX); made_run=1; }
 mkdir -p "$RUN/tmp"

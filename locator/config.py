@@ -61,9 +61,18 @@ MAX_CONTENT_LENGTH = 1 * 1024 * 1024
 
 # -- HTTP behaviour (locator/web/http.py) -----------------------------------------
 
+#: How many reverse proxies in front of the app to trust (werkzeug's ``ProxyFix``):
+#: with ``N`` > 0 the client's address is taken from the ``N``-th last entry of
+#: ``X-Forwarded-For`` and the scheme from ``X-Forwarded-Proto``, so the rate
+#: limits, the report limit, the access log and ``Secure`` cookies see the real
+#: client. ``0`` (the default, for ``make serve`` facing clients directly) trusts
+#: no such header: a client could otherwise claim any address. ``deploy/`` sets 1
+#: (``LOCATOR_PROXY_FIX_X_FOR=1``), for its nginx.
+PROXY_FIX_X_FOR = 0
+
 #: Per-client rate limit (``limits``/flask-limiter syntax; ``;``-separate several, e.g.
 #: ``"100 per second;6000 per minute"``). Clients are told apart by remote
-#: address: behind a reverse proxy, wrap the app in werkzeug's ``ProxyFix``.
+#: address: behind a reverse proxy, set ``PROXY_FIX_X_FOR``.
 #: With the default in-memory storage each worker process counts on its own,
 #: so a client's real allowance is this times the number of workers.
 RATELIMIT_DEFAULT = "6000 per minute"

@@ -56,6 +56,18 @@ def auth(token=TOKEN):
     return {"Authorization": f"Bearer {token}"}
 
 
+def fresh(c, venue_id, token=TOKEN):
+    """Bearer auth and ``If-Match`` with the venue's current ETag (writes require it)."""
+    etag = c.get(f"/api/v1/admin/venues/{venue_id}", headers=auth(token)).headers["ETag"]
+    return {**auth(token), "If-Match": etag}
+
+
+def version(c, url):
+    m = re.search(r'name="version" value="([^"]+)"', c.get(url).get_data(as_text=True))
+    assert m
+    return m.group(1)
+
+
 def test_pages_need_a_login(c, admin_app):
     r = c.get("/admin/")
     assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
@@ -84,6 +96,7 @@ def test_edit_move_and_close_through_the_pages_are_audited(c, admin_app):
     token = csrf(c, f"/admin/venues/{VENUE}")
     form = {
         "csrf_token": token,
+        "version": version(c, f"/admin/venues/{VENUE}"),
         "name": before.name + "（新址）",
         "category": before.category,
         "address": "新地址1号",
@@ -105,7 +118,10 @@ def test_edit_move_and_close_through_the_pages_are_audited(c, admin_app):
         ("microwave", "toilet"),
     )
     assert reg.index.nearest(110.335, 20.031, 1)[0].venue.id == VENUE
-    r = c.post(f"/admin/venues/{VENUE}/status", data={"status": "closed", "csrf_token": token})
+    r = c.post(
+        f"/admin/venues/{VENUE}/status",
+        data={"status": "closed", "csrf_token": token, "version": version(c, f"/admin/venues/{VENUE}")},
+    )
     assert r.status_code == 303
     assert reg.store.get(VENUE).status == "closed"  # soft delete: still there
     assert VENUE not in reg.index
@@ -161,13 +177,15 @@ def test_api_create_update_close(c, admin_app):
     assert r.status_code == 201
     vid = r.get_json()["id"]
     assert r.get_json()["properties"]["district_code"] == "460106"
-    r = c.patch(f"/api/v1/admin/venues/{vid}", json={"lon": 110.3310}, headers=auth())
+    r = c.patch(f"/api/v1/admin/venues/{vid}", json={"lon": 110.3310}, headers=fresh(c, vid))
     assert r.status_code == 200 and r.get_json()["geometry"]["coordinates"][0] == 110.331
-    r = c.patch(f"/api/v1/admin/venues/{vid}", json={"category": "spa"}, headers=auth())
+    r = c.patch(f"/api/v1/admin/venues/{vid}", json={"category": "spa"}, headers=fresh(c, vid))
     assert r.status_code == 400 and r.get_json()["invalid_params"][0]["name"] == "category"
-    r = c.patch(f"/api/v1/admin/venues/{vid}", data="not json", headers={**auth(), "Content-Type": "application/json"})
+    r = c.patch(
+        f"/api/v1/admin/venues/{vid}", data="not json", headers={**fresh(c, vid), "Content-Type": "application/json"}
+    )
     assert r.status_code == 400
-    r = c.delete(f"/api/v1/admin/venues/{vid}", headers=auth())
+    r = c.delete(f"/api/v1/admin/venues/{vid}", headers=fresh(c, vid))
     assert r.status_code == 200 and r.get_json()["properties"]["status"] == "closed"
     assert c.get(f"/api/v1/admin/venues/{vid}", headers=auth()).get_json()["properties"]["status"] == "closed"
     assert c.get("/api/v1/admin/venues/none-such", headers=auth()).status_code == 404
@@ -267,7 +285,7 @@ def test_the_writing_process_serves_its_edit_at_once(tmp_path):
         }
     )
     c = app.test_client()
-    assert c.delete(f"/api/v1/admin/venues/{VENUE}", headers=auth()).status_code == 200
+    assert c.delete(f"/api/v1/admin/venues/{VENUE}", headers=fresh(c, VENUE)).status_code == 200
     ids = [f["id"] for f in c.get("/api/v1/nearest?lat=20.030056&lon=110.331187&k=3").get_json()["features"]]
     assert VENUE not in ids  # no waiting for the hour-long refresh interval
 

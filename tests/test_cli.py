@@ -213,7 +213,7 @@ def test_admin_commands_store_only_hashes_with_mode_0600(tmp_path, monkeypatch):
     assert r.output.strip().splitlines() == [
         "locator: error: Invalid value for '--password': must be at least 10 characters"
     ]
-    r = runner.invoke(main, ["admin", "new-token", "bot"])
+    r = runner.invoke(main, ["admin", "new-token", "lin"])  # tokens only for existing users (issue 14)
     assert r.exit_code == 0
     token = r.output.strip()
     assert stat.S_IMODE(users.stat().st_mode) == 0o600
@@ -223,7 +223,7 @@ def test_admin_commands_store_only_hashes_with_mode_0600(tmp_path, monkeypatch):
     assert check_password(creds["users"]["lin"], "a long passphrase")
     assert not check_password(creds["users"]["lin"], "a long passphrasE")
     assert not check_password(None, "a long passphrase")
-    assert token_name(creds["tokens"], token) == "bot" and token_name(creds["tokens"], token + "x") is None
+    assert token_name(creds["tokens"], token) == "lin" and token_name(creds["tokens"], token + "x") is None
 
 
 def test_secret_key_is_made_once_per_instance_folder_and_kept_private(tmp_path):

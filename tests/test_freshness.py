@@ -61,11 +61,10 @@ def _nearest_ids(port: int, k: int = 3) -> list[str]:
 
 
 def _close(port: int, venue_id: str) -> dict:
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/admin/venues/{venue_id}",
-        method="DELETE",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
+    url = f"http://127.0.0.1:{port}/api/v1/admin/venues/{venue_id}"
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})) as r:
+        etag = r.headers["ETag"]  # writes require If-Match (issue 14)
+    req = urllib.request.Request(url, method="DELETE", headers={"Authorization": f"Bearer {TOKEN}", "If-Match": etag})
     with urllib.request.urlopen(req, timeout=5) as r:
         return json.loads(r.read())
 

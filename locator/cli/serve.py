@@ -30,8 +30,8 @@ __all__ = ["serve"]
 @click.option(
     "--threads",
     type=click.IntRange(1, 64),
-    default=lambda: int(os.environ.get("WEB_THREADS", "1")),
-    show_default="1 or $WEB_THREADS",
+    default=lambda: int(os.environ.get("WEB_THREADS", "4")),
+    show_default="4 or $WEB_THREADS",
 )
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the map and API under gunicorn (a production WSGI server)."""
@@ -47,6 +47,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         str(workers),
         "--threads",
         str(threads),
+        # Threads take a request only once its headers are in: slow clients cost a socket, not a thread.
+        "--worker-class",
+        "locator.web.worker.HeaderBufferingWorker",
         # No gunicorn access log: the app writes its own JSON-lines one (locator/web/http.py).
         "locator:create_app()",
     ]

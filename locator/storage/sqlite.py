@@ -16,6 +16,7 @@ module holds only SQLite's SQL, its connections and how it keeps amenities
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -89,6 +90,10 @@ class SQLiteStore:
         self._local = threading.local()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if str(path) != ":memory:":
+                # A new register is private (0600; SQLite gives its -wal and -shm the same mode):
+                # it holds the audit log and the reports' client hashes. An existing file keeps its mode.
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             migrate_sqlite(self._con())
         except sqlite3.DatabaseError as exc:
             raise DataError(f"cannot open the register {str(self.path)!r}: {exc}") from None

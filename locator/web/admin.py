@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -30,7 +29,7 @@ from locator.editing import REPORT_KINDS, apply_report, venue_from_fields
 from locator.errors import InvalidParameter, LocatorError
 from locator.venues import Venue
 from locator.web import auth
-from locator.web.admin_api import api_bp, serve_own_writes, venue_or_404
+from locator.web.admin_api import api_bp, serve_own_writes, venue_etag, venue_or_404
 from locator.web.i18n import gettext
 from locator.web.problems import problem
 from locator.web.state import get_register
@@ -69,23 +68,37 @@ def _ctx(**extra: Any) -> dict[str, Any]:
 
 
 # -- login -------------------------------------------------------------------
+def _next_page() -> str:
+    """Where to go after logging in: ``next=`` if it is a plain path of this site's admin area."""
+    target = request.args.get("next", "")
+    if target.startswith("/admin") and target.isprintable() and "\\" not in target and " " not in target:
+        return target
+    return url_for("admin.venues")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
+    status = 200
+    headers: dict[str, str] = {}
     if request.method == "POST":
-        name = request.form.get("username", "")
-        if auth.check_user(name, request.form.get("password", "")):
-            session.clear()
-            session["admin_user"] = name
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/admin") else url_for("admin.venues"))
-        error = gettext("用户名或密码不对")
-    return render_template("admin/login.html", **_ctx(error=error)), 401 if error else 200
+        name = request.form.get("username", "")[:200]
+        wait = auth.login_retry_after(name)
+        if wait is not None:
+            error, status = gettext("登录失败次数过多，请 %(s)s 秒后再试", s=wait), 429
+            headers["Retry-After"] = str(wait)
+        elif auth.check_user(name, request.form.get("password", "")):
+            auth.log_in(name)
+            return redirect(_next_page())
+        else:
+            auth.login_failed(name)
+            error, status = gettext("用户名或密码不对"), 401
+    return render_template("admin/login.html", **_ctx(error=error)), status, headers
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    session.clear()
+    auth.end_sessions()
     return redirect(url_for("admin.login"))
 
 
@@ -158,6 +171,8 @@ def edit_venue(venue_id: str) -> Any:
     fields: dict[str, Any] = venue.as_dict()
     if request.method == "POST":
         fields = _form_fields()
+        if request.form.get("version") != venue_etag(venue):
+            return _stale(venue, fields)
         try:
             updated = venue_from_fields(fields, reg.districts, venue)
         except InvalidParameter as exc:
@@ -170,8 +185,38 @@ def edit_venue(venue_id: str) -> Any:
             return redirect(url_for("admin.edit_venue", venue_id=venue_id), code=303)
     history = reg.store.audit_log(limit=20, venue_id=venue_id)
     return render_template(
-        "admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history)
+        "admin/edit.html", **_ctx(venue=venue, fields=fields, error=error, history=history, version=venue_etag(venue))
     ), 400 if error else 200
+
+
+def _stale(venue: Venue, fields: dict[str, Any]) -> ResponseReturnValue:
+    """409: the venue changed after this form was loaded; show both values of each field that differs.
+
+    Saving would silently undo the other change, so nothing is saved. The form
+    comes back with the submitted values and the current version: saving it
+    again is a deliberate choice made with the other change in view.
+    """
+    current = venue.as_dict()
+
+    def shown(value: Any) -> str:
+        return ", ".join(value) if isinstance(value, (list, tuple)) else "" if value is None else str(value)
+
+    conflicts = [
+        (k, shown(current.get(k)), shown(v))
+        for k, v in fields.items()
+        if shown(current.get(k)) != shown(v) and not (k in ("lon", "lat") and _same_number(current.get(k), v))
+    ]
+    history = get_register().store.audit_log(limit=20, venue_id=venue.id)
+    error = gettext("此阵地在您打开表单后已被修改；未保存。请核对下列差异后再保存。")
+    ctx = _ctx(venue=venue, fields=fields, error=error, history=history, version=venue_etag(venue))
+    return render_template("admin/edit.html", conflicts=conflicts, **ctx), 409
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
 
 
 @bp.post("/venues/<venue_id>/status")
@@ -182,6 +227,8 @@ def set_status(venue_id: str) -> ResponseReturnValue:
     status = request.form.get("status")
     if status not in ("active", "closed"):
         abort(400)
+    if request.form.get("version") != venue_etag(venue):
+        return _stale(venue, venue.as_dict())
     if venue.status != status:
         reg.store.edit(
             Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": status}),
@@ -215,9 +262,25 @@ def reports() -> str:
     rows = []
     for r in items:
         venue = reg.store.get(r.venue_id)
-        change = apply_report(venue, r.kind, r.proposal, reg.districts) if venue and r.status == "pending" else None
-        rows.append((r, venue, change))
+        change, error = _report_change(reg, r, venue) if r.status == "pending" else (None, None)
+        rows.append((r, venue, change, error))
     return render_template("admin/reports.html", **_ctx(rows=rows, status=status))
+
+
+def _report_change(reg: Any, report: Any, venue: Venue | None) -> tuple[Venue | None, str | None]:
+    """What accepting ``report`` would change, and why it cannot when it cannot.
+
+    Any stored report must be shown and dismissable, even one written before
+    its proposal was checked (a point at sea, NaN, a malformed proposal), so a
+    bad one is an explanation on its card, never an error for the whole queue.
+    """
+    if venue is None:
+        return None, None
+    try:
+        proposal = report.proposal if isinstance(report.proposal, dict) else {}
+        return apply_report(venue, report.kind, proposal, reg.districts), None
+    except (LocatorError, ValueError, TypeError, KeyError) as exc:
+        return None, str(exc)
 
 
 @bp.post("/reports/<int:report_id>")
@@ -228,9 +291,10 @@ def decide(report_id: int) -> ResponseReturnValue:
     if report is None:
         abort(404)
     accept = request.form.get("decision") == "accept"
-    venue = reg.store.get(report.venue_id)
-    change = apply_report(venue, report.kind, report.proposal, reg.districts) if venue and accept else None
+    change, error = _report_change(reg, report, reg.store.get(report.venue_id)) if accept else (None, None)
     try:
+        if error is not None:
+            raise LocatorError(error)
         reg.store.decide_report(report_id, accept, auth.current_user() or "?", change)
     except LocatorError as exc:
         flash(str(exc))

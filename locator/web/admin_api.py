@@ -9,6 +9,8 @@ blueprints share: :func:`venue_or_404` and :func:`serve_own_writes`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -22,7 +24,7 @@ from locator.web.api import export_response
 from locator.web.problems import ApiError
 from locator.web.state import get_register
 
-__all__ = ["AUDIT_LIMIT", "api_bp", "get_oas", "serve_own_writes", "venue_or_404"]
+__all__ = ["AUDIT_LIMIT", "api_bp", "get_oas", "serve_own_writes", "venue_etag", "venue_or_404"]
 
 api_bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
@@ -48,9 +50,50 @@ def venue_or_404(reg: Any, venue_id: str) -> Venue:
     return venue
 
 
+def venue_etag(venue: Venue) -> str:
+    """A venue's version: a hash of every field, so any change by anyone gives a new one.
+
+    The API sends it as the ``ETag`` and requires it back in ``If-Match``; the
+    edit form carries it in a hidden field. A write made from a stale copy is
+    refused instead of silently undoing someone else's change.
+    """
+    text = json.dumps(venue.as_dict(), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _require_current(venue: Venue) -> None:
+    """428 without ``If-Match``, 412 when it names another version of the venue."""
+    if "If-Match" not in request.headers:
+        raise ApiError(
+            428,
+            "Precondition Required",
+            "send If-Match with the venue's ETag (GET it first), so that no one else's change is overwritten",
+            [{"name": "If-Match", "reason": "is required"}],
+        )
+    if venue_etag(venue) not in request.if_match:
+        raise ApiError(
+            412,
+            "Precondition Failed",
+            f"the venue changed since it was read (If-Match {request.headers['If-Match'][:100]!r}, "
+            f'now "{venue_etag(venue)}"); GET it again and reapply the change',
+            [{"name": "If-Match", "reason": "is not the venue's current ETag"}],
+        )
+
+
+def _venue_response(venue: Venue, status: int = 200) -> Response:
+    response = jsonify(venue_to_feature(venue))
+    response.status_code = status
+    response.set_etag(venue_etag(venue))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # -- the admin API (bearer tokens) ---------------------------------------------
 def _json_fields() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser goes: as malformed as any other bad body
+        body = None
     if not isinstance(body, dict):
         raise ApiError(
             400,
@@ -71,14 +114,13 @@ def api_create() -> tuple[Response, int]:
     reg = get_register()
     venue = venue_from_fields(_json_fields(), reg.districts)
     reg.store.edit(venue, _user(), "create", "api")
-    return jsonify(venue_to_feature(venue)), 201
+    return _venue_response(venue, 201), 201
 
 
 @api_bp.get("/venues/<venue_id>")
 @auth.api_auth_required
 def api_get(venue_id: str) -> Response:
-    venue = venue_or_404(get_register(), venue_id)
-    return jsonify(venue_to_feature(venue))
+    return _venue_response(venue_or_404(get_register(), venue_id))
 
 
 @api_bp.route("/venues/<venue_id>", methods=["PATCH", "PUT"])
@@ -86,6 +128,7 @@ def api_get(venue_id: str) -> Response:
 def api_update(venue_id: str) -> Response:
     reg = get_register()
     venue = venue_or_404(reg, venue_id)
+    _require_current(venue)
     fields = _json_fields()
     if "id" in fields and fields["id"] != venue_id:
         raise InvalidParameter("id", f"cannot change a venue's id (got {fields['id']!r})")
@@ -93,7 +136,7 @@ def api_update(venue_id: str) -> Response:
     if updated != venue:
         moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
         reg.store.edit(updated, _user(), "move" if moved else "update", "api")
-    return jsonify(venue_to_feature(updated))
+    return _venue_response(updated)
 
 
 @api_bp.delete("/venues/<venue_id>")
@@ -102,10 +145,11 @@ def api_close(venue_id: str) -> Response:
     """Close a venue: a soft delete; the record and its history stay."""
     reg = get_register()
     venue = venue_or_404(reg, venue_id)
+    _require_current(venue)
     if venue.status != "closed":
         venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
         reg.store.edit(venue, _user(), "close", "api")
-    return jsonify(venue_to_feature(venue))
+    return _venue_response(venue)
 
 
 @api_bp.get("/export")
@@ -141,6 +185,10 @@ def _op(
         "parameters": [oas.ref(p) for p in params],
         "responses": {status: success, "400": oas.error("400"), "401": oas.error("401"), "404": oas.error("404")},
     }
+    if method in ("patch", "put", "delete"):
+        op["parameters"].append(oas.ref("ifMatch"))
+        op["responses"]["412"] = oas.error("412")
+        op["responses"]["428"] = oas.error("428")
     if body:
         op["requestBody"] = {
             "required": True,
@@ -197,7 +245,16 @@ def get_oas() -> oas.Fragment:
             oas.ok("Audit entries.", "application/json"),
         ),
     }
-    parameters = {"venueId": oas.param("venueId", "A venue id.", {"type": "string"}, where="path")}
+    parameters = {
+        "venueId": oas.param("venueId", "A venue id.", {"type": "string"}, where="path"),
+        "ifMatch": oas.param(
+            "If-Match",
+            "The venue's ETag from a GET (required: 428 without it, 412 when the venue has changed since).",
+            {"type": "string"},
+            where="header",
+            required=True,
+        ),
+    }
     return oas.fragment(paths, parameters, {"VenueFields": VENUE_FIELDS_SCHEMA})
 
 

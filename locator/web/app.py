@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from locator.config import ROOT, instance_path, load_config
 
@@ -56,6 +57,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     auth.init_secret_key(app)  # before the settings are read: they hold the real key
     settings = Settings.from_config(app.config, app.instance_path)
+    if settings.proxy_fix_x_for:
+        # The real client (rate limits, report limit, access log) and scheme (Secure cookies)
+        # from the trusted proxies' headers; with 0 they are ignored, as a client could forge them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_fix_x_for, x_proto=1
+        )
     problems.register_handlers(app)
     state.init_app(app, settings)
     http.init_app(app)

@@ -12,7 +12,8 @@
 - Caching: successful GETs of public data (blueprints ``api``, ``ogc``, ``mapdata``)
   get a weak ETag (a hash of the body) and
   ``Cache-Control: public, max-age=CACHE_MAX_AGE``, and a matching
-  ``If-None-Match`` gets 304; errors and probes get ``no-store``.
+  ``If-None-Match`` gets 304; errors and probes get ``no-store``. Without
+  ``PUBLIC_BASE_URL`` they also get ``Vary: Host``, as their links name the request's host.
 
 Flask runs ``after_request`` functions in reverse order of registration, so
 they are registered here as: access log, compression, CORS, caching; a
@@ -25,11 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import re
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 from flask import Flask, Response, g, request
 from flask_compress import Compress
@@ -114,18 +117,39 @@ def _access_logger() -> logging.Logger:
     return log
 
 
-_POINT = re.compile(r"(?<![^&?])(lat|lon)=(-?\d+)(?:\.(\d{0,2})\d*)?")
+_POSITION_KEYS = frozenset({"lat", "lon", "bbox"})
+_SHORT_NUMBER = re.compile(r"-?\d+(\.\d{0,2})?")
+_DECIMALS = re.compile(r"(\d)\.(\d{0,2})\d*")
+
+
+def _coarse_number(text: str) -> str:
+    """One coordinate cut to two decimals, read as the API reads it (``+20.031234``, ``20031234e-6``)."""
+    if _SHORT_NUMBER.fullmatch(text):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        return _DECIMALS.sub(r"\1.\2", text)  # not a number: still no precise digits
+    if not math.isfinite(value):
+        return text
+    return f"{math.trunc(value * 100) / 100:.2f}"
 
 
 def coarse_query(query: str) -> str:
-    """The query string with ``lat``/``lon`` cut to two decimals (about 1 km).
+    """The query string with ``lat``, ``lon`` and each ``bbox`` corner cut to two decimals (about 1 km).
 
     The access log need not say where a rider stood to the metre: that is
-    personal data, kept out of logs that many people can read.
+    personal data, kept out of logs that many people can read. The values are
+    cut after parsing them as numbers, so a form the API accepts (``+20.031234``,
+    ``20031234e-6``, percent-encoded) is cut too, not only the usual spelling.
     """
-    return _POINT.sub(
-        lambda m: f"{m.group(1)}={m.group(2)}" + (f".{m.group(3)}" if m.group(3) is not None else ""), query
-    )
+    parts = query.split("&")
+    for i, part in enumerate(parts):
+        key, eq, value = part.partition("=")
+        if eq and unquote_plus(key) in _POSITION_KEYS:
+            cut = ",".join(_coarse_number(v.strip()) for v in unquote_plus(value).split(","))
+            parts[i] = f"{key}={cut}"
+    return "&".join(parts)
 
 
 def _finish(response: Response) -> Response:
@@ -162,8 +186,13 @@ def _caching(response: Response) -> Response:
         or response.mimetype not in _DATA_MIMETYPES
     ):
         return response
+    settings = get_settings()
     if "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = f"public, max-age={get_settings().cache_max_age}"
+        response.headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
+    if settings.public_base_url is None:
+        # Links are then built from the request's Host (locator.web.urls.public_base): a shared
+        # cache must not hand one host's links to a request for another.
+        response.vary.add("Host")
     if response.get_etag()[0] is None:
         response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest(), weak=True)
     if "If-None-Match" in request.headers:

@@ -189,6 +189,8 @@ ERROR_RESPONSES: dict[str, str] = {
     "401": "No bearer token, or not a valid one.",
     "404": "No such collection, feature or path.",
     "405": "Method not allowed (the API is read-only); `Allow` lists the methods.",
+    "412": "`If-Match` names an older version of the venue: GET it again and reapply the change.",
     "413": "Request body too large.",
+    "428": "`If-Match` is required on this write (the venue's `ETag` from a GET).",
     "429": "Rate limited; `Retry-After` says when to try again.",
 }

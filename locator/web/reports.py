@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from locator.categories import AMENITIES, CATEGORIES
-from locator.editing import REPORT_KINDS, validate_report
+from locator.editing import REPORT_KINDS, apply_report, validate_report
 from locator.errors import InvalidParameter
 from locator.storage import TooManyReports
 from locator.web.state import get_register, get_settings
@@ -43,6 +43,9 @@ def report(venue_id: str) -> Any:
             return redirect(url_for("reports.thanks"), code=303)
         try:
             kind, message, proposal = validate_report(request.form)
+            # A proposal that could not be applied (a point at sea, outside Hainan, NaN) is refused now,
+            # with the reason on the form, not found later by the moderators.
+            apply_report(venue, kind, proposal, reg.districts)
             reg.store.add_report(venue.id, kind, message, proposal, _client(), get_settings().reports_per_hour)
         except InvalidParameter as exc:
             error, status = str(exc), 400

@@ -127,6 +127,8 @@ class Settings:
     """``EMBED_FRAME_ANCESTORS`` as given (``locator.web.security`` parses and checks it)."""
     public_base_url: str | None
     """``PUBLIC_BASE_URL`` without a trailing slash, or None (then the request's address)."""
+    proxy_fix_x_for: int = 0
+    """``PROXY_FIX_X_FOR``: trusted reverse proxies in front (0: trust no ``X-Forwarded-*`` header)."""
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], instance_path: str | Path) -> Settings:
@@ -173,6 +175,7 @@ class Settings:
             reports_per_hour=_count(cfg, "REPORTS_PER_HOUR"),
             embed_frame_ancestors="*" if ancestors is None else _ancestors(ancestors),
             public_base_url=_public_base_url(cfg),
+            proxy_fix_x_for=_count(cfg, "PROXY_FIX_X_FOR"),
         )
 
 

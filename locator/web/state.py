@@ -88,6 +88,8 @@ class AppState:
     limiter: ClientLimiter | None = None
     frame_ancestors: str = "*"
     """The ``frame-ancestors`` source of embeddable views (``locator.web.security``)."""
+    login_throttle: Any = None
+    """Failed logins per name and client (``locator.web.auth.LoginThrottle``; typed loosely: auth imports this)."""
     collections: Cached[Any] = field(default_factory=Cached)
     map_venues: Cached[Any] = field(default_factory=Cached)
     map_outlines: Cached[Any] = field(default_factory=Cached)

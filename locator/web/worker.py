@@ -1,0 +1,135 @@
+"""A gunicorn worker that gives a thread to a request only once its headers have arrived.
+
+gunicorn's sync worker gives a whole process to each connection, and its
+gthread worker a thread: a client that sends its request headers one byte a
+second (slowloris) holds that thread until it finishes. Two such clients
+stopped the default ``make serve``; with more threads the number only grows.
+
+:class:`HeaderBufferingWorker` is gthread with one change: a new or kept-alive
+connection stays in the worker's event loop (no thread) while its request
+line and headers arrive, read without blocking; only a complete head
+(``\\r\\n\\r\\n``, or more than :data:`MAX_HEAD` bytes, which gunicorn's parser
+then refuses) is handed to a thread. A head not complete within
+:data:`HEADER_TIMEOUT` seconds closes the connection. Slow clients then cost
+a socket each, not a thread (gunicorn's ``--worker-connections``, 1000 a
+worker, bounds them). Request bodies are still read in the thread; behind the
+nginx of ``deploy/``, nginx buffers whole requests anyway.
+
+TLS (``--certfile``) falls back to plain gthread: the raw bytes are not the
+request. Used by ``locator serve``:
+``gunicorn --worker-class locator.web.worker.HeaderBufferingWorker``.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+import time
+from collections import deque
+from functools import partial
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+__all__ = ["HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker"]
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a client has to send its request line and headers."""
+MAX_HEAD = 64 * 1024
+"""Bytes of head read before handing over anyway (the parser refuses an oversized head)."""
+
+
+class _Conn(TConn):  # type: ignore[misc]
+    """A connection that may already hold the first bytes of its request."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.head = b""
+
+    def init(self) -> None:
+        super().init()
+        if self.head and self.parser is not None:
+            self.parser.unreader.unread(self.head)
+            self.head = b""
+
+
+class HeaderBufferingWorker(ThreadWorker):  # type: ignore[misc]
+    """gthread, reading each request's head in the event loop (see the module's docstring)."""
+
+    def init_process(self) -> None:
+        self.reading: deque[_Conn] = deque()
+        super().init_process()
+
+    def accept(self, listener: socket.socket) -> None:
+        if self.cfg.is_ssl:
+            super().accept(listener)
+            return
+        try:
+            client, address = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        self._read_head(_Conn(self.cfg, client, address, listener.getsockname()))
+
+    def on_client_socket_readable(self, conn: Any, client: socket.socket) -> None:
+        """A kept-alive connection's next request: its head is read in the loop too."""
+        if self.cfg.is_ssl:
+            super().on_client_socket_readable(conn, client)
+            return
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._read_head(conn)
+
+    def _read_head(self, conn: Any) -> None:
+        conn.sock.setblocking(False)
+        conn.timeout = time.monotonic() + HEADER_TIMEOUT
+        if not hasattr(conn, "head"):
+            conn.head = b""
+        self.reading.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_head_bytes, conn))
+
+    def _on_head_bytes(self, conn: Any, client: socket.socket) -> None:
+        try:
+            data = conn.sock.recv(MAX_HEAD)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away
+            self._drop(conn)
+            return
+        conn.head += data
+        if b"\r\n\r\n" not in conn.head and len(conn.head) <= MAX_HEAD:
+            return
+        self.poller.unregister(client)
+        self.reading.remove(conn)
+        conn.data_ready = True
+        if conn.initialized:  # kept alive: the parser exists and reads its buffer first
+            conn.parser.unreader.unread(conn.head)
+            conn.head = b""
+        self.enqueue_req(conn)
+
+    def _drop(self, conn: Any) -> None:
+        try:
+            self.poller.unregister(conn.sock)
+        except (OSError, KeyError, ValueError):
+            pass
+        try:
+            self.reading.remove(conn)
+        except ValueError:
+            pass
+        self.nr_conns -= 1
+        conn.close()
+
+    def murder_keepalived(self, *args: Any, **kwargs: Any) -> None:
+        """Also close the connections whose head is not complete within :data:`HEADER_TIMEOUT`.
+
+        Hooked on the keep-alive sweep, which every gunicorn version's loop runs each second.
+        """
+        super().murder_keepalived(*args, **kwargs)
+        now = time.monotonic()
+        while self.reading and self.reading[0].timeout <= now:
+            self._drop(self.reading[0])
