@@ -46,7 +46,7 @@ def admin_app(tmp_path):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "DATABASE": str(tmp_path / "admin.sqlite3"),
-            "INDEX_REFRESH_SECONDS": 0,
+            "INDEX_REFRESH_SECONDS": 3600,  # the write is served at once, not by the refresh interval
             "ADMIN_USERS_FILE": str(tmp_path / "users.json"),
             "ADMIN_USERS": {
                 "ops": generate_password_hash("correct horse battery"),
