@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from locator.cli.common import CliError, open_gazetteer, open_register, table
-from locator.errors import LocatorError
 from locator.io.exporter import FORMATS, export_bytes
+from locator.io.import_plan import OUTCOMES
 from locator.io.render import write_atomic
-
-if TYPE_CHECKING:
-    from locator.io.conflicts import Conflict
-    from locator.io.importer import ImportReport
-    from locator.storage.base import VenueStore
 
 __all__ = ["export_command", "import_command", "rollback_command", "versions_command"]
 
 
-IMPORT_EXIT_CODES = {
-    0: "written (or, with --dry-run, would be)",
-    1: "invalid rows, a datum mismatch or conflicts: nothing written",
-    2: "the file cannot be read, or bad usage",
-    3: "an environment error (disk full, read-only, database unreachable): nothing written",
-}
-
-
-def _store_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions a write may raise because of its environment, not its data."""
-    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
-    try:
-        import psycopg
-    except ImportError:  # the PostGIS extra is not installed: SQLite only
-        return errors
-    return (*errors, psycopg.Error)
-
-
 @click.command(
     "import",
-    epilog="Exit status: " + "; ".join(f"{k} {v}" for k, v in IMPORT_EXIT_CODES.items()) + ".",
+    epilog="Exit status: " + "; ".join(f"{k} {v}" for k, v in OUTCOMES.items()) + ".",
 )
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
@@ -77,62 +51,24 @@ def import_command(file: str, crs: str | None, mode: str, dry_run: bool, skip_in
     --skip-invalid is given; the write is one transaction, and the previous register
     is kept as a version.
     """
-    from locator.io.importer import read_register
+    from locator.io.import_plan import apply_import, plan_import
 
     try:
         reg = open_register()
     except CliError as exc:
         raise CliError(exc.message, exit_code=3) from None
     gazetteer = open_gazetteer()  # the project's own data: failing to read it is exit 3, not the file's fault
-    try:
-        report = read_register(file, reg.districts, crs, gazetteer)
-    except LocatorError as exc:
-        raise CliError(str(exc), exit_code=2) from None
-    if report.datum_mismatch:
-        raise CliError(report.lines()[0], exit_code=1)
-    for line in report.lines():
+    plan = plan_import(file, reg, crs, gazetteer, mode, force=force, dry_run=dry_run, skip_invalid=skip_invalid)
+    for line in plan.lines:
         click.echo(line)
-    if not report.venues:
-        click.echo("nothing written: no valid rows")
-        sys.exit(1 if report.rows else 2)
-    conflicts = _conflicts(report, reg.store, mode == "replace")
-    for c in conflicts:
-        click.echo(str(c))
-    if conflicts and not force:
-        ids = len({c.venue_id for c in conflicts})
-        click.echo(
-            f"nothing written: {len(conflicts)} conflict(s) in {ids} venue(s) edited in the register since the "
-            "export; pass --force to overwrite them"
-        )
-        sys.exit(1)
-    if dry_run:
-        click.echo("dry run: nothing written")
-    elif not report.ok and not skip_invalid:
-        click.echo("nothing written: fix the invalid rows, or pass --skip-invalid to write the valid ones")
-    else:
-        note = f"import {os.path.basename(file)} ({mode})"
-        try:
-            if mode == "replace":
-                version = reg.store.replace_all(report.venues, note=note)
-            else:
-                version = reg.store.merge(report.venues, note=note)
-        except _store_errors() as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise CliError(f"nothing written: the register could not be written: {reason}", exit_code=3) from None
-        click.echo(
-            f"wrote {len(report.venues)} venues ({mode}); register version {version}; "
-            f"the previous register is kept (locator versions)"
-        )
-    sys.exit(0 if report.ok else 1)
-
-
-def _conflicts(report: ImportReport, store: VenueStore, replace: bool) -> list[Conflict]:
-    from locator.io.conflicts import find_conflicts
-
-    try:
-        return find_conflicts(report.venues, report.exported_at, store, replace)
-    except _store_errors() as exc:
-        raise CliError(f"cannot read the register: {' '.join(str(exc).split())}", exit_code=3) from None
+    if plan.error is not None:
+        raise CliError(plan.error, exit_code=plan.outcome)
+    if plan.write:
+        result = apply_import(plan, reg.store)
+        if not result.written:
+            raise CliError(result.line, exit_code=result.outcome)
+        click.echo(result.line)
+    sys.exit(plan.outcome)
 
 
 @click.command("export")

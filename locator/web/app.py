@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from locator.web import (
         admin,
         admin_api,
+        admin_import,
         api,
         auth,
         coverage,
@@ -74,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(mapdata.bp)
     admin.init_app(app)
+    app.register_blueprint(admin_import.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(coverage.bp)
     app.register_blueprint(embed.bp)

@@ -282,6 +282,46 @@ EN: dict[str, str] = {
     "已重新启用": "Reopened",
     "已采纳 #%(id)s": "Accepted #%(id)s",
     "已驳回 #%(id)s": "Rejected #%(id)s",
+    # the admin import page (locator.web.admin_import)
+    "导入": "Import",
+    "导入名录文件": "Import a register file",
+    "导入报告": "Import report",
+    "已写入，操作人 %(u)s。": "Written, by %(u)s.",
+    "检查通过，尚未写入：确认后写入 %(n)s 个阵地。": "Checked, not written yet: confirm to write %(n)s venues.",
+    "试运行：可以写入，未写入任何内容。": "Dry run: the file can be written; nothing was written.",
+    "有无效行、坐标系不符或冲突：未写入。": "Invalid rows, a datum mismatch or conflicts: nothing written.",
+    "文件无法读取：未写入。": "The file cannot be read: nothing written.",
+    "环境错误（磁盘已满、只读或数据库无法连接）：未写入。": (
+        "An environment error (disk full, read-only, database unreachable): nothing written."
+    ),
+    "结果代码 %(n)s（即命令行 locator import 的退出码）": "Outcome %(n)s (the exit status of locator import)",
+    "确认并写入": "Confirm and write",
+    "放弃": "Discard",
+    "上传的文件在服务器上保留 %(m)s 分钟，确认或放弃后即删除。": (
+        "The upload is kept on the server for %(m)s minutes, and deleted once confirmed or discarded."
+    ),
+    "名录文件（CSV、XLSX 或 GeoJSON）": "Register file (CSV, XLSX or GeoJSON)",
+    "不超过 %(n)s MB": "at most %(n)s MB",
+    "坐标系": "Datum",
+    "自动判断（不换算，坐标系不符则拒绝）": "Detect (no shift; refused if another datum fits better)",
+    "WGS-84（GPS、天地图）": "WGS-84 (GPS, Tianditu)",
+    "GCJ-02（高德、腾讯）": "GCJ-02 (Amap, Tencent)",
+    "BD-09（百度）": "BD-09 (Baidu)",
+    "导入方式": "Mode",
+    "合并：按编号新增或更新": "Merge: add or update by id",
+    "替换：文件成为整个名录": "Replace: the file becomes the whole register",
+    "只检查（试运行），不提供写入": "Check only (dry run), no write offered",
+    "上传后先显示导入报告；报告无误时再确认写入。写入为一次完成，原名录保留为历史版本。": (
+        "After the upload the import report is shown; confirm to write once it is right. "
+        "The write is one transaction, and the previous register is kept as a version."
+    ),
+    "上传并检查": "Upload and check",
+    "请选择要导入的文件。": "Choose a file to import.",
+    "坐标系 %(v)s 不是可选项之一：%(ok)s": "Datum %(v)s is not one of: %(ok)s",
+    "导入方式 %(v)s 不是可选项之一：%(ok)s": "Mode %(v)s is not one of: %(ok)s",
+    "这次上传已过期或不存在（保留 %(m)s 分钟），请重新上传。": (
+        "This upload has expired or does not exist (uploads are kept %(m)s minutes); upload the file again."
+    ),
     "常住人口": "Residents",
     "半数居民到最近场所距离（米，模型）": "Half of residents live within (m, modelled)",
     "90%居民到最近场所距离（米，模型）": "90 % of residents live within (m, modelled)",
