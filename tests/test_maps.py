@@ -82,7 +82,7 @@ def test_compact_layer_rows():
     assert layer["version"] == 7 and layer["categories"] == list(CATEGORY_CODES)
     first, second = layer["venues"]
     assert first[0] == "v0" and second[0] == "v1"  # sorted by id
-    vid, lon, lat, cat, name, addr, bits, hours, phone, district, open_now = second
+    vid, lon, lat, cat, name, addr, bits, hours, phone, district, open_now, town = second
     assert (lon, lat, CATEGORY_CODES[cat], name, addr, phone) == (
         110.33,
         20.03,
@@ -94,6 +94,9 @@ def test_compact_layer_rows():
     assert {a for i, a in enumerate(layer["amenities"]) if bits & (1 << i)} == {"toilet", "microwave"}
     assert layer["hours"][hours][0] == "Mo-Fr 08:00-12:00"
     assert open_now == 1 and district == -1 and first[7] == -1 and first[10] is None
+    assert town == 0 and first[11] == 0
+    placed = compact_layer([venue(id="t1", location_precision="town")], now=MONDAY_10)["venues"][0]
+    assert placed[11] == 1  # the card then says 位置为乡镇中心，仅供参考
 
 
 def test_hours_intervals_cover_a_week_in_unix_minutes():

@@ -69,7 +69,8 @@ def compact_layer(
     small JSON (gzips to about a tenth of the equivalent GeoJSON).
 
     Row: ``[id, lon, lat, category index, name, address, amenity bits,
-    hours index or -1, phone, district index or -1, open now (1/0/null)]``.
+    hours index or -1, phone, district index or -1, open now (1/0/null),
+    town-level position (1 when the venue was placed at its town's centre from its address, else 0)]``.
     Lon/lat are WGS-84 rounded to 5 decimals (about 1 m).
     """
     now = now or datetime.now(TZ)
@@ -103,6 +104,7 @@ def compact_layer(
                 v.phone,
                 dindex.get(v.district_code, -1),
                 None if state is None else int(state),
+                int(v.location_precision == "town"),
             ]
         )
     return {

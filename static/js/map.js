@@ -180,7 +180,7 @@ import * as C from './common.js';
       data.amenities.forEach(function (a, i) { if (r[6] & (1 << i)) amen.push(a); });
       var d = r[9] >= 0 ? data.districts[r[9]] : null;
       var v = { id: r[0], lon: r[1], lat: r[2], cat: data.categories[r[3]], name: r[4], addr: r[5], amen: amen,
-        hours: r[7], phone: r[8], district: d ? C.label(CFG.lang, d[1], d[2]) : '', adcode: d ? d[0] : '', open: r[10] == null ? null : !!r[10] };
+        hours: r[7], phone: r[8], district: d ? C.label(CFG.lang, d[1], d[2]) : '', adcode: d ? d[0] : '', open: r[10] == null ? null : !!r[10], town: r[11] === 1 };
       var m = L.marker(disp(v.lon, v.lat), { icon: ICONS[v.cat], title: v.name, keyboard: true, riseOnHover: true });
       m.on('click', function () { showCard(v, false); });
       v.marker = m;
@@ -444,6 +444,7 @@ import * as C from './common.js';
     $('card-name').textContent = v.name;
     $('card-cat').textContent = CFG.categories[v.cat].name + (v.district ? ' · ' + v.district : '');
     $('card-addr').textContent = v.addr || _('地址未登记');
+    $('card-town').hidden = !v.town;  // placed at its town's centre from its address: say so
     $('card-hours').textContent = _('开放时间：') + (v.hours >= 0 ? fmtHours(DATA.hours[v.hours][0]) : _('未登记'));
     var dist = $('card-dist');
     if (origin) {

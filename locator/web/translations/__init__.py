@@ -338,4 +338,5 @@ EN: dict[str, str] = {
     "新增覆盖居民（模型）": "People newly within reach (modelled)",
     "附近地名": "Nearest place",
     "到该地名距离（米）": "Distance to that place (m)",
+    "位置为乡镇中心，仅供参考": "Position is the town centre: approximate",
 }
