@@ -321,7 +321,8 @@ def test_migrations_are_recorded_and_safe_to_rerun_concurrently(pg_url):  # noqa
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results[3:]) == [[], [], [m.version for m in migrations(POSTGIS)]]  # exactly one process migrated
+    # each migration ran exactly once, whichever process got its lock first (each one has its own transaction)
+    assert sorted(v for r in results[3:] for v in r) == [m.version for m in migrations(POSTGIS)]
 
 
 def test_venues_are_geography_points_under_a_gist_index(pg_store):
