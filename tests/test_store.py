@@ -206,7 +206,8 @@ def test_concurrent_openers_migrate_once(tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(results) == [[], [], [], [1, 2]] and SQLiteStore(path).version() == 0
+    # each migration ran exactly once, whichever opener took its write lock first
+    assert sorted(v for r in results for v in r) == [1, 2] and SQLiteStore(path).version() == 0
 
 
 def test_a_later_migration_applies_once_and_a_failing_one_changes_nothing(tmp_path):
