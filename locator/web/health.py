@@ -113,8 +113,8 @@ def get_oas() -> oas.Fragment:
                 "`reason`. Not rate-limited.",
                 "health",
                 [],
-                oas.ok("Ready.", probe),
-                (),
+                oas.ok("Ready or degraded.", probe),
+                ("503",),
                 op_id="readyz",
             ),
         }
