@@ -302,3 +302,22 @@ def test_postgis_outage_reads_answer_readyz_degrades_writes_503_and_recovers(pg_
         )
     finally:
         reg.close()
+
+
+def test_a_read_on_a_connection_the_server_dropped_is_retried_on_a_fresh_one(pg_url):  # noqa: F811
+    import psycopg
+
+    from locator.storage import open_store
+
+    store = open_store(pg_url, pool_size=1)  # one pooled connection: the retry cannot dodge it by luck
+    try:
+        version = store.version()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+        assert killed >= 1  # the pool's connection is now broken, and the pool does not know it
+        assert store.version() == version and store.get("no-such-venue") is None
+    finally:
+        store.close()
