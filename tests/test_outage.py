@@ -12,6 +12,7 @@ hang (``HANG``), never a speed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import pwd
@@ -181,6 +182,18 @@ def test_a_store_error_during_a_write_is_503_not_500(tmp_path, monkeypatch):
     monkeypatch.setattr(reg.store, "edit", full)
     w = client.delete(f"/api/v1/admin/venues/{victim}", headers={**auth, "If-Match": etag})
     assert w.status_code == 507 and w.get_json()["title"] == "Insufficient Storage"
+
+    def enospc(*a, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reg.store, "edit", enospc)
+    w = client.delete(f"/api/v1/admin/venues/{victim}", headers={**auth, "If-Match": etag})
+    assert (
+        w.status_code == 507
+        and w.mimetype == "application/problem+json"
+        and "nothing was written" in w.get_json()["detail"]
+    )
+    assert reg.store.get(victim).status == "active" and reg.store.version() == 1  # nothing half-written
     reg.close()
 
 

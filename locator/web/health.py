@@ -12,6 +12,7 @@ disk is full), never a 500.
 
 from __future__ import annotations
 
+import errno
 import os
 
 from flask import Blueprint, Response, current_app, request
@@ -51,13 +52,22 @@ def _refuse_writes_while_unreachable() -> Response | None:
 
 def _store_failed(exc: Exception) -> Response:
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    if "disk is full" in text or "No space left" in text:
+    if "disk is full" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
         return problem(507, "Insufficient Storage", f"the register's disk is full ({text}); nothing was written")
     return _unavailable(f"the register did not answer ({text}); retry after {RETRY_AFTER_S} s")
 
 
 for _error in store_errors():
     bp.app_errorhandler(_error)(_store_failed)
+
+
+@bp.app_errorhandler(OSError)
+def _environment_failed(exc: OSError) -> Response:
+    """Disk full: 507; a read-only file system: 503; any other OSError stays the generic 500 problem."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        return _store_failed(exc)
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, "Internal Server Error", "The server met an unexpected error; it has been logged.")
 
 
 @bp.get("/healthz")
