@@ -29,8 +29,8 @@ from typing import Any
 
 __all__ = ["MIN_POLL_SECONDS", "ChangeListener", "Poller", "Throttle"]
 
-MIN_POLL_SECONDS = 0.05
-"""The poller's shortest interval: ``INDEX_REFRESH_SECONDS = 0`` (the tests) polls this often."""
+MIN_POLL_SECONDS = 0.2
+"""The poller's shortest interval: ``INDEX_REFRESH_SECONDS = 0`` (the tests: dozens of apps) polls this often."""
 
 log = logging.getLogger("locator.storage.freshness")
 
