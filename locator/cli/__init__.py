@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from locator.cli.admin import admin_group
+from locator.cli.backup import backup_command, restore_command
 from locator.cli.common import EXIT_CODES
 from locator.cli.coverage import coverage_command
 from locator.cli.map import map_command
@@ -69,5 +70,7 @@ for _command in (
     admin_group,
     coverage_command,
     map_command,
+    backup_command,
+    restore_command,
 ):
     main.add_command(_command)

@@ -28,6 +28,7 @@ EXIT_CODES = {
     0: "success",
     1: "an error (one line on stderr), or a check or import that found problems",
     2: "a usage error (bad option or argument), or a file that cannot be read",
+    3: "an environment error (disk full, read-only, register unreachable): nothing written",
 }
 
 

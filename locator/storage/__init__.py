@@ -7,15 +7,17 @@ Other layers import from here, never from the modules inside:
   offers (``base``), with the records it returns (:class:`AuditEntry`,
   :class:`Report`, :class:`Snapshot`) and :class:`TooManyReports`.
 - :class:`Register` and :class:`Settings` (``register``): a store plus the
-  districts and the in-memory index kept fresh from it (``freshness``).
+  districts and the in-memory index kept fresh from it (``freshness``);
+  :func:`store_errors`, the exceptions that mean the store did not answer.
 """
 
 from locator.storage.backend import open_store
 from locator.storage.base import AuditEntry, Report, Snapshot, TooManyReports, VenueStore
-from locator.storage.register import Register, Settings
+from locator.storage.register import Freshness, Register, Settings, store_errors
 
 __all__ = [
     "AuditEntry",
+    "Freshness",
     "Register",
     "Report",
     "Settings",
@@ -23,4 +25,5 @@ __all__ = [
     "TooManyReports",
     "VenueStore",
     "open_store",
+    "store_errors",
 ]

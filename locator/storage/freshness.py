@@ -2,10 +2,11 @@
 
 Pure (no Flask). Two mechanisms, one per back end:
 
-- ``Throttle`` (SQLite, and PostGIS while its listener is down): the request
-  path compares the register's data version at most once every
-  ``INDEX_REFRESH_SECONDS``; a change is served at most that long after it
-  committed.
+- ``Poller`` (SQLite, and PostGIS while its listener is down): a daemon
+  thread compares the register's data version every
+  ``INDEX_REFRESH_SECONDS``; a change is served at most about that long after
+  it committed. It runs beside the requests, never on their path, so a slow
+  or unreachable store never makes a read wait (issue 13).
 - ``ChangeListener`` (PostGIS): a daemon thread holding one connection that
   ``LISTEN``s on the register's channel. Every write transaction
   ``NOTIFY``s at commit, so the listener calls ``Register.refresh`` within
@@ -26,7 +27,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ChangeListener", "Throttle"]
+__all__ = ["MIN_POLL_SECONDS", "ChangeListener", "Poller", "Throttle"]
+
+MIN_POLL_SECONDS = 0.2
+"""The poller's shortest interval: ``INDEX_REFRESH_SECONDS = 0`` (the tests: dozens of apps) polls this often."""
 
 log = logging.getLogger("locator.storage.freshness")
 
@@ -50,6 +54,65 @@ class Throttle:
 
     def mark(self) -> None:
         self._last = self._clock()
+
+
+class Poller:
+    """A daemon thread that calls ``on_poll`` every ``interval`` seconds unless ``skip()`` says not to.
+
+    ``skip`` lets the PostGIS register poll only while its listener is down.
+    A failing ``on_poll`` is logged and retried on the next tick; the thread
+    never dies of it. ``ok`` is whether the last call succeeded (``None``
+    before the first), ``last_error`` its message when it did not.
+    """
+
+    def __init__(
+        self,
+        on_poll: Callable[[], Any],
+        interval: float,
+        skip: Callable[[], bool] = lambda: False,
+        name: str = "locator-poll",
+    ) -> None:
+        if interval < 0:
+            raise ValueError(f"poll interval must be >= 0 seconds, got {interval!r}")
+        self.on_poll = on_poll
+        self.interval = max(MIN_POLL_SECONDS, float(interval))
+        self.skip = skip
+        self.ok: bool | None = None
+        self.last_error = ""
+        self.polls = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def stop(self, wait: float = 0.0) -> None:
+        self._stop.set()
+        if wait:
+            self._thread.join(wait)
+
+    def poll_once(self) -> bool:
+        """One call of ``on_poll``; returns (and records) whether it succeeded."""
+        self.polls += 1
+        try:
+            self.on_poll()
+        except Exception as exc:  # an unreachable store: keep serving from memory, try again next tick
+            if self.ok is not False:
+                log.warning("register poll failed (%s); serving the last good data", exc)
+            self.ok, self.last_error = False, f"{type(exc).__name__}: {exc}"[:300]
+            return False
+        self.ok, self.last_error = True, ""
+        return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            if not self.skip():
+                self.poll_once()
 
 
 class ChangeListener:

@@ -112,12 +112,22 @@ class PostGISStore:
             yield conn
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
-        with self._tx() as conn:
-            return conn.execute(sql, args).fetchone()
+        rows = self._all(sql, args)
+        return rows[0] if rows else None
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._tx() as conn:
-            return conn.execute(sql, args).fetchall()
+        """A read (never a write: it may run twice); retried once when its pooled connection was broken.
+
+        A connection the server dropped (a restart) fails on first use; the
+        pool discards it when it comes back, so the retry gets another or a
+        fresh one instead of answering 500 (issue 13).
+        """
+        try:
+            with self._tx() as conn:
+                return conn.execute(sql, args).fetchall()
+        except psycopg.OperationalError:
+            with self._tx() as conn:
+                return conn.execute(sql, args).fetchall()
 
     def _bump(self, conn: psycopg.Connection[Any]) -> int:
         """Take the register's write lock and return the version this transaction will commit."""

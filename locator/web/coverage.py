@@ -41,9 +41,11 @@ from locator.planning import (
     CoverageResult,
     validate_region,
 )
+from locator.planning.budget import OverBudget, check_siting_budget, round_radius
 from locator.web import places
 from locator.web.i18n import current_language, gettext, label
 from locator.web.pages import base_page_config
+from locator.web.problems import problem
 from locator.web.state import CoverageCache, app_state, get_register, get_settings
 
 __all__ = ["KEY", "bp", "coverage_state", "get_analyzer", "parse_query"]
@@ -149,6 +151,7 @@ def parse_query(args: Any, *, max_n: int, default_n: int, allow_zero_n: bool, fo
     chosen = tuple(c for c in CATEGORY_CODES if c in cats)
     radius = params.float_param(args, "radius", default=DEFAULT_RADIUS, low=MIN_RADIUS_M, high=MAX_RADIUS_M)
     assert radius is not None
+    radius = round_radius(radius)  # to RADIUS_STEP_M: noise in the parameter shares one cached result
     n = params.int_param(args, "n", default=default_n, low=0 if allow_zero_n else 1, high=max_n)
     region = params.one(args, "region") or None
     if region is not None and region.strip().lower() in ("province", "all"):
@@ -166,7 +169,21 @@ def _json(body: Any, mimetype: str = "application/json") -> Response:
     return Response(data, mimetype=mimetype)
 
 
+def within_budget(q: Query) -> Query:
+    """``q`` if its siting fits the budget (``locator.planning.budget``), estimated before any gridding; else 422."""
+    check_siting_budget(get_register().districts, validate_region(q.region, get_register().districts), q.radius)
+    return q
+
+
+@bp.errorhandler(OverBudget)
+def _over_budget(exc: OverBudget) -> Response:
+    return problem(
+        422, "Request too costly", str(exc), [{"name": exc.name, "reason": exc.reason, "limit": str(exc.limit)}]
+    )
+
+
 def _suggestions_doc(q: Query) -> dict[str, Any]:
+    within_budget(q)
     analyzer = get_analyzer()
     res = analyzer.suggest(q.categories, q.radius, q.n, region=q.region)
     doc = res.to_geojson()
@@ -291,7 +308,7 @@ def download(fmt: str) -> Response:
     q = parse_query(request.args, max_n=MAX_API_N, default_n=0, allow_zero_n=True)
     analyzer = get_analyzer()
     result = analyzer.table(q.categories, q.radius)
-    suggestions = analyzer.suggest(q.categories, q.radius, q.n, region=q.region) if q.n else None
+    suggestions = analyzer.suggest(q.categories, q.radius, q.n, region=q.region) if q.n and within_budget(q) else None
     doc = coverage_document(result, suggestions, get_register().districts)
     data = render(doc, fmt, current_language())
     resp = Response(data, mimetype=FORMATS[fmt])

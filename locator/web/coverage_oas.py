@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from locator.categories import CATEGORY_CODES
 from locator.planning import MAX_RADIUS_M, MIN_RADIUS_M
+from locator.planning.budget import MAX_COVER_ENTRIES, MAX_SITING_CELLS, RADIUS_STEP_M
 from locator.web import oas
 from locator.web.coverage import DEFAULT_CATEGORY, DEFAULT_RADIUS, GEOJSON, MAX_API_N, MEASURES
 
@@ -48,17 +49,21 @@ def get_oas() -> oas.Fragment:
         f"{api}/suggestions": oas.operation(
             "Siting suggestions",
             "`n` new sites chosen greedily to add the most covered area (or population, with a population grid), "
-            "existing venues kept; each with its marginal gain and coverage before and after, and the curve.",
+            "existing venues kept; each with its marginal gain and coverage before and after, and the curve. "
+            f"Bounded before any work: the region's districts are gridded in cells of min(500 m, radius / 2.5), "
+            f"and a request estimated at more than {MAX_SITING_CELLS:,} demand cells or {MAX_COVER_ENTRIES:,} "
+            "cover entries is refused with 422 naming the parameter and the limit.",
             "coverage",
             ["coverageCategory", "radius", "n", "region", "measure"],
             oas.ok("The suggested sites.", GEOJSON),
+            ("400", "422", "429"),
             op_id="coverageSuggestions",
         ),
     }
     parameters = {
         "radius": oas.param(
             "radius",
-            "Service radius in metres (a 15-minute walk is about 1000).",
+            f"Service radius in metres (a 15-minute walk is about 1000), rounded to {RADIUS_STEP_M:g} m.",
             {
                 "type": "number",
                 "minimum": _number(MIN_RADIUS_M),

@@ -1,6 +1,7 @@
 """HTTP behaviour shared by every route.
 
-- ``X-Request-ID`` on every response: a sane incoming one is echoed, else one is made.
+- ``X-Request-ID`` on every response: a sane incoming one is echoed, else one is made;
+  ``X-Data-Version`` and ``X-Data-Age`` (seconds since the served data was last confirmed current).
 - A JSON-lines access log (logger ``locator.access``, to stderr; ``ACCESS_LOG``).
 - 413 for a declared body larger than ``MAX_CONTENT_LENGTH``, before anything reads it.
 - Per-client rate limits (``RATELIMIT_*`` config keys, see ``locator.config``),
@@ -34,13 +35,13 @@ import uuid
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_compress import Compress
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from locator.web.problems import problem
 from locator.web.ratelimit import ClientLimiter
-from locator.web.state import app_state, get_settings
+from locator.web.state import KEY, app_state, get_settings
 
 __all__ = ["ACCESS_LOGGER", "REQUEST_ID_HEADER", "init_app", "request_id"]
 
@@ -57,7 +58,7 @@ _NO_STORE_ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
 _PUBLIC_BLUEPRINTS = frozenset({"api", "ogc", "mapdata"})
 #: CORS ``*`` covers the read API, not ``/api/v1/admin/``.
 _CORS_PATHS = re.compile(r"^/api/v1/(?!admin(/|$))")
-_CORS_EXPOSE = "ETag, Retry-After, X-Request-ID"
+_CORS_EXPOSE = "ETag, Retry-After, X-Request-ID, X-Data-Version, X-Data-Age"
 _CORS_SAFE_HEADER = re.compile(r"^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$")
 
 
@@ -155,6 +156,11 @@ def coarse_query(query: str) -> str:
 def _finish(response: Response) -> Response:
     rid = request_id()
     response.headers[REQUEST_ID_HEADER] = rid
+    state = current_app.extensions.get(KEY)
+    if state is not None:  # which data answered, and how long since it was confirmed current (issue 13)
+        fresh = state.register.freshness()
+        response.headers["X-Data-Version"] = str(fresh.data_version)
+        response.headers["X-Data-Age"] = f"{fresh.data_age_s:.1f}"
     if get_settings().access_log:
         t0 = g.get("t0")
         entry = {

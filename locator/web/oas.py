@@ -191,6 +191,8 @@ ERROR_RESPONSES: dict[str, str] = {
     "405": "Method not allowed (the API is read-only); `Allow` lists the methods.",
     "412": "`If-Match` names an older version of the venue: GET it again and reapply the change.",
     "413": "Request body too large.",
+    "422": "The request would cost more than a documented budget; `invalid_params` names the parameter and `limit`.",
     "428": "`If-Match` is required on this write (the venue's `ETag` from a GET).",
     "429": "Rate limited; `Retry-After` says when to try again.",
+    "503": "Not ready, or the register is unreachable (writes); `Retry-After` says when to try again.",
 }
