@@ -41,9 +41,11 @@ from locator.planning import (
     CoverageResult,
     validate_region,
 )
+from locator.planning.siting import ProblemTooLarge
 from locator.web import places
 from locator.web.i18n import current_language, gettext, label
 from locator.web.pages import base_page_config
+from locator.web.problems import ApiError
 from locator.web.state import CoverageCache, app_state, get_register, get_settings
 
 __all__ = ["KEY", "bp", "coverage_state", "get_analyzer", "parse_query"]
@@ -57,6 +59,13 @@ DEFAULT_RADIUS = 1000.0
 DEFAULT_PAGE_N = 5
 MAX_PAGE_N = 50
 MAX_API_N = 200
+#: ``exact=true`` on /api/v1/coverage/suggestions: HiGHS's own time limit, seconds. Past it the
+#: answer says ``status: "time limit"`` with the best sites found and the solver's bound.
+EXACT_TIME_LIMIT_S = 5.0
+#: The largest exact problem the API accepts, candidates × demand cells, checked before solving
+#: (a bigger one is a 422 naming ``exact``). Every single district at 1 km fits (儋州市, the
+#: largest: 5,563 × 20,603 ≈ 1.15e8); the province at 1 km (≈ 6.4e9) does not.
+EXACT_MAX_SIZE = 150_000_000
 RADIUS_CHOICES = (500, 1000, 1500, 2000, 3000, 5000)
 MEASURES = ("covered_pct", "venues_per_10k", "dist_median_m")
 FORMATS = {
@@ -101,6 +110,7 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
                     get_register(app),
                     popgrid=load_popgrid(grid_path) if grid_path else None,
                     target_per_10k=settings.coverage_target_per_10k,
+                    targets=settings.coverage_targets,
                     gazetteer=places.gazetteer(app),
                 )
     return st.analyzer
@@ -166,9 +176,20 @@ def _json(body: Any, mimetype: str = "application/json") -> Response:
     return Response(data, mimetype=mimetype)
 
 
-def _suggestions_doc(q: Query) -> dict[str, Any]:
+def _suggestions_doc(q: Query, exact: bool = False) -> dict[str, Any]:
     analyzer = get_analyzer()
-    res = analyzer.suggest(q.categories, q.radius, q.n, region=q.region)
+    try:
+        res = analyzer.suggest(
+            q.categories,
+            q.radius,
+            q.n,
+            region=q.region,
+            exact=exact,
+            time_limit=EXACT_TIME_LIMIT_S,
+            exact_budget=EXACT_MAX_SIZE,
+        )
+    except ProblemTooLarge as e:
+        raise ApiError(422, "Problem too large", str(e), [{"name": e.name, "reason": e.reason}]) from e
     doc = res.to_geojson()
     sd = res.to_dict()
     weighting = "population" if analyzer.popgrid is not None else "area"
@@ -180,6 +201,7 @@ def _suggestions_doc(q: Query) -> dict[str, Any]:
         curve=sd["curve"],
         weighting=weighting,
         note=POPULATION_NOTE if weighting == "population" else AREA_NOTE,
+        exact=sd["exact"],
     )
     return doc
 
@@ -203,7 +225,7 @@ def api_gaps() -> Response:
 def api_suggestions() -> Response:
     """``n`` (1–200, default 10) suggested new sites, each with its marginal gain, and the curve."""
     q = parse_query(request.args, max_n=MAX_API_N, default_n=10, allow_zero_n=False)
-    return _json(_suggestions_doc(q), GEOJSON)
+    return _json(_suggestions_doc(q, exact=params.bool_param(request.args, "exact")), GEOJSON)
 
 
 # -- the page ----------------------------------------------------------------------
@@ -232,6 +254,7 @@ def page() -> Response:
         "measure": q.measure,
         "n": q.n,
         "target": result.target_per_10k,
+        "target_covered_pct": result.target_covered_pct,
         "districts": _outlines(),
         "rows": {r.adcode: r.to_dict() for r in result.rows},
         "urls": {

@@ -119,6 +119,9 @@ EN: dict[str, str] = {
     "无场所的市县区": "Districts without a venue",
     "没有。": "None.",
     "低于目标（每万人 %(t)s 个）的市县区：%(n)s 个": "Districts below the target of %(t)s per 10,000 residents: %(n)s",
+    "低于目标（至少 %(p)s%% 的居民在 %(r)s 米内）的市县区：%(n)s 个": (
+        "Districts below the target of at least %(p)s%% of residents within %(r)s m: %(n)s"
+    ),
     "建议新增站点": "Suggested new sites",
     "建议站点按面积加权，而非按人口：未配置人口网格。": (
         "Suggestions are weighted by area, not by people: no population grid is configured."
