@@ -29,10 +29,11 @@ from werkzeug.datastructures import MultiDict
 
 from locator import params
 from locator.categories import CATEGORIES, CATEGORY_CODES
-from locator.errors import InvalidParameter
+from locator.errors import InvalidParameter, NotFound
 from locator.hours import TZ
 from locator.io import maps
 from locator.io.coverage_report import DISTRICT_COLUMNS, coverage_document
+from locator.io.district_map import district_svg
 from locator.io.render import render
 from locator.planning import (
     MAX_RADIUS_M,
@@ -287,6 +288,45 @@ def page() -> Response:
         max_radius=int(MAX_RADIUS_M),
     )
     resp = Response(html, mimetype="text/html")  # security headers: locator.web.security
+    resp.headers["Vary"] = "Cookie"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/coverage/district/<adcode>")
+def district_report(adcode: str) -> Response:
+    """One district on one printable A4 page: its map (SVG, no tiles) and its figures, people first."""
+    q = parse_query(request.args, max_n=MAX_PAGE_N, default_n=DEFAULT_PAGE_N, allow_zero_n=True, form=True)
+    district = next((d for d in get_register().districts if d.adcode == adcode), None)
+    if district is None:
+        raise NotFound(f"no district with adcode {adcode[:20]!r}")
+    lang = current_language()
+    analyzer = get_analyzer()
+    result = analyzer.table(q.categories, q.radius)
+    row = next(r for r in result.rows if r.adcode == adcode)
+    gaps = next((f["geometry"] for f in result.gaps_geojson()["features"] if f["properties"]["adcode"] == adcode), None)
+    sites = analyzer.suggest(q.categories, q.radius, q.n, region=adcode) if q.n and not row.offshore else None
+    venues = [(v.lon, v.lat) for v in analyzer.current()[1] if v.category in q.categories and v.status == "active"]
+    svg = district_svg(
+        district.geometry, gaps, venues, [(s.lon, s.lat, str(s.rank)) for s in sites.sites] if sites else []
+    )
+    args = q.args(measure=None, n=None, region=None)
+    html = render_template(
+        "coverage_district.html",
+        lang=lang,
+        q=q,
+        row=row,
+        result=result,
+        district=district,
+        svg=svg,
+        sites=sites.sites if sites else (),
+        cats=[label(CATEGORIES[c]) for c in q.categories],
+        population_source=result.summary.population_source,
+        back_url=url_for("coverage.page", **q.args(region=None, lang=lang)),
+        lang_url=url_for("coverage.district_report", adcode=adcode, **args, lang="zh" if lang == "en" else "en"),
+        generated=datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),
+    )
+    resp = Response(html, mimetype="text/html")
     resp.headers["Vary"] = "Cookie"
     resp.headers["Cache-Control"] = "no-cache"
     return resp
