@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from locator import create_app
+from locator.planning.siting.problem import estimate_size
 from locator.web.coverage import EXACT_MAX_SIZE, EXACT_TIME_LIMIT_S
 
 URL = "/api/v1/coverage/suggestions?category=outdoor_station&radius=1000"
@@ -40,13 +41,23 @@ def test_exact_for_one_district_reports_the_real_ratio_in_people(client):
     assert ex["candidates"] * ex["demand_cells"] <= EXACT_MAX_SIZE
 
 
+def test_the_size_estimate_is_at_or_above_the_built_problem(client):
+    from locator.web.coverage import get_analyzer
+
+    ex = client.get(URL + "&n=2&region=460106&exact=true").get_json()["exact"]
+    with client.application.app_context():
+        districts = get_analyzer().districts
+    built = ex["candidates"] * ex["demand_cells"]
+    assert built <= estimate_size(districts, 1000.0, "460106") <= 2 * built
+
+
 def test_too_big_a_problem_is_refused_before_solving(client):
     r = client.get(URL + "&n=10&exact=true")  # the whole province at 1 km
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     body = r.get_json()
     assert body["status"] == 422
     assert [p["name"] for p in body["invalid_params"]] == ["exact"]
-    assert f"{EXACT_MAX_SIZE:,}" in body["detail"]
+    assert f"{EXACT_MAX_SIZE:,}" in body["detail"] and "before building" in body["detail"]
 
 
 @pytest.mark.parametrize("value", ["maybe", "2", "yes please"])

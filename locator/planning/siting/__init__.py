@@ -20,7 +20,7 @@ from locator.planning.results import CurvePoint, ExactCheck, ExactSite, SitingRe
 from locator.planning.siting.exact import ExactResult, ProblemTooLarge, solve_exact
 from locator.planning.siting.greedy import greedy
 from locator.planning.siting.measure import ExactMeasure, measure_picks
-from locator.planning.siting.problem import SitingProblem, build_problem, distance_to_any_venue
+from locator.planning.siting.problem import SitingProblem, build_problem, distance_to_any_venue, estimate_size
 from locator.planning.validation import validate_categories, validate_n, validate_radius, validate_region
 from locator.venues import Venue
 
@@ -61,7 +61,9 @@ def suggest(
         Seconds for the MILP solver (HiGHS's own time limit).
     exact_budget
         The largest exact problem accepted, as candidates × demand cells; a bigger one
-        raises :class:`ProblemTooLarge` (naming 'exact') before anything is solved. None: no limit.
+        raises :class:`ProblemTooLarge` (naming 'exact') before anything is solved: first on the
+        estimate from the region's area (before the problem is built), then on the built size.
+        None: no limit.
     gazetteer
         Names each site after its nearest town or place (``place_name``), so a planner reads
         "新坡镇（龙华区）" rather than bare coordinates.
@@ -82,6 +84,13 @@ def suggest(
     r = validate_radius(radius_m)
     nn = validate_n(n)
     reg = validate_region(region, districts)
+    if exact and exact_budget is not None and (estimate := estimate_size(districts, r, reg)) > exact_budget:
+        raise ProblemTooLarge(
+            "exact",
+            f"the exact problem would have about {estimate:,} candidates × demand cells (estimated from the "
+            f"region's area, before building it), over the budget of {exact_budget:,}; "
+            "choose a smaller region (one district) or a larger radius",
+        )
     prob = build_problem(districts, venues, cats, r, region=reg, popgrid=popgrid)
     size = len(prob.cand_lon) * len(prob.weight)
     if exact and exact_budget is not None and size > exact_budget:
