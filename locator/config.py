@@ -119,9 +119,37 @@ TIANDITU_KEY = ""
 #: ``None`` (``LOCATOR_POPULATION_GRID=null``): coverage by area only.
 POPULATION_GRID: str | None = str(ROOT / "geodata" / "population_250m.tif")
 
-#: Districts with fewer venues of the chosen categories per 10,000 residents
-#: (2020 census) than this are flagged ``below_target``. ``None`` flags none.
-COVERAGE_TARGET_PER_10K: float | None = 1.0
+#: The older single target: when set, districts with fewer venues of the chosen
+#: categories per 10,000 residents (2020 census) than this are flagged
+#: ``below_target`` whatever the category, replacing every ``per_10k`` of
+#: ``COVERAGE_TARGETS``. ``None`` (the default): the per-category targets decide.
+COVERAGE_TARGET_PER_10K: float | None = None
+
+#: Coverage targets per category code (``locator.planning.targets`` has the rules):
+#: ``covered_pct`` at ``radius_m`` — at least this share (0–100) of a district's
+#: residents within ``radius_m`` of a venue, checked only at that radius, for that
+#: one category, never for the offshore districts (三沙); ``per_10k`` — at least
+#: this many venues per 10,000 residents. A district missing either is flagged.
+#:
+#: - ``outdoor_station``: the ACFTU's standard for outdoor-worker rest stations is
+#:   a 15-minute walking circle (about 1 km) in towns; it publishes no share. We
+#:   ask that at least 5 % of a district's residents (1 in 20) live within 1 km: a
+#:   first-stage floor, about half the province's current share (8.4 % on the
+#:   demonstration register, modelled population), so the flag names the
+#:   districts that lag well behind rather than all 26.
+#: - the other categories: no published density or walking standard, so the
+#:   target is the province's own published count per 10,000 residents
+#:   (``locator.categories.PUBLISHED_COUNTS`` over the 2020 census total,
+#:   10,081,232), rounded to two decimals: a flagged district has fewer than the
+#:   provincial average.
+COVERAGE_TARGETS: dict[str, dict[str, float]] = {
+    "outdoor_station": {"covered_pct": 5.0, "radius_m": 1000.0},
+    "workers_home": {"per_10k": 0.65},  # 656 published
+    "reading_room": {"per_10k": 1.26},  # 1,268
+    "service_center": {"per_10k": 0.10},  # 103
+    "innovation_studio": {"per_10k": 0.16},  # 157
+    "other": {"per_10k": 0.17},  # 175
+}
 
 #: Admin users: {name: werkzeug password hash}. Prefer ``locator admin add-user``,
 #: which keeps hashed credentials in ``<instance>/admin_users.json``.

@@ -344,7 +344,7 @@ def test_openapi_describes_every_endpoint(app, client):
         "/api/v1/collections/venues/items"
     )
     assert "q" not in names("/api/v1/collections/districts/items")
-    assert names("/api/v1/coverage/suggestions") == {"coverageCategory", "radius", "n", "region", "measure"}
+    assert names("/api/v1/coverage/suggestions") == {"coverageCategory", "radius", "n", "region", "measure", "exact"}
     assert paths["/api/v1/admin/venues/{venueId}"]["delete"]["security"] == [{"bearerAuth": []}]
     for path in paths.values():
         for op in path.values():

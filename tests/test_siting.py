@@ -221,7 +221,7 @@ def test_suggestions_json_keeps_its_keys():
     assert list(doc["exact"]) == [
         "status", "gain", "bound", "mip_gap", "unit_note", "greedy_gain", "greedy_over_exact", "greedy_over_bound",
         "covered_after", "greedy_covered_after", "sites", "candidates", "demand_cells", "build_seconds",
-        "solve_seconds",
+        "solve_seconds", "unit", "greedy_gain_measured", "exact_gain_measured", "greedy_over_exact_measured",
     ]  # fmt: skip
     assert list(doc["exact"]["sites"][0]) == ["lon", "lat", "adcode"]
     json.dumps(doc, allow_nan=False)

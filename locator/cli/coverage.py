@@ -37,6 +37,7 @@ from locator.planning import (
     validate_n,
     validate_radius,
 )
+from locator.planning.targets import parse_targets
 
 __all__ = ["coverage_command", "render_table"]
 
@@ -177,7 +178,13 @@ def coverage_command(
         if target is None:
             target = cfg.get("COVERAGE_TARGET_PER_10K")
         gazetteer = open_gazetteer()
-        analyzer = CoverageAnalyzer.from_register(reg, popgrid=popgrid, target_per_10k=target, gazetteer=gazetteer)
+        analyzer = CoverageAnalyzer.from_register(
+            reg,
+            popgrid=popgrid,
+            target_per_10k=target,
+            targets=parse_targets(cfg.get("COVERAGE_TARGETS")),
+            gazetteer=gazetteer,
+        )
         result = analyzer.table(cats, radius)
         suggestions = (
             analyzer.suggest(cats, radius, n, region=region, exact=exact, time_limit=time_limit) if n else None

@@ -30,7 +30,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ from locator.planning.grid import (
 from locator.planning.population import PopGrid
 from locator.planning.results import CoverageResult, DistrictRef, DistrictRow, SitingResult, Summary
 from locator.planning.siting import suggest
+from locator.planning.targets import CategoryTarget, effective_target
 from locator.planning.validation import (
     DEFAULT_CELL_M,
     DEFAULT_RADIUS_M,
@@ -90,6 +91,7 @@ def analyse(
     radius_m: object = DEFAULT_RADIUS_M,
     *,
     target_per_10k: object = None,
+    target_covered_pct: float | None = None,
     popgrid: PopGrid | None = None,
     cell_m: object = DEFAULT_CELL_M,
     frames: Sequence[DistrictFrame] | None = None,
@@ -108,6 +110,10 @@ def analyse(
         Service radius in metres, 50–20,000 (default 1,000, about a 15-minute walk).
     target_per_10k
         Flag districts with fewer venues per 10,000 residents than this; None: no flag.
+    target_covered_pct
+        Flag districts (not offshore) where fewer than this share (0–100) of the grid's
+        people live within ``radius_m`` of a venue; None: no flag. See
+        :mod:`locator.planning.targets` for which radius and categories it belongs to.
     popgrid
         Optional population grid; fills ``population_covered``.
     cell_m
@@ -170,6 +176,10 @@ def analyse(
         if offshore:
             finite = np.zeros(0)  # no walking-radius statistics on reefs 300 km out
         per10k = n / d.population_2020 * 10_000 if d.population_2020 > 0 else None
+        people_pct = 100 * pop_cov / pop_grid if pop_cov is not None and pop_grid else None
+        below = bool(target is not None and per10k is not None and per10k < target) or bool(
+            target_covered_pct is not None and people_pct is not None and people_pct < target_covered_pct
+        )
         rows.append(
             DistrictRow(
                 adcode=d.adcode,
@@ -188,11 +198,9 @@ def analyse(
                 population_covered=None if pop_cov is None else round(pop_cov, 1),
                 population_grid=None if pop_grid is None else round(pop_grid, 1),
                 no_venues=n == 0,
-                below_target=bool(target is not None and per10k is not None and per10k < target),
+                below_target=below,
                 population=d.population_2020,
-                population_covered_pct=(
-                    round(100 * pop_cov / pop_grid, 2) if pop_cov is not None and pop_grid else None
-                ),
+                population_covered_pct=_round(people_pct, 2),
                 people_dist_median_m=_round(people_median, 1),
                 people_dist_p90_m=_round(people_p90, 1),
                 offshore=offshore,
@@ -235,6 +243,7 @@ def analyse(
         categories=cats,
         radius_m=r,
         target_per_10k=target,
+        target_covered_pct=target_covered_pct,
         cell_m=cell,
         data_version=data_version,
         population_grid=None if popgrid is None else popgrid.source or popgrid.id,
@@ -263,6 +272,7 @@ class CoverageAnalyzer:
         *,
         popgrid: PopGrid | None = None,
         target_per_10k: float | None = None,
+        targets: Mapping[str, CategoryTarget] | None = None,
         maxsize: int = 32,
         gazetteer: Gazetteer | None = None,
     ) -> None:
@@ -271,6 +281,7 @@ class CoverageAnalyzer:
         self.popgrid = popgrid
         self.gazetteer = gazetteer
         self.target_per_10k = validate_target(target_per_10k)
+        self.targets = dict(targets or {})
         self.maxsize = maxsize
         self._lock = threading.RLock()
         self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
@@ -327,12 +338,17 @@ class CoverageAnalyzer:
         """The :func:`analyse` result for the current data, cached."""
         cats = validate_categories(categories)
         r = validate_radius(radius_m)
-        target = self.target_per_10k if target_per_10k == "default" else validate_target(target_per_10k)
+        share: float | None = None
+        if target_per_10k == "default":
+            eff = effective_target(self.targets, cats, r, per_10k_override=self.target_per_10k)
+            target, share = eff.per_10k, eff.covered_pct
+        else:
+            target = validate_target(target_per_10k)
         cell = validate_cell(cell_m)
         idx = self._index()
         version = int(getattr(idx, "version", 0))
         grid_id = None if self.popgrid is None else self.popgrid.id
-        key = ("table", version, cats, r, target, grid_id, cell)
+        key = ("table", version, cats, r, target, share, grid_id, cell)
 
         def build() -> CoverageResult:
             return analyse(
@@ -341,6 +357,7 @@ class CoverageAnalyzer:
                 cats,
                 r,
                 target_per_10k=target,
+                target_covered_pct=share,
                 popgrid=self.popgrid,
                 cell_m=cell,
                 frames=self.frames(cell),
@@ -364,6 +381,7 @@ class CoverageAnalyzer:
         region: object = None,
         exact: bool = False,
         time_limit: float = 30.0,
+        exact_budget: int | None = None,
     ) -> SitingResult:
         """Greedy siting (and optionally the exact MILP check); see :func:`locator.planning.siting.suggest`."""
         cats = validate_categories(categories)
@@ -373,7 +391,7 @@ class CoverageAnalyzer:
         idx = self._index()
         version = int(getattr(idx, "version", 0))
         grid_id = None if self.popgrid is None else self.popgrid.id
-        key = ("suggest", version, cats, r, nn, reg, bool(exact), float(time_limit), grid_id)
+        key = ("suggest", version, cats, r, nn, reg, bool(exact), float(time_limit), exact_budget, grid_id)
         result: SitingResult = self._cached(
             key,
             lambda: suggest(
@@ -386,6 +404,7 @@ class CoverageAnalyzer:
                 popgrid=self.popgrid,
                 exact=exact,
                 time_limit=time_limit,
+                exact_budget=exact_budget,
                 data_version=version,
                 gazetteer=self.gazetteer,
             ),

@@ -146,6 +146,8 @@ class CoverageResult:
     frames: list[DistrictFrame] = field(repr=False)
     covered_m: dict[str, BaseGeometry] = field(repr=False)
     seconds: float = 0.0
+    #: The share-of-residents target (0–100) the rows were flagged on, at ``radius_m``; None: none applied.
+    target_covered_pct: float | None = None
     gaps_cache: dict[str, Any] | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -154,6 +156,7 @@ class CoverageResult:
             "categories": list(self.categories),
             "radius_m": self.radius_m,
             "target_per_10k": self.target_per_10k,
+            "target_covered_pct": self.target_covered_pct,
             "cell_m": self.cell_m,
             "data_version": self.data_version,
             "population_grid": self.population_grid,
@@ -263,7 +266,8 @@ class ExactCheck:
     ``status`` is ``optimal`` or ``time limit`` (then ``gain`` is the best
     solution found and ``bound`` the solver's best bound on the optimum);
     ``gain``, ``bound`` and ``greedy_gain`` are on the demand grid, the model
-    both solve; ``covered_after`` re-measures the MILP's sites exactly.
+    both solve; ``covered_after`` re-measures the MILP's sites exactly, and
+    ``greedy_over_exact_measured`` is the ratio of the two measured gains (in people).
     """
 
     status: str
@@ -281,6 +285,13 @@ class ExactCheck:
     demand_cells: int
     build_seconds: float
     solve_seconds: float
+    #: ``people`` or ``km²``: the unit of the measured gains below.
+    unit: str = ""
+    #: What greedy's and the MILP's sites add, re-measured exactly (people with a population grid).
+    greedy_gain_measured: float | None = None
+    exact_gain_measured: float | None = None
+    #: The real ratio: greedy's measured gain over the MILP's (can exceed 1 when the grid model errs).
+    greedy_over_exact_measured: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = _flat(self)

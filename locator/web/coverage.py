@@ -29,10 +29,11 @@ from werkzeug.datastructures import MultiDict
 
 from locator import params
 from locator.categories import CATEGORIES, CATEGORY_CODES
-from locator.errors import InvalidParameter
+from locator.errors import InvalidParameter, NotFound
 from locator.hours import TZ
 from locator.io import maps
 from locator.io.coverage_report import DISTRICT_COLUMNS, coverage_document
+from locator.io.district_map import district_svg
 from locator.io.render import render
 from locator.planning import (
     MAX_RADIUS_M,
@@ -42,10 +43,11 @@ from locator.planning import (
     validate_region,
 )
 from locator.planning.budget import OverBudget, check_siting_budget, round_radius
+from locator.planning.siting import ProblemTooLarge
 from locator.web import places
 from locator.web.i18n import current_language, gettext, label
 from locator.web.pages import base_page_config
-from locator.web.problems import problem
+from locator.web.problems import ApiError, problem
 from locator.web.state import CoverageCache, app_state, get_register, get_settings
 
 __all__ = ["KEY", "bp", "coverage_state", "get_analyzer", "parse_query"]
@@ -59,6 +61,13 @@ DEFAULT_RADIUS = 1000.0
 DEFAULT_PAGE_N = 5
 MAX_PAGE_N = 50
 MAX_API_N = 200
+#: ``exact=true`` on /api/v1/coverage/suggestions: HiGHS's own time limit, seconds. Past it the
+#: answer says ``status: "time limit"`` with the best sites found and the solver's bound.
+EXACT_TIME_LIMIT_S = 5.0
+#: The largest exact problem the API accepts, candidates × demand cells, checked before solving
+#: (a bigger one is a 422 naming ``exact``). Every single district at 1 km fits (儋州市, the
+#: largest: 5,563 × 20,603 ≈ 1.15e8); the province at 1 km (≈ 6.4e9) does not.
+EXACT_MAX_SIZE = 150_000_000
 RADIUS_CHOICES = (500, 1000, 1500, 2000, 3000, 5000)
 MEASURES = ("covered_pct", "venues_per_10k", "dist_median_m")
 FORMATS = {
@@ -103,6 +112,7 @@ def get_analyzer(app: Flask | None = None) -> CoverageAnalyzer:
                     get_register(app),
                     popgrid=load_popgrid(grid_path) if grid_path else None,
                     target_per_10k=settings.coverage_target_per_10k,
+                    targets=settings.coverage_targets,
                     gazetteer=places.gazetteer(app),
                 )
     return st.analyzer
@@ -182,10 +192,21 @@ def _over_budget(exc: OverBudget) -> Response:
     )
 
 
-def _suggestions_doc(q: Query) -> dict[str, Any]:
+def _suggestions_doc(q: Query, exact: bool = False) -> dict[str, Any]:
     within_budget(q)
     analyzer = get_analyzer()
-    res = analyzer.suggest(q.categories, q.radius, q.n, region=q.region)
+    try:
+        res = analyzer.suggest(
+            q.categories,
+            q.radius,
+            q.n,
+            region=q.region,
+            exact=exact,
+            time_limit=EXACT_TIME_LIMIT_S,
+            exact_budget=EXACT_MAX_SIZE,
+        )
+    except ProblemTooLarge as e:
+        raise ApiError(422, "Problem too large", str(e), [{"name": e.name, "reason": e.reason}]) from e
     doc = res.to_geojson()
     sd = res.to_dict()
     weighting = "population" if analyzer.popgrid is not None else "area"
@@ -197,6 +218,7 @@ def _suggestions_doc(q: Query) -> dict[str, Any]:
         curve=sd["curve"],
         weighting=weighting,
         note=POPULATION_NOTE if weighting == "population" else AREA_NOTE,
+        exact=sd["exact"],
     )
     return doc
 
@@ -220,7 +242,7 @@ def api_gaps() -> Response:
 def api_suggestions() -> Response:
     """``n`` (1–200, default 10) suggested new sites, each with its marginal gain, and the curve."""
     q = parse_query(request.args, max_n=MAX_API_N, default_n=10, allow_zero_n=False)
-    return _json(_suggestions_doc(q), GEOJSON)
+    return _json(_suggestions_doc(q, exact=params.bool_param(request.args, "exact")), GEOJSON)
 
 
 # -- the page ----------------------------------------------------------------------
@@ -249,6 +271,7 @@ def page() -> Response:
         "measure": q.measure,
         "n": q.n,
         "target": result.target_per_10k,
+        "target_covered_pct": result.target_covered_pct,
         "districts": _outlines(),
         "rows": {r.adcode: r.to_dict() for r in result.rows},
         "urls": {
@@ -281,6 +304,45 @@ def page() -> Response:
         max_radius=int(MAX_RADIUS_M),
     )
     resp = Response(html, mimetype="text/html")  # security headers: locator.web.security
+    resp.headers["Vary"] = "Cookie"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/coverage/district/<adcode>")
+def district_report(adcode: str) -> Response:
+    """One district on one printable A4 page: its map (SVG, no tiles) and its figures, people first."""
+    q = parse_query(request.args, max_n=MAX_PAGE_N, default_n=DEFAULT_PAGE_N, allow_zero_n=True, form=True)
+    district = next((d for d in get_register().districts if d.adcode == adcode), None)
+    if district is None:
+        raise NotFound(f"no district with adcode {adcode[:20]!r}")
+    lang = current_language()
+    analyzer = get_analyzer()
+    result = analyzer.table(q.categories, q.radius)
+    row = next(r for r in result.rows if r.adcode == adcode)
+    gaps = next((f["geometry"] for f in result.gaps_geojson()["features"] if f["properties"]["adcode"] == adcode), None)
+    sites = analyzer.suggest(q.categories, q.radius, q.n, region=adcode) if q.n and not row.offshore else None
+    venues = [(v.lon, v.lat) for v in analyzer.current()[1] if v.category in q.categories and v.status == "active"]
+    svg = district_svg(
+        district.geometry, gaps, venues, [(s.lon, s.lat, str(s.rank)) for s in sites.sites] if sites else []
+    )
+    args = q.args(measure=None, n=None, region=None)
+    html = render_template(
+        "coverage_district.html",
+        lang=lang,
+        q=q,
+        row=row,
+        result=result,
+        district=district,
+        svg=svg,
+        sites=sites.sites if sites else (),
+        cats=[label(CATEGORIES[c]) for c in q.categories],
+        population_source=result.summary.population_source,
+        back_url=url_for("coverage.page", **q.args(region=None, lang=lang)),
+        lang_url=url_for("coverage.district_report", adcode=adcode, **args, lang="zh" if lang == "en" else "en"),
+        generated=datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),
+    )
+    resp = Response(html, mimetype="text/html")
     resp.headers["Vary"] = "Cookie"
     resp.headers["Cache-Control"] = "no-cache"
     return resp

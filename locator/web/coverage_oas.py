@@ -11,7 +11,15 @@ from locator.categories import CATEGORY_CODES
 from locator.planning import MAX_RADIUS_M, MIN_RADIUS_M
 from locator.planning.budget import MAX_COVER_ENTRIES, MAX_SITING_CELLS, RADIUS_STEP_M
 from locator.web import oas
-from locator.web.coverage import DEFAULT_CATEGORY, DEFAULT_RADIUS, GEOJSON, MAX_API_N, MEASURES
+from locator.web.coverage import (
+    DEFAULT_CATEGORY,
+    DEFAULT_RADIUS,
+    EXACT_MAX_SIZE,
+    EXACT_TIME_LIMIT_S,
+    GEOJSON,
+    MAX_API_N,
+    MEASURES,
+)
 
 __all__ = ["DEFAULT_API_N", "get_oas"]
 
@@ -52,9 +60,12 @@ def get_oas() -> oas.Fragment:
             "existing venues kept; each with its marginal gain and coverage before and after, and the curve. "
             f"Bounded before any work: the region's districts are gridded in cells of min(500 m, radius / 2.5), "
             f"and a request estimated at more than {MAX_SITING_CELLS:,} demand cells or {MAX_COVER_ENTRIES:,} "
-            "cover entries is refused with 422 naming the parameter and the limit.",
+            "cover entries is refused with 422 naming the parameter and the limit. "
+            f"With `exact=true` the same problem is also solved exactly (HiGHS, at most {EXACT_TIME_LIMIT_S:g} s) "
+            "and `exact` compares the two in people: `greedy_gain_measured`, `exact_gain_measured`, "
+            "`greedy_over_exact_measured`. A problem over the size budget is refused with 422 naming `exact`.",
             "coverage",
-            ["coverageCategory", "radius", "n", "region", "measure"],
+            ["coverageCategory", "radius", "n", "region", "measure", "exact"],
             oas.ok("The suggested sites.", GEOJSON),
             ("400", "422", "429"),
             op_id="coverageSuggestions",
@@ -80,6 +91,13 @@ def get_oas() -> oas.Fragment:
             "region",
             "Limit siting to one district (adcode) or a box `west,south,east,north`; default the whole province.",
             {"type": "string", "example": "460106"},
+        ),
+        "exact": oas.param(
+            "exact",
+            "Also solve the siting exactly (MILP, HiGHS) and report greedy/exact in people. Bounded: HiGHS's "
+            f"time limit of {EXACT_TIME_LIMIT_S:g} s, and at most {EXACT_MAX_SIZE:,} candidates × demand cells "
+            "(checked before solving; over it the answer is 422 naming `exact`: choose one district as `region`).",
+            {"type": "boolean", "default": False},
         ),
         "measure": oas.param(
             "measure",

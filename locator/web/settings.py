@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from locator.errors import InvalidParameter
+from locator.planning.targets import CategoryTarget, parse_targets
 from locator.tiles import TILE_PROVIDERS
 from locator.web.ratelimit import check_limits
 
@@ -114,7 +115,9 @@ class Settings:
     places_file: Path
     """The gazetteer (``GEODATA_DIR/places.json``): names suggested sites after their nearest town."""
     coverage_target_per_10k: float | None
-    """``COVERAGE_TARGET_PER_10K``."""
+    """``COVERAGE_TARGET_PER_10K``: when set, one per-10,000 target for every category."""
+    coverage_targets: dict[str, CategoryTarget]
+    """``COVERAGE_TARGETS``: the per-category targets (``locator.planning.targets``)."""
     admin_users: dict[str, str]
     """``ADMIN_USERS``: {name: password hash} from the configuration (the users file adds more)."""
     admin_tokens: dict[str, str]
@@ -167,6 +170,7 @@ class Settings:
             population_grid=_text(cfg, "POPULATION_GRID", optional=True) or None,
             places_file=Path(str(_text(cfg, "GEODATA_DIR"))) / "places.json",
             coverage_target_per_10k=_optional_number(cfg, "COVERAGE_TARGET_PER_10K"),
+            coverage_targets=parse_targets(cfg.get("COVERAGE_TARGETS")),
             admin_users=_credentials(cfg, "ADMIN_USERS"),
             admin_tokens=_credentials(cfg, "ADMIN_TOKENS"),
             admin_users_file=Path(

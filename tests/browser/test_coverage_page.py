@@ -151,3 +151,17 @@ def test_amap_tiles_put_coverage_layers_where_the_map_page_puts_them(make_page, 
     assert [e for e in probe.errors + cprobe.errors if "Failed to load resource" not in e] == []
     assert {u.split("/")[2] for u in probe.foreign + cprobe.foreign} <= {f"webrd0{i}.is.autonavi.com" for i in "1234"}
     cprobe.page.screenshot(path=str(SHOTS / "coverage-amap.png"))
+
+
+@pytest.mark.parametrize("adcode", ["460400", "460106"])  # the largest district, and a city district
+def test_district_report_prints_on_one_a4_page(make_page, adcode):
+    probe = make_page(DESKTOP)
+    page = probe.page
+    page.goto(probe.base + f"/coverage/district/{adcode}?category=outdoor_station&radius=1000&n=5")
+    page.wait_for_selector("#district-map path.outline")
+    assert page.locator("#district-map g.site").count() == 5
+    assert probe.foreign == []  # no tiles, no CDN: the map is the page's own SVG
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page/") == 1, "pages"
+    page.emulate_media(media="print")
+    page.screenshot(path=str(SHOTS / f"coverage-district-{adcode}-print.png"), full_page=True)

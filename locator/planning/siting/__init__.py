@@ -17,14 +17,14 @@ from locator.districts import District
 from locator.gazetteer import Gazetteer
 from locator.planning.population import PopGrid
 from locator.planning.results import CurvePoint, ExactCheck, ExactSite, SitingResult, SuggestedSite
-from locator.planning.siting.exact import ExactResult, solve_exact
+from locator.planning.siting.exact import ExactResult, ProblemTooLarge, solve_exact
 from locator.planning.siting.greedy import greedy
 from locator.planning.siting.measure import ExactMeasure, measure_picks
-from locator.planning.siting.problem import SitingProblem, build_problem, distance_to_any_venue
+from locator.planning.siting.problem import SitingProblem, build_problem, distance_to_any_venue, estimate_size
 from locator.planning.validation import validate_categories, validate_n, validate_radius, validate_region
 from locator.venues import Venue
 
-__all__ = ["ExactResult", "SitingProblem", "build_problem", "greedy", "solve_exact", "suggest"]
+__all__ = ["ExactResult", "ProblemTooLarge", "SitingProblem", "build_problem", "greedy", "solve_exact", "suggest"]
 
 
 def suggest(
@@ -38,6 +38,7 @@ def suggest(
     popgrid: PopGrid | None = None,
     exact: bool = False,
     time_limit: float = 30.0,
+    exact_budget: int | None = None,
     data_version: int | None = None,
     gazetteer: Gazetteer | None = None,
 ) -> SitingResult:
@@ -58,6 +59,11 @@ def suggest(
 
     time_limit
         Seconds for the MILP solver (HiGHS's own time limit).
+    exact_budget
+        The largest exact problem accepted, as candidates × demand cells; a bigger one
+        raises :class:`ProblemTooLarge` (naming 'exact') before anything is solved: first on the
+        estimate from the region's area (before the problem is built), then on the built size.
+        None: no limit.
     gazetteer
         Names each site after its nearest town or place (``place_name``), so a planner reads
         "新坡镇（龙华区）" rather than bare coordinates.
@@ -78,7 +84,21 @@ def suggest(
     r = validate_radius(radius_m)
     nn = validate_n(n)
     reg = validate_region(region, districts)
+    if exact and exact_budget is not None and (estimate := estimate_size(districts, r, reg)) > exact_budget:
+        raise ProblemTooLarge(
+            "exact",
+            f"the exact problem would have about {estimate:,} candidates × demand cells (estimated from the "
+            f"region's area, before building it), over the budget of {exact_budget:,}; "
+            "choose a smaller region (one district) or a larger radius",
+        )
     prob = build_problem(districts, venues, cats, r, region=reg, popgrid=popgrid)
+    size = len(prob.cand_lon) * len(prob.weight)
+    if exact and exact_budget is not None and size > exact_budget:
+        raise ProblemTooLarge(
+            "exact",
+            f"the exact problem has {len(prob.cand_lon):,} candidates × {len(prob.weight):,} demand cells = {size:,}, "
+            f"over the budget of {exact_budget:,}; choose a smaller region (one district) or a larger radius",
+        )
     t0 = time.perf_counter()
     # By area, every open inland site adds the same disc, so ties are the rule: break
     # them toward where people already gather, i.e. nearest any existing venue.
@@ -128,6 +148,7 @@ def suggest(
     if exact:
         res = solve_exact(prob.cover, prob.weight, nn, time_limit=time_limit, warm_start=picks)
         greedy_gain = float(sum(gains))
+        exact_after = measure_picks(districts, chosen, r, reg, popgrid, prob, res.picks)
         ex = ExactCheck(
             status=res.status,
             gain=round(res.objective, 3),
@@ -137,8 +158,16 @@ def suggest(
             greedy_gain=round(greedy_gain, 3),
             greedy_over_exact=round(greedy_gain / res.objective, 6) if res.objective > 0 else None,
             greedy_over_bound=round(greedy_gain / res.bound, 6) if res.bound else None,
-            covered_after=round(measure_picks(districts, chosen, r, reg, popgrid, prob, res.picks), 3),
+            covered_after=round(exact_after, 3),
             greedy_covered_after=round(cum, 3),
+            unit=prob.unit,
+            greedy_gain_measured=round(cum - measure.before, 3),
+            exact_gain_measured=round(exact_after - measure.before, 3),
+            greedy_over_exact_measured=(
+                round((cum - measure.before) / (exact_after - measure.before), 6)
+                if exact_after - measure.before > 0
+                else None
+            ),
             sites=tuple(
                 ExactSite(round(float(prob.cand_lon[j]), 6), round(float(prob.cand_lat[j]), 6), prob.cand_district[j])
                 for j in res.picks

@@ -36,9 +36,14 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from locator.errors import InvalidParameter
 from locator.planning.grid import FloatArray
 
-__all__ = ["ExactResult", "solve_exact"]
+__all__ = ["ExactResult", "ProblemTooLarge", "solve_exact"]
+
+
+class ProblemTooLarge(InvalidParameter):
+    """The exact problem is over the caller's size budget; raised before solving (the web answers 422)."""
 
 
 @dataclass(frozen=True)

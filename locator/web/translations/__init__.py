@@ -119,6 +119,9 @@ EN: dict[str, str] = {
     "无场所的市县区": "Districts without a venue",
     "没有。": "None.",
     "低于目标（每万人 %(t)s 个）的市县区：%(n)s 个": "Districts below the target of %(t)s per 10,000 residents: %(n)s",
+    "低于目标（至少 %(p)s%% 的居民在 %(r)s 米内）的市县区：%(n)s 个": (
+        "Districts below the target of at least %(p)s%% of residents within %(r)s m: %(n)s"
+    ),
     "建议新增站点": "Suggested new sites",
     "建议站点按面积加权，而非按人口：未配置人口网格。": (
         "Suggestions are weighted by area, not by people: no population grid is configured."
@@ -339,4 +342,27 @@ EN: dict[str, str] = {
     "附近地名": "Nearest place",
     "到该地名距离（米）": "Distance to that place (m)",
     "位置为乡镇中心，仅供参考": "Position is the town centre: approximate",
+    "覆盖报告": "Coverage report",
+    "返回覆盖分析": "Back to the coverage analysis",
+    "服务半径": "Service radius",
+    "米": "m",
+    "市县区地图：轮廓、现有场所、覆盖空白与建议站点": "District map: outline, existing venues, gaps and suggested sites",
+    "覆盖空白（半径以外的陆地）": "Gaps (land beyond the radius)",
+    "建议站点": "Suggested sites",
+    "海岛区：岛礁分散，不计步行半径统计。": "Offshore district: scattered reefs and islets, no walking-radius statistics.",
+    "常住人口（2020 年人口普查）": "Residents (2020 census)",
+    "半径内居民（模型估计）": "Residents within the radius (modelled)",
+    "一半居民到最近场所的距离在此以内（模型估计）": "Half of residents live within this distance of a venue (modelled)",
+    "九成居民到最近场所的距离在此以内（模型估计）": "Nine in ten residents live within this distance of a venue (modelled)",
+    "个/万人": "per 10,000 residents",
+    "目标": "Target",
+    "达到目标": "Meets the target",
+    "至少 %(p)s%% 的居民在 %(r)s 米内": "at least %(p)s%% of residents within %(r)s m",
+    "每万人 %(t)s 个": "%(t)s per 10,000 residents",
+    "陆地面积": "Land area",
+    "半径内陆地面积": "Land area within the radius",
+    "人口分布为模型估计值，并非实测：": "The population is modelled, not measured: ",
+    "未配置人口网格": "no population grid configured",
+    "。坐标为 WGS-84（经度, 纬度）。": ". Coordinates are WGS-84 (longitude, latitude).",
+    "报告": "Report",
 }
