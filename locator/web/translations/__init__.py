@@ -339,4 +339,9 @@ EN: dict[str, str] = {
     "附近地名": "Nearest place",
     "到该地名距离（米）": "Distance to that place (m)",
     "位置为乡镇中心，仅供参考": "Position is the town centre: approximate",
+    "分析条件": "Analysis settings",
+    "按市县查看职工服务阵地的服务半径覆盖情况，并给出建议新增站点": (
+        "See how far each district's worker venues reach and where new stations would help most"
+    ),
+    "生成一行嵌入代码，把职工服务阵地地图放到您的网站上": "Make a one-line snippet that puts the worker venue map on your website",
 }
