@@ -4,6 +4,7 @@
  * Data from outside (names, addresses, phones) only ever reaches the page
  * through textContent / setAttribute, never innerHTML. */
 import * as C from './common.js';
+import { initTextSize } from './textsize.js';
 
 (function () {
   'use strict';
@@ -507,6 +508,7 @@ import * as C from './common.js';
   });
 
   // ---------------------------------------------------------------- start
+  initTextSize($('text-size'));  // the map page only: an embed has no toggle and keeps its host's sizes
   readURL();
   syncForm();
   writeURL();

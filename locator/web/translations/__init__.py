@@ -344,4 +344,6 @@ EN: dict[str, str] = {
         "See how far each district's worker venues reach and where new stations would help most"
     ),
     "生成一行嵌入代码，把职工服务阵地地图放到您的网站上": "Make a one-line snippet that puts the worker venue map on your website",
+    "字号 大": "Larger text",
+    "字号 标准": "Standard text",
 }
