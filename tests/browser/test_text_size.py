@@ -1,4 +1,4 @@
-"""Large text at phone size: the toggle scales the page's text, stays on after a reload, and nothing overflows sideways."""
+"""Large text at phone size: the toggle scales the text, stays on after a reload, and nothing overflows sideways."""
 
 from __future__ import annotations
 
