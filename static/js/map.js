@@ -196,9 +196,9 @@ import { initTextSize } from './textsize.js';
   }
 
   // ---------------------------------------------------------------- filters
-  function matches(v) {
+  function matches(v, anyDistrict) {
     if (state.cat.length && state.cat.indexOf(v.cat) < 0) return false;
-    if (state.district.length && state.district.indexOf(v.adcode) < 0) return false;
+    if (!anyDistrict && state.district.length && state.district.indexOf(v.adcode) < 0) return false;
     for (var i = 0; i < state.amen.length; i++) if (v.amen.indexOf(state.amen[i]) < 0) return false;
     if (state.open && openNow(v) !== true) return false;
     if (state.q && !C.matchesText(v.name, v.addr, C.searchQuery(state.q))) return false;
@@ -242,8 +242,14 @@ import { initTextSize } from './textsize.js';
     s.textContent = text || '';
     s.className = 'status' + (kind ? ' ' + kind : '');
   }
+  // Where a nearest search looks: what the map shows; but an embed limited to districts looks at all its
+  // categories' venues, as the nearest station may lie across the border (outside() marks those).
+  function nearPool() {
+    return EMBED && state.district.length ? VENUES.filter(function (v) { return matches(v, true); }) : shown;
+  }
+  function outside(v) { return !!(EMBED && state.district.length && state.district.indexOf(v.adcode) < 0); }
   function nearest(k) {
-    var hits = C.nearest(shown, origin.lon, origin.lat, k, state.near === 'all' ? null : [state.near]);
+    var hits = C.nearest(nearPool(), origin.lon, origin.lat, k, state.near === 'all' ? null : [state.near]);
     return hits.map(function (h) { h.item.d = h.d; return h.item; });
   }
   function openText(o) { return o === true ? _('正在开放') : o === false ? _('已关闭') : _('开放时间未知'); }
@@ -262,6 +268,7 @@ import { initTextSize } from './textsize.js';
     if (extra) meta.appendChild(el('span', 'dist', extra));
     var o = openNow(v);
     meta.appendChild(el('span', 'badge ' + openClass(o), openText(o)));
+    if (outside(v)) meta.appendChild(el('span', 'badge outside', _('本图范围以外 · %(d)s', { d: v.district })));
     b.appendChild(meta);
     b.appendChild(el('span', 'entry-sub', CFG.categories[v.cat].name + ' · ' + v.addr));
     b.addEventListener('click', function () { focusVenue(v); });
@@ -288,6 +295,7 @@ import { initTextSize } from './textsize.js';
         notes.push(closer >= 5 ? _('更近的 %(n)s 个以上场所现在都已关闭。', { n: closer })
           : _('更近的 %(n)s 个场所现在已关闭。', { n: closer }));
       }
+      if (hits.some(outside)) notes.push(_('已在所有市县中查找最近的场所：标有“本图范围以外”的不在本地图所示的市县内。'));
       if (notes.length) { note.hidden = false; note.textContent = notes.join(' '); }
       var bounds = [disp(origin.lon, origin.lat)];
       hits.forEach(function (v, i) {
@@ -332,7 +340,7 @@ import { initTextSize } from './textsize.js';
   }
   // The nearest venue open now (among those shown, of the kind looked for), or null.
   function nearestOpen() {
-    var open = shown.filter(function (v) { return openNow(v) === true; });
+    var open = nearPool().filter(function (v) { return openNow(v) === true; });
     var h = C.nearest(open, origin.lon, origin.lat, 1, state.near === 'all' ? null : [state.near]);
     if (!h.length) return null;
     h[0].item.d = h[0].d;
@@ -407,8 +415,15 @@ import { initTextSize } from './textsize.js';
       setOrigin(pos.coords.longitude, pos.coords.latitude, _('离您最近'));
     }, geoFailed, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
+  // False when the host page's Permissions-Policy (an <iframe> without allow="geolocation") forbids location:
+  // then the visitor refused nothing. Browsers without the policy API are taken to allow it.
+  function locationAllowed() {
+    var pol = document.permissionsPolicy || document.featurePolicy;
+    try { return !pol || pol.allowsFeature('geolocation'); } catch (e) { return true; }
+  }
   function geoFailed(err) {
     var why = !err ? _('此浏览器不支持定位。')
+      : err.code === 1 && !locationAllowed() ? _('嵌入本地图的网页不允许使用位置信息。')
       : err.code === 1 ? _('您没有允许本页使用位置信息。')
       : err.code === 3 ? _('定位超时。') : _('暂时无法确定您的位置。');
     setStatus(why + ' ' + _('请在地图上点一下您的位置，或在上方搜索地点或场所名称。'), 'error');

@@ -346,4 +346,9 @@ EN: dict[str, str] = {
     "生成一行嵌入代码，把职工服务阵地地图放到您的网站上": "Make a one-line snippet that puts the worker venue map on your website",
     "字号 大": "Larger text",
     "字号 标准": "Standard text",
+    "本图范围以外 · %(d)s": "Outside this map · %(d)s",
+    "已在所有市县中查找最近的场所：标有“本图范围以外”的不在本地图所示的市县内。": (
+        "The nearest were searched in every district: those marked “Outside this map” lie outside the district shown."
+    ),
+    "嵌入本地图的网页不允许使用位置信息。": "The page this map is embedded in does not allow location.",
 }
