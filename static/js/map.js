@@ -353,9 +353,15 @@ import { initTextSize } from './textsize.js';
     origin = { lon: lon, lat: lat, label: label, fit: true };
     picking(false);
     setStatus('');
+    // On a phone the map then stays at the top (sticky, map.css) so its numbered pins and the list are seen
+    // together; the list scrolls up beneath it. The map's height changes: Leaflet is told before it fits the pins.
+    if (!EMBED && !document.body.classList.contains('near-mode')) {
+      document.body.classList.add('near-mode');
+      map.invalidateSize();
+    }
     renderList();
     var first = document.querySelector('#results-list button');
-    if (first) $('results').scrollIntoView({ block: 'nearest' });
+    if (first) $('results').scrollIntoView({ block: EMBED ? 'nearest' : 'start' });
   }
   function placeLabel(p) { return C.label(CFG.lang, p.name_zh, p.name_en || p.name_zh); }
   function placeOrigin(p, start) {
@@ -497,8 +503,9 @@ import { initTextSize } from './textsize.js';
     $('card-share').href = url;
     card.hidden = false;
     if (moveFocus === 'quiet') return; // an embed opening on a venue must not scroll the host page
-    if (moveFocus !== false) card.focus();
-    else card.scrollIntoView({ block: 'nearest' });
+    var sticky = document.body.classList.contains('near-mode');  // the map stays in view above the card
+    if (moveFocus !== false) card.focus({ preventScroll: sticky });
+    if (moveFocus === false || sticky) card.scrollIntoView({ block: sticky ? 'start' : 'nearest' });
   }
   var selLayer = L.layerGroup().addTo(map);
   function focusVenue(v, how) {
