@@ -52,7 +52,7 @@ def test_after_nearest_the_map_pins_and_list_share_the_phone_screen(make_page: A
     # the chosen venue is on the map in view: its selection ring lies inside the visible map
     ring = page.evaluate(
         """() => { const m = document.getElementById('map').getBoundingClientRect();
-        return [...document.querySelectorAll('#map path.leaflet-interactive, #map path')].map(p => p.getBoundingClientRect())
+        return [...document.querySelectorAll('#map path')].map(p => p.getBoundingClientRect())
           .some(r => r.width >= 30 && r.width <= 60 && r.top >= Math.max(0, m.top) && r.bottom <= m.bottom); }"""
     )
     assert ring, "the chosen venue's ring is inside the visible map"
