@@ -14,6 +14,7 @@ var SHELL = [
   '/static/vendor/geographiclib-geodesic.min.js',
   '/static/css/map.css?v=__SHELL_VERSION__',
   '/static/js/map.js?v=__SHELL_VERSION__',
+  '/static/js/textsize.js',  // imported by map.js, like common.js
   '/static/js/common.js',  // imported by map.js (an ES module import carries no ?v=; the cache name changes instead)
   '/static/img/amenities.svg',
   '/static/img/icon.svg',

@@ -242,3 +242,19 @@ def test_every_page_links_the_manifest_and_icons(client, url):
         '<link rel="icon" href="/favicon.ico" sizes="48x48">',
     ):
         assert link in html, (url, link)
+
+
+META_DESCRIPTION = re.compile(r'<meta name="description" content="([^"]{12,})">')
+
+
+def test_the_api_document_has_a_meta_description(client):
+    assert META_DESCRIPTION.search(client.get("/api/v1/docs").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("url", ["/", "/coverage", "/embed", "/embed/builder"])
+def test_every_public_page_has_a_meta_description_in_its_language(client, url):
+    zh = META_DESCRIPTION.search(client.get(url).get_data(as_text=True))
+    en = META_DESCRIPTION.search(client.get(url + "?lang=en").get_data(as_text=True))
+    assert zh and en, url
+    assert re.search(r"[\u4e00-\u9fff]", zh.group(1)), zh.group(1)
+    assert not re.search(r"[\u4e00-\u9fff]", en.group(1)), en.group(1)

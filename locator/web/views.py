@@ -49,6 +49,7 @@ def _shell_version() -> str:
     for rel in (
         "static/js/map.js",
         "static/js/common.js",
+        "static/js/textsize.js",
         "static/css/map.css",
         "static/sw.js",
         "templates/map.html",

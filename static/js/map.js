@@ -4,6 +4,7 @@
  * Data from outside (names, addresses, phones) only ever reaches the page
  * through textContent / setAttribute, never innerHTML. */
 import * as C from './common.js';
+import { initTextSize } from './textsize.js';
 
 (function () {
   'use strict';
@@ -195,9 +196,9 @@ import * as C from './common.js';
   }
 
   // ---------------------------------------------------------------- filters
-  function matches(v) {
+  function matches(v, anyDistrict) {
     if (state.cat.length && state.cat.indexOf(v.cat) < 0) return false;
-    if (state.district.length && state.district.indexOf(v.adcode) < 0) return false;
+    if (!anyDistrict && state.district.length && state.district.indexOf(v.adcode) < 0) return false;
     for (var i = 0; i < state.amen.length; i++) if (v.amen.indexOf(state.amen[i]) < 0) return false;
     if (state.open && openNow(v) !== true) return false;
     if (state.q && !C.matchesText(v.name, v.addr, C.searchQuery(state.q))) return false;
@@ -241,8 +242,14 @@ import * as C from './common.js';
     s.textContent = text || '';
     s.className = 'status' + (kind ? ' ' + kind : '');
   }
+  // Where a nearest search looks: what the map shows; but an embed limited to districts looks at all its
+  // categories' venues, as the nearest station may lie across the border (outside() marks those).
+  function nearPool() {
+    return EMBED && state.district.length ? VENUES.filter(function (v) { return matches(v, true); }) : shown;
+  }
+  function outside(v) { return !!(EMBED && state.district.length && state.district.indexOf(v.adcode) < 0); }
   function nearest(k) {
-    var hits = C.nearest(shown, origin.lon, origin.lat, k, state.near === 'all' ? null : [state.near]);
+    var hits = C.nearest(nearPool(), origin.lon, origin.lat, k, state.near === 'all' ? null : [state.near]);
     return hits.map(function (h) { h.item.d = h.d; return h.item; });
   }
   function openText(o) { return o === true ? _('正在开放') : o === false ? _('已关闭') : _('开放时间未知'); }
@@ -261,6 +268,7 @@ import * as C from './common.js';
     if (extra) meta.appendChild(el('span', 'dist', extra));
     var o = openNow(v);
     meta.appendChild(el('span', 'badge ' + openClass(o), openText(o)));
+    if (outside(v)) meta.appendChild(el('span', 'badge outside', _('本图范围以外 · %(d)s', { d: v.district })));
     b.appendChild(meta);
     b.appendChild(el('span', 'entry-sub', CFG.categories[v.cat].name + ' · ' + v.addr));
     b.addEventListener('click', function () { focusVenue(v); });
@@ -287,6 +295,7 @@ import * as C from './common.js';
         notes.push(closer >= 5 ? _('更近的 %(n)s 个以上场所现在都已关闭。', { n: closer })
           : _('更近的 %(n)s 个场所现在已关闭。', { n: closer }));
       }
+      if (hits.some(outside)) notes.push(_('已在所有市县中查找最近的场所：标有“本图范围以外”的不在本地图所示的市县内。'));
       if (notes.length) { note.hidden = false; note.textContent = notes.join(' '); }
       var bounds = [disp(origin.lon, origin.lat)];
       hits.forEach(function (v, i) {
@@ -331,7 +340,7 @@ import * as C from './common.js';
   }
   // The nearest venue open now (among those shown, of the kind looked for), or null.
   function nearestOpen() {
-    var open = shown.filter(function (v) { return openNow(v) === true; });
+    var open = nearPool().filter(function (v) { return openNow(v) === true; });
     var h = C.nearest(open, origin.lon, origin.lat, 1, state.near === 'all' ? null : [state.near]);
     if (!h.length) return null;
     h[0].item.d = h[0].d;
@@ -344,9 +353,15 @@ import * as C from './common.js';
     origin = { lon: lon, lat: lat, label: label, fit: true };
     picking(false);
     setStatus('');
+    // On a phone the map then stays at the top (sticky, map.css) so its numbered pins and the list are seen
+    // together; the list scrolls up beneath it. The map's height changes: Leaflet is told before it fits the pins.
+    if (!EMBED && !document.body.classList.contains('near-mode')) {
+      document.body.classList.add('near-mode');
+      map.invalidateSize();
+    }
     renderList();
     var first = document.querySelector('#results-list button');
-    if (first) $('results').scrollIntoView({ block: 'nearest' });
+    if (first) $('results').scrollIntoView({ block: EMBED ? 'nearest' : 'start' });
   }
   function placeLabel(p) { return C.label(CFG.lang, p.name_zh, p.name_en || p.name_zh); }
   function placeOrigin(p, start) {
@@ -406,8 +421,15 @@ import * as C from './common.js';
       setOrigin(pos.coords.longitude, pos.coords.latitude, _('离您最近'));
     }, geoFailed, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
+  // False when the host page's Permissions-Policy (an <iframe> without allow="geolocation") forbids location:
+  // then the visitor refused nothing. Browsers without the policy API are taken to allow it.
+  function locationAllowed() {
+    var pol = document.permissionsPolicy || document.featurePolicy;
+    try { return !pol || pol.allowsFeature('geolocation'); } catch (e) { return true; }
+  }
   function geoFailed(err) {
     var why = !err ? _('此浏览器不支持定位。')
+      : err.code === 1 && !locationAllowed() ? _('嵌入本地图的网页不允许使用位置信息。')
       : err.code === 1 ? _('您没有允许本页使用位置信息。')
       : err.code === 3 ? _('定位超时。') : _('暂时无法确定您的位置。');
     setStatus(why + ' ' + _('请在地图上点一下您的位置，或在上方搜索地点或场所名称。'), 'error');
@@ -481,8 +503,9 @@ import * as C from './common.js';
     $('card-share').href = url;
     card.hidden = false;
     if (moveFocus === 'quiet') return; // an embed opening on a venue must not scroll the host page
-    if (moveFocus !== false) card.focus();
-    else card.scrollIntoView({ block: 'nearest' });
+    var sticky = document.body.classList.contains('near-mode');  // the map stays in view above the card
+    if (moveFocus !== false) card.focus({ preventScroll: sticky });
+    if (moveFocus === false || sticky) card.scrollIntoView({ block: sticky ? 'start' : 'nearest' });
   }
   var selLayer = L.layerGroup().addTo(map);
   function focusVenue(v, how) {
@@ -507,6 +530,7 @@ import * as C from './common.js';
   });
 
   // ---------------------------------------------------------------- start
+  initTextSize($('text-size'));  // the map page only: an embed has no toggle and keeps its host's sizes
   readURL();
   syncForm();
   writeURL();

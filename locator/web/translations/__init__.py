@@ -365,4 +365,16 @@ EN: dict[str, str] = {
     "未配置人口网格": "no population grid configured",
     "。坐标为 WGS-84（经度, 纬度）。": ". Coordinates are WGS-84 (longitude, latitude).",
     "报告": "Report",
+    "分析条件": "Analysis settings",
+    "按市县查看职工服务阵地的服务半径覆盖情况，并给出建议新增站点": (
+        "See how far each district's worker venues reach and where new stations would help most"
+    ),
+    "生成一行嵌入代码，把职工服务阵地地图放到您的网站上": "Make a one-line snippet that puts the worker venue map on your website",
+    "字号 大": "Larger text",
+    "字号 标准": "Standard text",
+    "本图范围以外 · %(d)s": "Outside this map · %(d)s",
+    "已在所有市县中查找最近的场所：标有“本图范围以外”的不在本地图所示的市县内。": (
+        "The nearest were searched in every district: those marked “Outside this map” lie outside the district shown."
+    ),
+    "嵌入本地图的网页不允许使用位置信息。": "The page this map is embedded in does not allow location.",
 }
