@@ -1,15 +1,21 @@
-"""Load test of the HTTP API on loopback: /api/v1/nearest against /healthz.
+"""Load test of the HTTP API on loopback, against a bare Flask app in the same run.
 
-Starts the app under gunicorn exactly as ``locator serve`` does (same workers
-and threads for both measurements), waits for ``/readyz``, then drives
+Starts the app under gunicorn as ``locator serve`` does (its worker class), and
+beside it, under the very same gunicorn settings, a bare Flask app
+(:func:`bare_app`: no middleware) with a constant endpoint and a nearest
+endpoint on SciPy's ``cKDTree`` that returns the same five GeoJSON features.
+Waits for both, then drives, in interleaved rounds,
 
-- ``/api/v1/nearest?lat=…&lon=…&k=5`` at random points over Hainan island, and
-- ``/healthz`` (the framework and middleware alone),
+- ``/api/v1/nearest?lat=…&lon=…&k=5`` at random points over Hainan island,
+- ``/healthz`` (the framework and the project's middleware alone),
+- the bare app's ``/nearest`` and ``/const``,
 
 for a fixed time each with ``wrk`` (``/usr/bin/wrk``), or, without wrk, a fixed
 number of requests from a Python thread pool. Prints requests per second,
-p50/p99 latency and errors for each, and the ratio nearest/healthz: what the
-API costs above the framework.
+p50/p99 latency and errors for each (medians of the rounds), and the ratios
+nearest/bare-cKDTree and healthz/bare-constant: what the project's per-request
+path costs against the framework (issue 17's target: 0.85 or more). It prints
+the ratios; it asserts nothing.
 
 Rate limiting stays on, with a limit the run cannot reach (``--rate-limit``),
 so its per-request cost is measured but it never answers 429.
@@ -62,11 +68,79 @@ LUA = textwrap.dedent(
     end
     """
 )
-NEAREST_REQUEST = (
-    "function() local lon = west + math.random() * (east - west); local lat = south + math.random() * (north - south); "
-    f'return wrk.format("GET", string.format("/api/v1/nearest?lat=%.5f&lon=%.5f&k={K}", lat, lon)) end'
-)
-HEALTH_REQUEST = 'function() return wrk.format("GET", "/healthz") end'
+NEAREST_PATHS = {"nearest": "/api/v1/nearest", "bare-nearest": "/nearest"}
+CONST_PATHS = {"healthz": "/healthz", "bare-const": "/const"}
+TARGETS = ("healthz", "bare-const", "nearest", "bare-nearest")
+"""What each round measures, in this order: the project (port 0) and the bare app (port 1) alternate."""
+
+
+def wrk_request(name: str) -> str:
+    """The Lua ``request`` function for a target: a random point on the island, or a constant path."""
+    if name in CONST_PATHS:
+        return f'function() return wrk.format("GET", "{CONST_PATHS[name]}") end'
+    return (
+        "function() local lon = west + math.random() * (east - west); "
+        "local lat = south + math.random() * (north - south); "
+        f'return wrk.format("GET", string.format("{NEAREST_PATHS[name]}?lat=%.5f&lon=%.5f&k={K}", lat, lon)) end'
+    )
+
+
+def bare_app() -> object:
+    """The framework alone: Flask, no middleware; gunicorn loads it as ``bench.api:bare_app()``.
+
+    ``/const`` answers what ``/healthz`` answers. ``/nearest`` finds the k nearest venues of the
+    register's seed file with a ``cKDTree`` over unit-sphere vectors (chord order is great-circle
+    order), and returns them as a FeatureCollection with each feature's properties serialised
+    once at start-up and ``distance_m`` (haversine) and ``bearing_deg`` written per request, as
+    the project's nearest does. No validation, no headers: the floor the project is compared with.
+    """
+    import json
+    import math
+
+    import numpy as np
+    from flask import Flask, Response, request
+    from scipy.spatial import cKDTree
+
+    with open(os.environ.get("BENCH_VENUES", ROOT / "geodata" / "venues.geojson"), encoding="utf-8") as fh:
+        feats = [f for f in json.load(fh)["features"] if f["properties"].get("status", "active") == "active"]
+    lon = np.radians([f["geometry"]["coordinates"][0] for f in feats])
+    lat = np.radians([f["geometry"]["coordinates"][1] for f in feats])
+    tree = cKDTree(np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]))
+    heads = [
+        json.dumps(
+            {"type": "Feature", "id": f.get("id") or f["properties"].get("id"), "geometry": f["geometry"]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )[:-1]
+        + ',"properties":'
+        + json.dumps({k: v for k, v in f["properties"].items() if k != "status"}, ensure_ascii=False)[:-1]
+        for f in feats
+    ]
+    app = Flask("bare")
+
+    @app.get("/const")
+    def const() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/nearest")
+    def nearest() -> Response:
+        plon, plat = math.radians(float(request.args["lon"])), math.radians(float(request.args["lat"]))
+        k = int(request.args.get("k", K))
+        c = math.cos(plat)
+        _, idx = tree.query([c * math.cos(plon), c * math.sin(plon), math.sin(plat)], k=k)
+        parts = []
+        for i in np.atleast_1d(idx):
+            dlon, vlat = float(lon[i]) - plon, float(lat[i])
+            h = math.sin((vlat - plat) / 2) ** 2 + math.cos(plat) * math.cos(vlat) * math.sin(dlon / 2) ** 2
+            dist = 2 * 6371008.8 * math.asin(math.sqrt(h))
+            y = math.sin(dlon) * math.cos(vlat)
+            x = math.cos(plat) * math.sin(vlat) - math.sin(plat) * math.cos(vlat) * math.cos(dlon)
+            bearing = math.degrees(math.atan2(y, x)) % 360
+            parts.append(f'{heads[i]},"distance_m":{round(dist, 1)!r},"bearing_deg":{round(bearing, 1)!r}}}}}')
+        body = f'{{"type":"FeatureCollection","features":[{",".join(parts)}]}}'
+        return Response(body, mimetype="application/geo+json")
+
+    return app
 
 
 def free_port() -> int:
@@ -75,11 +149,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, workers: int, threads: int, tmp: Path, rate_limit: str) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int, workers: int, threads: int, worker_class: str, tmp: Path, rate_limit: str, app: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LOCATOR_DATABASE": str(tmp / "bench.sqlite3"),
         "LOCATOR_RATELIMIT_DEFAULT": rate_limit,
+        "BENCH_VENUES": str(ROOT / "geodata" / "venues.geojson"),
     }
     gunicorn = shutil.which("gunicorn", path=str(VENV_BIN)) or "gunicorn"
     argv = [
@@ -90,26 +167,28 @@ def start_server(port: int, workers: int, threads: int, tmp: Path, rate_limit: s
         str(workers),
         "--threads",
         str(threads),
-        "locator:create_app()",
+        "--worker-class",
+        worker_class,
+        app,
     ]
-    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    log = open(tmp / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_ready(port: int, proc: subprocess.Popen[bytes], path: str = "/readyz", timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"bench: gunicorn exited with {proc.returncode} before /readyz answered")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.2)
-    raise SystemExit("bench: /readyz did not answer in time")
+    raise SystemExit(f"bench: {path} did not answer in time")
 
 
 def run_wrk(port: int, request_fn: str, duration: float, threads: int, connections: int, tmp: Path) -> dict[str, float]:
@@ -150,9 +229,9 @@ def run_python(port: int, which: str, count: int, connections: int) -> dict[str,
     rng = random.Random(2621)
     west, south, east, north = ISLAND
     paths = [
-        f"/api/v1/nearest?lat={rng.uniform(south, north):.5f}&lon={rng.uniform(west, east):.5f}&k={K}"
-        if which == "nearest"
-        else "/healthz"
+        CONST_PATHS[which]
+        if which in CONST_PATHS
+        else f"{NEAREST_PATHS[which]}?lat={rng.uniform(south, north):.5f}&lon={rng.uniform(west, east):.5f}&k={K}"
         for _ in range(count)
     ]
     per = [paths[i::connections] for i in range(connections)]
@@ -228,53 +307,70 @@ def main() -> None:
     ap.add_argument(
         "--rate-limit", default="100000000 per minute", help="the server's RATELIMIT_DEFAULT during the run"
     )
+    ap.add_argument(
+        "--worker-class",
+        default="locator.web.worker.HeaderBufferingWorker",
+        help="gunicorn worker class for both apps (default: locator serve's)",
+    )
     ap.add_argument("--python", action="store_true", help="use the Python client even if wrk is installed")
     args = ap.parse_args()
 
     use_wrk = shutil.which("wrk") is not None and not args.python
     with tempfile.TemporaryDirectory(prefix="locator-bench-") as d:
         tmp = Path(d)
-        port = free_port()
-        proc = start_server(port, args.workers, args.threads, tmp, args.rate_limit)
+        ports = {"project": free_port(), "bare": free_port()}
+        procs = {
+            name: start_server(port, args.workers, args.threads, args.worker_class, tmp, args.rate_limit, app)
+            for (name, port), app in zip(ports.items(), ("locator:create_app()", "bench.api:bare_app()"), strict=True)
+        }
+        port_of = {t: ports["bare" if t.startswith("bare") else "project"] for t in TARGETS}
         try:
-            wait_ready(port, proc)
-            rounds: dict[str, list[dict[str, float]]] = {"healthz": [], "nearest": []}
-            if use_wrk:
-                for _name, fn in (("healthz", HEALTH_REQUEST), ("nearest", NEAREST_REQUEST)):
-                    run_wrk(port, fn, args.warmup, args.wrk_threads, args.connections, tmp)
-                # Interleaved slices, so that load from anything else on the machine hits both alike.
-                for _ in range(args.rounds):
-                    for name, fn in (("healthz", HEALTH_REQUEST), ("nearest", NEAREST_REQUEST)):
-                        rounds[name].append(
-                            run_wrk(port, fn, args.duration / args.rounds, args.wrk_threads, args.connections, tmp)
-                        )
-            else:
-                for name in rounds:
-                    run_python(port, name, max(200, args.count // 10), args.connections)
-                for _ in range(args.rounds):
-                    for name in rounds:
-                        rounds[name].append(run_python(port, name, args.count // args.rounds, args.connections))
+            wait_ready(ports["project"], procs["project"])
+            wait_ready(ports["bare"], procs["bare"], "/const")
+            rounds: dict[str, list[dict[str, float]]] = {t: [] for t in TARGETS}
+
+            def measure(target: str, warm: bool) -> dict[str, float]:
+                if use_wrk:
+                    seconds = args.warmup if warm else args.duration / args.rounds
+                    return run_wrk(
+                        port_of[target], wrk_request(target), seconds, args.wrk_threads, args.connections, tmp
+                    )
+                count = max(200, args.count // 10) if warm else args.count // args.rounds
+                return run_python(port_of[target], target, count, args.connections)
+
+            for target in TARGETS:
+                measure(target, warm=True)
+            # Interleaved slices, so that load from anything else on the machine hits all alike.
+            for _ in range(args.rounds):
+                for target in TARGETS:
+                    rounds[target].append(measure(target, warm=False))
             results = {name: summarise(rs) for name, rs in rounds.items()}
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+            for proc in procs.values():
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs.values():
+                proc.wait(timeout=30)
     tool = (
         f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s"
         if use_wrk
         else f"python client, {args.connections} connections, {args.count} requests"
     )
     print(
-        f"gunicorn {args.workers} workers x {args.threads} threads; {tool}; "
-        f"nearest k={K} at random points on Hainan island"
+        f"gunicorn {args.workers} workers x {args.threads} threads ({args.worker_class}) for both apps; {tool} "
+        f"per endpoint; nearest k={K} at random points on Hainan island"
     )
     print(f"medians over {args.rounds} interleaved rounds")
-    print(f"{'endpoint':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'worst p99':>11}{'errors':>8}{'requests':>10}")
+    print(f"{'endpoint':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'worst p99':>11}{'errors':>8}{'requests':>10}")
     for name, r in results.items():
         print(
-            f"{name:<10}{r['rps']:>9.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['p99_worst_ms']:>11.2f}"
+            f"{name:<14}{r['rps']:>9.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{r['p99_worst_ms']:>11.2f}"
             f"{int(r['errors']):>8d}{int(r['requests']):>10d}"
         )
-    print(f"ratio nearest/healthz: {results['nearest']['rps'] / results['healthz']['rps']:.2f}")
+    rps = {name: r["rps"] for name, r in results.items()}
+    print(f"ratio nearest/healthz: {rps['nearest'] / rps['healthz']:.2f}")
+    for ours, bare in (("nearest", "bare-nearest"), ("healthz", "bare-const")):
+        ratio = rps[ours] / rps[bare]
+        print(f"ratio {ours}/{bare}: {ratio:.2f} (target 0.85: {'met' if ratio >= 0.85 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ def test_large_responses_are_compressed(client, encoding, decode):
 
 
 def test_small_responses_are_not_compressed(client):
-    r = client.get("/api/v1/conformance", headers={"Accept-Encoding": "gzip"})
+    r = client.get("/healthz", headers={"Accept-Encoding": "gzip"})  # the conformance page grew links (issue 17)
     assert len(r.data) < 1024 and "Content-Encoding" not in r.headers
 
 

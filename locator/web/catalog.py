@@ -61,6 +61,7 @@ CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     # Part 3: queryables and filters; the CQL2 classes are what locator.filters compiles
     f"{_PART3}/queryables",
     f"{_PART3}/filter",

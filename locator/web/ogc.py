@@ -6,7 +6,7 @@ Landing page ``/api/v1/``, ``/conformance``, ``/collections``,
 and the ``filter``, ``sortby`` and ``properties`` of ``…/items``. The documents
 are built by pure helpers in ``locator.web.catalog`` and ``locator.web.openapi``
 (this blueprint's OpenAPI fragment: ``locator.web.ogc_oas``); this module only
-reads parameters and wraps answers.
+reads parameters and wraps answers, as JSON or (``locator.web.ogc_html``) as HTML pages for people.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from locator.web import catalog as colls
 from locator.web import oas
 from locator.web.api import GEOJSON, json_response, open_now, venue_feature
 from locator.web.catalog import OPENAPI_MIMETYPE
+from locator.web.ogc_html import HTML_FORMATS, JSON_FORMATS, alternate_html, render, wants_html
 from locator.web.openapi import openapi_document
 from locator.web.state import app_state, get_register
 from locator.web.urls import public_base
@@ -43,8 +44,8 @@ LIMIT_CEILING = 999_999_999
 """Largest ``limit`` accepted (then clamped to :data:`MAX_LIMIT`); beyond it the number is malformed."""
 DEFAULT_LIMIT = 100
 """Page size of ``…/items`` when ``limit`` is not given."""
-FORMATS = ("json", "geojson", "application/json", "application/geo+json")
-"""Accepted values of ``f``: this API answers JSON only."""
+FORMATS = (*JSON_FORMATS, *HTML_FORMATS)
+"""Accepted values of ``f``: JSON (GeoJSON for features), or HTML where a resource has an HTML form."""
 
 
 @bp.before_request
@@ -52,7 +53,18 @@ def _check_args() -> None:
     params.reject_repeats(request.args)
     f = request.args.get("f")
     if f is not None and f not in FORMATS:  # an empty f= too: it is not one of the formats
-        raise InvalidParameter("f", f"unsupported format {f!r}; this API answers json only")
+        raise InvalidParameter("f", f"unsupported format {f!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _respond(doc: dict[str, Any], mimetype: str, template: str, title: str, **context: Any) -> Response:
+    """``doc`` as JSON (with an ``alternate`` link to its HTML form) or, when asked for, as HTML."""
+    if wants_html():
+        crs = context.pop("crs", None) or colls.SUPPORTED_CRS[colls.CRS84]
+        page = {**context.pop("page", {}), "datum": crs.datum, "latFirst": crs.lat_first}
+        return render(template, doc, title, _base() + "/", page=page, **context)
+    resp = json_response({**doc, "links": alternate_html(doc["links"])}, mimetype)
+    resp.vary.add("Accept")
+    return resp
 
 
 def _base() -> str:
@@ -75,12 +87,18 @@ def _summary() -> colls.Summary:
 
 @bp.get("/")
 def landing() -> Response:
-    return json_response(colls.landing_page(_base()))
+    doc = colls.landing_page(_base())
+    return _respond(doc, "application/json", "landing.html", doc["title"])
 
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    return json_response({"conformsTo": list(colls.CONFORMANCE)})
+    url = f"{_base()}/conformance"
+    doc = {
+        "conformsTo": list(colls.CONFORMANCE),
+        "links": [{"rel": "self", "type": "application/json", "title": "Conformance classes", "href": url}],
+    }
+    return _respond(doc, "application/json", "conformance.html", "Conformance")
 
 
 @bp.get("/collections")
@@ -92,7 +110,7 @@ def collections() -> Response:
         ],
         "collections": [colls.collection_info(base, cid, summary) for cid in colls.COLLECTIONS],
     }
-    return json_response(body)
+    return _respond(body, "application/json", "collections.html", "Collections")
 
 
 def _collection_id(cid: str) -> str:
@@ -103,12 +121,13 @@ def _collection_id(cid: str) -> str:
 
 @bp.get("/collections/<cid>")
 def collection(cid: str) -> Response:
-    return json_response(colls.collection_info(_base(), _collection_id(cid), _summary()))
+    doc = colls.collection_info(_base(), _collection_id(cid), _summary())
+    return _respond(doc, "application/json", "collection.html", doc["title"])
 
 
 def _page_links(base: str, cid: str, offset: int, limit: int, matched: int) -> list[dict[str, str]]:
     url = f"{base}/collections/{cid}/items"
-    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit")}
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit", "f", "lang")}
 
     def href(off: int) -> str:
         return f"{url}?{urlencode({**args, 'limit': limit, 'offset': off})}"
@@ -133,6 +152,7 @@ def _page_links(base: str, cid: str, offset: int, limit: int, matched: int) -> l
 def queryables(cid: str) -> Response:
     """What the collection's features can be filtered and sorted on (Part 3: a JSON Schema)."""
     cid = _collection_id(cid)
+    wants_html(html_ok=False)  # f=html is a 400 here: a JSON Schema has no HTML form
     url = f"{_base()}/collections/{cid}/queryables"
     return json_response(
         queryables_schema(colls.QUERYABLES[cid], colls.COLLECTIONS[cid]["title"], url), colls.SCHEMA_JSON
@@ -207,7 +227,9 @@ def items(cid: str) -> Response:
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:00Z"),
         "links": _page_links(_base(), cid, offset, limit, matched),
     }
-    return _in_crs(json_response(body, GEOJSON), crs)
+    title = colls.COLLECTIONS[cid]["title"]
+    page = {"offset": offset, "limit": limit}
+    return _in_crs(_respond(body, GEOJSON, "items.html", title, cid=cid, page=page, crs=crs), crs)
 
 
 def _bbox(args: Any) -> colls.Box | None:
@@ -252,7 +274,9 @@ def item(cid: str, fid: str) -> Response:
             "href": f"{base}/collections/{cid}",
         },
     ]
-    return _in_crs(json_response(feature, GEOJSON), crs)
+    props = feature.get("properties", {})
+    title = str(props.get("name") or props.get("name_zh") or fid)
+    return _in_crs(_respond(feature, GEOJSON, "item.html", title, cid=cid, crs=crs), crs)
 
 
 @bp.get("/openapi.json")

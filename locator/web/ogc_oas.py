@@ -23,7 +23,8 @@ from locator.queryables import MAX_SORT_KEYS
 from locator.web import catalog as colls
 from locator.web import oas
 from locator.web.api import GEOJSON
-from locator.web.ogc import DEFAULT_LIMIT, FORMATS, LIMIT_CEILING, MAX_LIMIT
+from locator.web.ogc import DEFAULT_LIMIT, LIMIT_CEILING, MAX_LIMIT
+from locator.web.ogc_html import HTML
 
 __all__ = ["ITEMS_SCHEMA", "LINK_SCHEMA", "get_oas"]
 
@@ -73,17 +74,21 @@ def _items(cid: str, names: list[str]) -> dict[str, Any]:
         if cid == "venues"
         else " District features carry venue counts per category."
     )
-    return oas.operation(
-        f"Features: {title}",
-        f"A page of the {title} collection's features, filtered by `bbox` and CQL2 `filter` (see its "
-        f"queryables), ordered by `sortby`, cut down to `properties`.{extra}",
-        "ogc",
-        names,
-        oas.ok(
-            "A page of features with numberMatched, numberReturned and self/next/prev links.", GEOJSON, "ItemCollection"
-        ),
-        ("400", "429"),
-        op_id=f"get{cid.capitalize()}Features",
+    return _html_too(
+        oas.operation(
+            f"Features: {title}",
+            f"A page of the {title} collection's features, filtered by `bbox` and CQL2 `filter` (see its "
+            f"queryables), ordered by `sortby`, cut down to `properties`.{extra}",
+            "ogc",
+            names,
+            oas.ok(
+                "A page of features with numberMatched, numberReturned and self/next/prev links.",
+                GEOJSON,
+                "ItemCollection",
+            ),
+            ("400", "429"),
+            op_id=f"get{cid.capitalize()}Features",
+        )
     )
 
 
@@ -107,63 +112,82 @@ def _properties(names: tuple[str, ...]) -> dict[str, Any]:
     )
 
 
+def _html_too(path_item: dict[str, Any]) -> dict[str, Any]:
+    """``path_item`` whose 200 can also be HTML (``f=html`` or ``Accept: text/html``), in ``lang``."""
+    op = path_item["get"]
+    op["parameters"] = [*op["parameters"], oas.ref("lang")]
+    op["responses"]["200"]["content"][HTML] = {"schema": {"type": "string"}}
+    op["description"] += " `f=html` (or `Accept: text/html`) gives a page for people, in Chinese or `lang=en`."
+    return path_item
+
+
 def get_oas() -> oas.Fragment:
     """This blueprint's part of the OpenAPI document (``locator.web.openapi``)."""
     col = ["collectionId"]
     crs_values = [*colls.SUPPORTED_CRS, *colls.CRS_ALIASES]
     paths = {
-        f"{oas.API}/": oas.operation(
-            "Landing page",
-            "Links to the API definition, its documentation, conformance and collections.",
-            "ogc",
-            ["f"],
-            oas.ok("The landing page.", JSON),
-            op_id="getLandingPage",
+        f"{oas.API}/": _html_too(
+            oas.operation(
+                "Landing page",
+                "Links to the API definition, its documentation, conformance and collections.",
+                "ogc",
+                ["f"],
+                oas.ok("The landing page.", JSON),
+                op_id="getLandingPage",
+            )
         ),
-        f"{oas.API}/conformance": oas.operation(
-            "Conformance",
-            "The OGC conformance classes this API implements.",
-            "ogc",
-            ["f"],
-            oas.ok("Conformance classes.", JSON),
-            op_id="getConformanceDeclaration",
+        f"{oas.API}/conformance": _html_too(
+            oas.operation(
+                "Conformance",
+                "The OGC conformance classes this API implements.",
+                "ogc",
+                ["f"],
+                oas.ok("Conformance classes.", JSON),
+                op_id="getConformanceDeclaration",
+            )
         ),
-        f"{oas.API}/collections": oas.operation(
-            "Collections",
-            "The feature collections: venues and districts.",
-            "ogc",
-            ["f"],
-            oas.ok("The collections.", JSON),
-            op_id="getCollections",
+        f"{oas.API}/collections": _html_too(
+            oas.operation(
+                "Collections",
+                "The feature collections: venues and districts.",
+                "ogc",
+                ["f"],
+                oas.ok("The collections.", JSON),
+                op_id="getCollections",
+            )
         ),
-        f"{oas.API}/collections/{{collectionId}}": oas.operation(
-            "Collection",
-            "One collection's description and extent.",
-            "ogc",
-            [*col, "f"],
-            oas.ok("The collection.", JSON),
-            ("400", "404", "429"),
-            op_id="describeCollection",
+        f"{oas.API}/collections/{{collectionId}}": _html_too(
+            oas.operation(
+                "Collection",
+                "One collection's description and extent.",
+                "ogc",
+                [*col, "f"],
+                oas.ok("The collection.", JSON),
+                ("400", "404", "429"),
+                op_id="describeCollection",
+            )
         ),
         f"{oas.API}/collections/{{collectionId}}/queryables": oas.operation(
             "Queryables",
             "What the collection's features can be filtered (`filter`) and sorted (`sortby`) on: a JSON Schema.",
             "ogc",
-            [*col, "f"],
+            [*col, "fJson"],
             oas.ok("The queryables.", colls.SCHEMA_JSON),
             ("400", "404", "429"),
             op_id="getQueryables",
         ),
         f"{oas.API}/collections/venues/items": _items("venues", VENUE_ITEM_PARAMS),
         f"{oas.API}/collections/districts/items": _items("districts", DISTRICT_ITEM_PARAMS),
-        f"{oas.API}/collections/{{collectionId}}/items/{{featureId}}": oas.operation(
-            "Collection item",
-            "One feature by id (a venue id, or a district adcode).",
-            "ogc",
-            [*col, "featureId", "ogcCrs", "f"],
-            oas.ok("The feature.", GEOJSON),
-            ("400", "404", "429"),
-            op_id="getFeature",
+        f"{oas.API}/collections/{{collectionId}}/items/{{featureId}}": _html_too(
+            oas.operation(
+                "Collection item",
+                "One feature by id (a venue id, or a district adcode).",
+                "ogc",
+                [*col, "featureId", "ogcCrs", "f"],
+                oas.ok("The feature.", GEOJSON),
+                ("400", "404", "429"),
+                op_id="getFeature",
+            )
         ),
         f"{oas.API}/openapi.json": oas.operation(
             "OpenAPI document",
@@ -212,7 +236,15 @@ def get_oas() -> oas.Fragment:
             "How many matches to skip (see the next/prev links).",
             {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET, "default": 0},
         ),
-        "f": oas.param("f", "Output format; only JSON is served.", {"type": "string", "enum": list(FORMATS[:2])}),
+        "f": oas.param(
+            "f",
+            "Output format: JSON (GeoJSON for features), or an HTML page for people.",
+            {"type": "string", "enum": ["json", "geojson", "html"]},
+        ),
+        "fJson": oas.param("f", "Output format; only JSON is served.", {"type": "string", "enum": ["json"]}),
+        "lang": oas.param(
+            "lang", "Language of the HTML page: Chinese (default) or English.", {"type": "string", "enum": ["zh", "en"]}
+        ),
         "collectionId": oas.param(
             "collectionId", "The collection.", {"type": "string", "enum": list(colls.COLLECTIONS)}, where="path"
         ),

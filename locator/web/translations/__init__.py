@@ -377,4 +377,20 @@ EN: dict[str, str] = {
         "The nearest were searched in every district: those marked “Outside this map” lie outside the district shown."
     ),
     "嵌入本地图的网页不允许使用位置信息。": "The page this map is embedded in does not allow location.",
+    # OGC API HTML pages (templates/ogc/)
+    "API 首页": "API home",
+    "数据集": "Collections",
+    "浏览要素": "Browse the features",
+    "符合的标准": "Conformance",
+    "类型": "Type",
+    "范围": "Extent",
+    "要素": "Features",
+    "链接": "Links",
+    "存储坐标系": "Storage CRS",
+    "翻页": "Pages",
+    "网站导航": "Site navigation",
+    "场所类别": "Category",
+    "共 %(matched)s 个要素，本页 %(returned)s 个（从第 %(first)s 个起）。": (
+        "%(matched)s features; %(returned)s on this page (from number %(first)s)."
+    ),
 }
