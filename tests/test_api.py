@@ -203,7 +203,7 @@ ERRORS = [
     ("GET", "/api/v1/collections/venues/items?district=999999", 400, "district"),
     ("GET", "/api/v1/collections/venues/items?amenity=jacuzzi", 400, "amenity"),
     ("GET", "/api/v1/collections/venues/items?limit=5&limit=6", 400, "limit"),
-    ("GET", "/api/v1/collections?f=html", 400, "f"),
+    ("GET", "/api/v1/collections?f=xml", 400, "f"),
     ("GET", "/api/v1/no-such-thing", 404, None),
     ("GET", "/api/v1/collections/roads", 404, None),
     ("GET", "/api/v1/collections/roads/items", 404, None),
@@ -367,7 +367,7 @@ def test_openapi_limits_are_the_codes_constants(client):
     assert p["offset"]["maximum"] == params.MAX_OFFSET and p["q"]["maxLength"] == params.MAX_Q
     assert (p["radius"]["minimum"], p["radius"]["maximum"]) == (MIN_RADIUS_M, MAX_RADIUS_M)
     assert p["radius"]["default"] == coverage.DEFAULT_RADIUS and p["n"]["maximum"] == coverage.MAX_API_N
-    assert p["measure"]["enum"] == list(coverage.MEASURES) and p["f"]["enum"] == ["json", "geojson"]
+    assert p["measure"]["enum"] == list(coverage.MEASURES) and p["f"]["enum"] == ["json", "geojson", "html"]
 
 
 @pytest.mark.parametrize(("name", "query"), [("k", "lat=20.03&lon=110.33&k={}"), ("limit", "limit={}")])
