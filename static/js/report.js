@@ -1,8 +1,9 @@
 /* The public problem report, written offline: kept in the browser and sent when the network is back.
  *
- * Offline, submitting the form keeps the report in localStorage (not the page's CSRF token) and says
- * "已保存，联网后自动发送". When the browser is online again (the 'online' event, or the next time a
- * report page or its thanks page loads) each kept report is sent with a fresh token from /report/token:
+ * Offline, or when the post fails for want of a network while the browser thinks it is online, submitting
+ * the form keeps the report in localStorage (not the page's CSRF token) and says "已保存，联网后自动发送".
+ * When the browser is online again (the 'online' event, the next time a report page or its thanks page
+ * loads, or every 30 s while the page is open) each kept report is sent with a fresh token from /report/token:
  * the one in a cached page may have expired or belong to an older session. The server checks that token
  * as for any form (Flask-WTF), so nothing here weakens CSRF; see locator/web/reports.py.
  *
@@ -31,17 +32,30 @@
 
   function here(item) { return form && item.url === form.getAttribute('data-url'); }
 
+  function keep() {
+    var fields = [];
+    new FormData(form).forEach(function (v, k) { if (k !== 'csrf_token') fields.push([k, String(v)]); });
+    var q = load();
+    q.push({ url: form.getAttribute('data-url'), fields: fields, queued: Date.now() });
+    save(q);
+    form.querySelectorAll('button, input, select, textarea').forEach(function (e) { e.disabled = true; });
+    say('queued');
+  }
+
   if (form) {
     form.addEventListener('submit', function (event) {
-      if (navigator.onLine !== false) return;  // online: the ordinary post, with the page's token
+      if (form.getAttribute('data-native')) return;
       event.preventDefault();
-      var fields = [];
-      new FormData(form).forEach(function (v, k) { if (k !== 'csrf_token') fields.push([k, String(v)]); });
-      var q = load();
-      q.push({ url: form.getAttribute('data-url'), fields: fields, queued: Date.now() });
-      save(q);
-      form.querySelectorAll('button, input, select, textarea').forEach(function (e) { e.disabled = true; });
-      say('queued');
+      if (navigator.onLine === false) { keep(); return; }
+      // Online, or so the browser thinks: post it here, so that a network that fails ("lie-fi") keeps the
+      // report instead of showing the browser's error page. The page's own token goes with it.
+      fetch(form.getAttribute('data-url'), { method: 'POST', body: new URLSearchParams(new FormData(form)), credentials: 'same-origin' })
+        .then(function (r) {
+          if (r.ok && r.redirected) { location.assign(r.url); return; }
+          // refused (400, 403, 429): nothing was stored, so the ordinary post shows the server's answer
+          form.setAttribute('data-native', '1');
+          form.submit();
+        }, keep);
     });
   }
 
@@ -107,4 +121,6 @@
   }
   window.addEventListener('online', flush);
   flush();
+  // a network that failed without the browser noticing sends no 'online' event: try again now and then
+  setInterval(function () { if (load().some(here)) flush(); }, 30000);
 })();

@@ -126,3 +126,78 @@ def test_the_fresh_token_is_bound_to_its_session(app: Any) -> None:
     assert mine.post(f"/report/{venue}", data={"kind": "closed"}).status_code == 403
     sent = mine.post(f"/report/{venue}", data={"kind": "closed", "csrf_token": token})
     assert sent.status_code == 303 and sent.headers["Location"].endswith("/report/thanks")
+
+
+def _report_page(browser: Any, live_server: str, venue: str, lang: str = "zh") -> tuple[Any, Any]:
+    ctx = _context(browser)
+    page = ctx.new_page()
+    page.goto(f"{live_server}/report/{venue}?lang={lang}")
+    page.wait_for_load_state("networkidle")
+    return ctx, page
+
+
+@pytest.mark.browser
+def test_online_the_form_posts_as_before_and_shows_the_servers_refusal(
+    browser: Any, live_server: str, live_app: Any
+) -> None:
+    venue, store = _venue(live_app), get_register(live_app).store
+    ctx, page = _report_page(browser, live_server, venue)
+    try:
+        page.check("input[name=kind][value=other]")  # "other" needs a message: the server refuses it
+        page.click("form[data-queue] button[type=submit]")
+        page.locator("p.error[role=alert]:not([data-state])").wait_for(state="visible")
+        assert "message" in page.locator("p.error[role=alert]:not([data-state])").inner_text()
+        message = "在线提交：饮水机坏了"
+        page.fill("textarea[name=message]", message)
+        page.click("form[data-queue] button[type=submit]")
+        page.wait_for_url(re.compile(r"/report/thanks"))
+        assert [r.kind for r in store.reports() if r.message == message] == ["other"]
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
+def test_a_post_that_fails_while_the_browser_thinks_it_is_online_is_kept(
+    browser: Any, live_server: str, live_app: Any
+) -> None:
+    venue, store = _venue(live_app), get_register(live_app).store
+    message = "网络时断时续时写的报告"
+    ctx, page = _report_page(browser, live_server, venue)
+    try:
+
+        def lost(route: Any) -> None:  # the post never arrives; the page's own loads do
+            route.abort() if route.request.method == "POST" else route.continue_()
+
+        page.route(f"**/report/{venue}", lost)
+        page.fill("textarea[name=message]", message)
+        page.click("form[data-queue] button[type=submit]")
+        page.locator('[data-state="queued"]').wait_for(state="visible")
+        assert page.evaluate("navigator.onLine") is True
+        assert not [r for r in store.reports() if r.message == message]
+        page.unroute(f"**/report/{venue}", lost)
+        page.reload()  # the next visit sends it
+        page.wait_for_url(re.compile(r"/report/thanks"))
+        assert [r.kind for r in store.reports() if r.message == message] == ["closed"]
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
+def test_a_kept_report_the_server_refuses_is_shown_and_leaves_the_queue(
+    browser: Any, live_server: str, live_app: Any
+) -> None:
+    ctx, page = _report_page(browser, live_server, _venue(live_app), "en")
+    try:
+        ctx.set_offline(True)
+        page.check("input[name=kind][value=other]")  # no message: refused once it arrives
+        page.click("form[data-queue] button[type=submit]")
+        page.locator('[data-state="queued"]').wait_for(state="visible")
+        ctx.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        refused = page.locator('[data-state="refused"]')
+        refused.wait_for(state="visible")
+        assert refused.inner_text().startswith("The report was not sent: ") and "message" in refused.inner_text()
+        assert page.locator("form[data-queue] button[type=submit]").is_enabled()  # to correct and send again
+        assert page.evaluate("localStorage.getItem('locator-report-queue-v1')") == "[]"
+    finally:
+        ctx.close()
