@@ -201,3 +201,25 @@ def test_a_kept_report_the_server_refuses_is_shown_and_leaves_the_queue(
         assert page.evaluate("localStorage.getItem('locator-report-queue-v1')") == "[]"
     finally:
         ctx.close()
+
+
+META_DESCRIPTION = re.compile(r'<meta name="description" content="([^"]{12,})">')
+
+
+@pytest.mark.parametrize(
+    ("url", "english"),
+    [
+        ("/report/{venue}", "Tell the trade union about a problem with"),
+        ("/report/thanks", "Your problem report has been sent"),
+        ("/admin/login", "Sign in to administer"),
+        ("/coverage/district/460106?n=0", "Service-radius coverage report"),
+        ("/api/v1/?f=html", "OGC API Features service"),
+        ("/api/v1/collections?f=html", "OGC API Features service"),
+    ],
+)
+def test_the_form_admin_and_ogc_pages_have_a_meta_description(client: Any, app: Any, url: str, english: str) -> None:
+    url = url.format(venue=_venue(app))
+    zh = META_DESCRIPTION.search(client.get(url).get_data(as_text=True))
+    en = META_DESCRIPTION.search(client.get(url + ("&" if "?" in url else "?") + "lang=en").get_data(as_text=True))
+    assert zh and re.search(r"[\u4e00-\u9fff]", zh.group(1)), url
+    assert en and en.group(1).startswith(english), (url, en and en.group(1))
