@@ -5,19 +5,30 @@ an admin accepts one. Spam defences: a CSRF token, a hidden honeypot field,
 and a per-client hourly limit kept in the register (so it holds across
 worker processes). Clients are counted by a keyed hash of their address;
 the address itself is not stored.
+
+A report written offline waits in the browser (static/js/report.js) and is
+sent when the network is back. The token in the cached page may have expired
+by then (Flask-WTF's time limit) or belong to another session, so the script
+first asks ``/report/token`` for a fresh one. That keeps CSRF whole: the token
+is bound to the caller's session cookie, and another site can send the
+cookie but cannot read the answer (same-origin policy, no CORS), so a forged
+post still arrives without a valid token and is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 
 from locator.categories import AMENITIES, CATEGORIES
 from locator.editing import REPORT_KINDS, apply_report, validate_report
 from locator.errors import InvalidParameter
+from locator.hours import TZ
 from locator.storage import TooManyReports
 from locator.web.state import get_register, get_settings
 
@@ -61,9 +72,18 @@ def report(venue_id: str) -> Any:
         categories=CATEGORIES,
         error=error,
         form=request.form,
+        generated=datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),  # the offline banner's "data from"
     ), status
 
 
 @bp.get("/report/thanks")
 def thanks() -> str:
     return render_template("admin/report_thanks.html")
+
+
+@bp.get("/report/token")
+def token() -> Response:
+    """A fresh CSRF token for a report queued offline (JSON, never cached)."""
+    resp = jsonify(csrf_token=generate_csrf())
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
