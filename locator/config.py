@@ -41,8 +41,12 @@ GEODATA_DIR = str(ROOT / "geodata")
 #: (the generated demonstration data).
 SEED_VENUES: str | None = None
 
-#: District boundaries. ``None`` means ``GEODATA_DIR/districts.geojson``.
-DISTRICTS_FILE: str | None = None
+#: District boundaries. The default is ``geodata/districts_land.geojson``: Amap's
+#: boundaries clipped to the shoreline (GSHHG, plus reclaimed land; 三沙's two
+#: districts unclipped), so that areas, coverage shares and sites are on land
+#: (see geodata/README.md). ``None`` means ``GEODATA_DIR/districts.geojson``,
+#: Amap's unclipped boundaries, which reach into the sea.
+DISTRICTS_FILE: str | None = str(ROOT / "geodata" / "districts_land.geojson")
 
 #: How often (seconds) a process checks the register's data version and
 #: brings its in-memory index up to date (incrementally). 0 checks on every
