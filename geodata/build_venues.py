@@ -920,7 +920,9 @@ def onto_land(features: list[dict[str, Any]], districts_land: Path, land: Path, 
     every other venue. Ids, names and every attribute stay.
     """
     shore = shapely.union_all([shape(f["geometry"]) for f in json.loads(land.read_text(encoding="utf-8"))["features"]])
-    clipped = {f["id"]: shape(f["geometry"]) for f in json.loads(districts_land.read_text(encoding="utf-8"))["features"]}
+    clipped = {
+        f["id"]: shape(f["geometry"]) for f in json.loads(districts_land.read_text(encoding="utf-8"))["features"]
+    }
     targets: dict[str, Any] = {}
 
     def target(code: str) -> Any:
@@ -956,7 +958,11 @@ def onto_land(features: list[dict[str, Any]], districts_land: Path, land: Path, 
             dx, dy = rng.gauss(0.0, sigma), rng.gauss(0.0, sigma)
             lat = round(anchor.y + dy / 110.574, 6)
             lon = round(anchor.x + dx / (111.320 * math.cos(math.radians(anchor.y))), 6)
-            if shapely.contains_xy(accept, lon, lat) and shapely.contains_xy(t, lon, lat) and (p := spacing.ok(lon, lat)):
+            if (
+                shapely.contains_xy(accept, lon, lat)
+                and shapely.contains_xy(t, lon, lat)
+                and (p := spacing.ok(lon, lat))
+            ):
                 spacing.add(p)
                 break
         else:
