@@ -138,7 +138,7 @@ COVERAGE_TARGET_PER_10K: float | None = None
 #: - ``outdoor_station``: the ACFTU's standard for outdoor-worker rest stations is
 #:   a 15-minute walking circle (about 1 km) in towns; it publishes no share. We
 #:   ask that at least 5 % of a district's residents (1 in 20) live within 1 km: a
-#:   first-stage floor, about half the province's current share (8.4 % on the
+#:   first-stage floor, about half the province's current share (8.5 % on the
 #:   demonstration register, modelled population), so the flag names the
 #:   districts that lag well behind rather than all 26.
 #: - the other categories: no published density or walking standard, so the
