@@ -189,7 +189,7 @@ def _datum_file(path: Path, crs: str) -> tuple[Path, dict[str, tuple[float, floa
         (
             "bd09",
             "locator: error: the points fit bd09 (Baidu) far better: 40 of 40 fall in their named district under "
-            "bd09, 30 under wgs84; pass --crs bd09",
+            "bd09, 32 under wgs84; pass --crs bd09",
         ),
         (
             "gcj02",

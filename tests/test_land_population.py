@@ -4,7 +4,6 @@ surface built on them: provenance, published areas, exact totals, on land only."
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from collections import Counter
@@ -106,16 +105,6 @@ def test_the_app_uses_the_clipped_districts_by_default(ro_app):
     assert ro_app.config["DISTRICTS_FILE"] == DISTRICTS_FILE
 
 
-def test_the_shipped_clipped_districts_are_what_the_build_script_makes(tmp_path):
-    out = tmp_path / "d.geojson"
-    r = subprocess.run(
-        [sys.executable, str(GEODATA / "build_districts_land.py"), "--output", str(out)], capture_output=True, text=True
-    )
-    assert r.returncode == 0, r.stderr
-    assert "460203 吉阳区: 520.6 km² → 365.8 km²" in r.stdout
-    assert out.read_bytes() == (GEODATA / "districts_land.geojson").read_bytes()
-
-
 def test_no_demonstration_venue_is_off_land(venues):
     doc = json.loads((GEODATA / "land.geojson").read_text(encoding="utf-8"))
     assert [f["id"] for f in doc["features"]] == ["hainan-land", "sansha-islands"]
@@ -172,11 +161,47 @@ def test_the_surface_says_it_is_modelled():
     assert tags["MODELLED"] == "yes" and "GeoNames" in tags["SOURCES"] and "census" in tags["SOURCES"]
 
 
-def test_the_shipped_surface_is_what_the_build_script_makes(tmp_path):
-    out = tmp_path / "p.tif"
-    r = subprocess.run(
-        [sys.executable, str(GEODATA / "build_population.py"), "--output", str(out)], capture_output=True, text=True
-    )
+@pytest.mark.parametrize(
+    ("script", "shipped", "printed"),
+    [
+        ("build_districts_land.py", "districts_land.geojson", "460203 吉阳区: 520.6 km² → 365.8 km²"),
+        ("build_population.py", "population_250m.tif", "island total 10,078,899 people"),
+    ],
+)
+def test_the_shipped_file_is_what_its_build_script_makes(tmp_path, script, shipped, printed):
+    out = tmp_path / shipped
+    r = subprocess.run([sys.executable, str(GEODATA / script), "--output", str(out)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert "island total 10,078,899 people" in r.stdout
-    assert out.read_bytes() == (GEODATA / "population_250m.tif").read_bytes()
+    assert printed in r.stdout
+    assert out.read_bytes() == (GEODATA / shipped).read_bytes()
+
+
+def test_suggested_sites_are_on_land(ro_client, land):
+    """The app sites on the land-clipped districts by default, so no suggestion lies at sea."""
+    r = ro_client.get("/api/v1/coverage/suggestions?category=outdoor_station&radius=1000&n=10")
+    assert r.status_code == 200
+    xy = np.array([f["geometry"]["coordinates"] for f in r.get_json()["features"]])
+    assert len(xy) == 10 and shapely.contains_xy(shape(land["geometry"]), xy[:, 0], xy[:, 1]).all()
+
+
+def test_coverage_reports_people_from_the_clipped_districts(ro_client, districts):
+    doc = ro_client.get("/api/v1/coverage?category=outdoor_station&radius=1000").get_json()
+    rows = {r["adcode"]: r for r in doc["districts"]}
+    assert doc["summary"]["population"] == 10_081_232
+    assert doc["summary"]["area_km2"] == pytest.approx(sum(_km2(d.geometry) for d in districts), rel=0.002)
+    for d in districts:
+        assert rows[d.adcode]["area_km2"] == pytest.approx(_km2(d.geometry), rel=0.002), d.name_zh
+        if d.adcode not in SANSHA:
+            assert rows[d.adcode]["population_grid"] == d.population_2020, d.name_zh
+
+
+def test_a_point_just_off_the_shoreline_is_placed_in_the_nearest_clipped_district(districts, amap, land):
+    """GSHHG predates Haikou's 新海港: a venue there, 667 m off its shore, is still placed (and checked) in 秀英区."""
+    shore = shape(land["geometry"])
+    port, offshore = (110.156594, 20.070879), (110.33, 20.10)  # 667 m and 1,455 m from GSHHG's land
+    assert not shore.contains(shapely.Point(port)) and districts.shore_m == 1000.0 and amap.shore_m == 0.0
+    assert districts.locate(*port).name_zh == "秀英区" and districts.contains("460105", *port)
+    assert not districts.contains("460106", *port)
+    assert districts.locate(*offshore) is None and not districts.contains("460106", *offshore)
+    inland = (110.33, 20.03)  # downtown: the polygon that contains it, never a neighbour within 1 km
+    assert districts.locate(*inland).adcode == "460106" and not districts.contains("460108", *inland)
