@@ -48,6 +48,7 @@ bench: $(STAMP)
 
 data: $(STAMP)
 	$(BIN)/python geodata/build_districts.py
+	$(BIN)/python geodata/build_districts_land.py
 	$(BIN)/python geodata/build_venues.py --seed 2621
 
 clean:
