@@ -15,7 +15,15 @@ from scipy.spatial import cKDTree
 
 from locator.districts import District
 from locator.geo import GEOD, ecef
-from locator.planning.grid import QUAD_SEGS, NearestVenue, box_mask, build_frame, region_districts, transform
+from locator.planning.grid import (
+    QUAD_SEGS,
+    NearestVenue,
+    box_mask,
+    build_frame,
+    region_districts,
+    split_pixels,
+    transform,
+)
 from locator.planning.population import PopGrid
 from locator.planning.siting.problem import SitingProblem
 from locator.planning.validation import DEFAULT_CELL_M, Region
@@ -67,15 +75,8 @@ class ExactMeasure:
             self.before = sum(c.area for c in self.covered) / 1e6
         else:
             taken = np.zeros(len(popgrid), dtype=bool)
-            for d in chosen:
-                wb, sb, eb, nb = d.geometry.bounds
-                sel = np.flatnonzero(
-                    ~taken & (popgrid.lon >= wb) & (popgrid.lon <= eb) & (popgrid.lat >= sb) & (popgrid.lat <= nb)
-                )
-                if len(sel):
-                    sel = sel[shapely.contains_xy(d.geometry, popgrid.lon[sel], popgrid.lat[sel])]
-                    sel = sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]
-                taken[sel] = True
+            for sel in split_pixels(chosen, popgrid):
+                taken[sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]] = True
             self.plon, self.plat, self.ppop = popgrid.lon[taken], popgrid.lat[taken], popgrid.population[taken]
             self.pcov = NearestVenue(vlon, vlat).distance(self.plon, self.plat, upper=r) <= r
             self.ptree = cKDTree(ecef(self.plon, self.plat)) if len(self.plon) else None
