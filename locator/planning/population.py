@@ -103,7 +103,9 @@ class PopGrid:
         return idx
 
     @classmethod
-    def from_arrays(cls, lon: object, lat: object, population: object, source: str = "arrays") -> PopGrid:
+    def from_arrays(
+        cls, lon: object, lat: object, population: object, source: str = "arrays", grid_id: str = ""
+    ) -> PopGrid:
         lo = np.asarray(lon, dtype=np.float64).ravel()
         la = np.asarray(lat, dtype=np.float64).ravel()
         p = np.asarray(population, dtype=np.float64).ravel()
@@ -113,7 +115,7 @@ class PopGrid:
         lo, la, p = lo[keep], la[keep], p[keep]
         if len(lo) and (np.abs(lo).max() > 180 or np.abs(la).max() > 90):
             raise DataError(f"population grid {source!r}: coordinates are not WGS-84 lon/lat degrees")
-        return cls(lo, la, p, source)
+        return cls(lo, la, p, source, grid_id)
 
 
 def _stamp(p: Path) -> str:
@@ -156,7 +158,7 @@ def load_geotiff(path: str | Path, band: int = 1) -> PopGrid:
     if not CRS.from_user_input(crs).equals(CRS.from_epsg(4326), ignore_axis_order=True):
         tr = Transformer.from_crs(CRS.from_user_input(crs), "EPSG:4326", always_xy=True)
         xs, ys = tr.transform(xs, ys)
-    grid = PopGrid.from_arrays(xs, ys, pop, source=str(p))
+    grid = PopGrid.from_arrays(xs, ys, pop, source=str(p), grid_id=_stamp(p))
     modelled = str(tags.get("MODELLED", "")).lower() in ("yes", "true", "1")
     description = "; ".join(str(tags[k]) for k in ("DESCRIPTION", "SOURCES") if tags.get(k))
     return PopGrid(grid.lon, grid.lat, grid.population, str(p), _stamp(p), modelled, description)
@@ -192,8 +194,7 @@ def load_csv(path: str | Path) -> PopGrid:
         raise DataError(f"cannot read population grid {str(p)!r}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"population grid {str(p)!r} is not UTF-8 text: {exc.reason}") from None
-    grid = PopGrid.from_arrays(lon, lat, pop, source=str(p))
-    return PopGrid(grid.lon, grid.lat, grid.population, str(p), _stamp(p))
+    return PopGrid.from_arrays(lon, lat, pop, source=str(p), grid_id=_stamp(p))
 
 
 def aggregate_to_cells(

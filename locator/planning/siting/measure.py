@@ -7,14 +7,14 @@ agree with :func:`locator.planning.analysis.analyse` rerun with the sites added.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from locator.districts import District
-from locator.geo import GEOD, ecef
+from locator.geo import GEOD
 from locator.planning.grid import (
     QUAD_SEGS,
     NearestVenue,
@@ -79,7 +79,10 @@ class ExactMeasure:
                 taken[sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]] = True
             self.plon, self.plat, self.ppop = popgrid.lon[taken], popgrid.lat[taken], popgrid.population[taken]
             self.pcov = NearestVenue(vlon, vlat).distance(self.plon, self.plat, upper=r) <= r
-            self.ptree = cKDTree(ecef(self.plon, self.plat)) if len(self.plon) else None
+            # pixels by longitude: a site's candidates are a strip found by bisection (cheaper
+            # than a k-d tree over every pixel for the few sites a request adds)
+            self.by_lon = np.argsort(self.plon, kind="stable")
+            self.sorted_lon = self.plon[self.by_lon]
             self.total = float(self.ppop.sum())
             self.before = float(self.ppop[self.pcov].sum())
 
@@ -97,10 +100,21 @@ class ExactMeasure:
                 gain += (new.area - self.covered[k].area) / 1e6
                 self.covered[k] = new
             return gain
-        if self.ptree is None:
+        if len(self.plon) == 0:
             return 0.0
-        idx = np.asarray(self.ptree.query_ball_point(ecef(lon, lat)[0], self.r * (1 + 1e-9)), dtype=np.int64)
-        idx = idx[~self.pcov[idx]]
+        # a geodesic of length r moves at most r / M in latitude (M ≥ 6,335 km, the least
+        # meridional radius of curvature) and, never reaching beyond that latitude, at most
+        # r / (a cos φ) in longitude: every pixel within r lies in this box
+        dlat = math.degrees(self.r / 6_335_000.0) * 1.01
+        reach = min(89.0, abs(lat) + dlat)
+        dlon = math.degrees(self.r / (6_335_000.0 * math.cos(math.radians(reach)))) * 1.01
+        if lon - dlon < -180 or lon + dlon > 180:
+            strip = np.arange(len(self.plon))
+        else:
+            lo = int(np.searchsorted(self.sorted_lon, lon - dlon, side="left"))
+            hi = int(np.searchsorted(self.sorted_lon, lon + dlon, side="right"))
+            strip = self.by_lon[lo:hi]
+        idx = np.sort(strip[(np.abs(self.plat[strip] - lat) <= dlat) & ~self.pcov[strip]])
         if len(idx) == 0:
             return 0.0
         _, _, dist = GEOD.inv(np.full(len(idx), lon), np.full(len(idx), lat), self.plon[idx], self.plat[idx])
