@@ -7,6 +7,7 @@ agree with :func:`locator.planning.analysis.analyse` rerun with the sites added.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 
@@ -85,6 +86,15 @@ class ExactMeasure:
             self.sorted_lon = self.plon[self.by_lon]
             self.total = float(self.ppop.sum())
             self.before = float(self.ppop[self.pcov].sum())
+
+    def copy(self) -> ExactMeasure:
+        """An independent measure in the same state (to measure another set of sites from here)."""
+        other = copy.copy(self)
+        if self.popgrid is None:
+            other.covered = list(self.covered)
+        else:
+            other.pcov = self.pcov.copy()
+        return other
 
     def add(self, lon: float, lat: float) -> float:
         """Add a site; returns its marginal gain (km² or people)."""
