@@ -26,11 +26,10 @@ from locator.planning.grid import (
     transform,
 )
 from locator.planning.population import PopGrid
-from locator.planning.siting.problem import SitingProblem
 from locator.planning.validation import DEFAULT_CELL_M, Region
 from locator.venues import Venue
 
-__all__ = ["ExactMeasure", "measure_picks"]
+__all__ = ["ExactMeasure"]
 
 
 class ExactMeasure:
@@ -131,16 +130,3 @@ class ExactMeasure:
         idx = idx[dist <= self.r]
         self.pcov[idx] = True
         return float(self.ppop[idx].sum())
-
-
-def measure_picks(
-    districts: Sequence[District],
-    venues: Sequence[Venue],
-    r: float,
-    region: Region,
-    popgrid: PopGrid | None,
-    prob: SitingProblem,
-    picks: Sequence[int],
-) -> float:
-    m = ExactMeasure(districts, venues, r, region, popgrid)
-    return m.before + sum(m.add(float(prob.cand_lon[j]), float(prob.cand_lat[j])) for j in picks)
