@@ -8,27 +8,25 @@ on the result object, so nothing is scraped from a log.
 
 Presolve is off: on this model it removes nothing (every row is a distinct
 cover set) yet took 100 s on the province with a 30 s limit, because HiGHS
-checks the clock only between presolve passes; without it the limit holds to
-within a simplex iteration or two.
+checks the clock only between presolve passes.
 
-The time limit holds for the whole request, not only inside HiGHS: given a
-``deadline`` (``time.perf_counter()`` seconds; :func:`~locator.planning.siting.suggest`
-sets it at ``time_limit`` after the request began, so building the problem, greedy and
-the re-measures count), HiGHS gets what is left less :func:`overhead_s`, what may run beyond
-HiGHS's own limit: SciPy hands the model over one Python object per variable,
-HiGHS looks at its clock only between stretches of work (on the province the
-first stretch is some 3 s of CPU, whatever the limit), and the MILP's sites are
-re-measured afterwards. That allowance grows with the model and with how slowly
-this process is running (the ``slowdown`` of wall over CPU time so far, 3–4 on
-a shared machine under load). When nothing useful is left, HiGHS is not called:
-on a loaded machine the province's exact solve needs a limit of about 20 s to
-start at all. (The CLI's province solve once
-ran 67 s against its 30 s limit: building, handover and re-measuring were
-outside it.)
+The time limit holds for the whole request, not only inside HiGHS (the CLI's
+province solve once ran 67 s against its 30 s limit). Given a ``deadline``
+(``time.perf_counter()`` seconds, which :func:`~locator.planning.siting.suggest`
+sets ``time_limit`` after the request began, so building the problem, greedy
+and the re-measures count), HiGHS gets what is left less :func:`overhead_s`:
+what may run past HiGHS's own limit. SciPy hands the model over one Python
+object per variable; HiGHS looks at its clock only between stretches of work
+(on the province the first stretch is some 3 s of CPU whatever the limit); and
+the MILP's sites are re-measured afterwards. The allowance grows with the model
+and with how slowly this process is running (``slowdown``, wall over CPU time so
+far: 3–4 on a shared machine under load). When too little is left, HiGHS is not
+started at all; on a loaded machine the province's solve then needs a limit of
+some 20 s to start.
 
 What is reported: ``status`` ``optimal`` when HiGHS proved optimality (to its
-default relative gap of 1e-4), ``time limit`` when it stopped at its time
-limit or was not started because the deadline left too little time. Then the answer is the better of the solver's
+default relative gap of 1e-4), ``time limit`` when it stopped at its limit or
+was not started because the deadline left too little. Then the answer is the better of the solver's
 incumbent and the warm start (greedy's picks, which SciPy cannot pass to HiGHS
 as a starting point, so they are compared afterwards), and ``bound`` is the
 smaller of two valid upper bounds on the optimum: HiGHS's dual bound
