@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--province-exact", action="store_true", help="also the province's MILP (slow)")
     ap.add_argument("--province-time-limit", type=float, default=30.0, help="seconds for the whole request")
     args = ap.parse_args()
-    districts = load_districts(ROOT / "geodata/districts.geojson")
+    districts = load_districts(ROOT / "geodata/districts_land.geojson")
     venues = load_venues(ROOT / "geodata/venues.geojson")
     index = VenueIndex(venues, version=1)
     popgrid = load_popgrid(POPULATION_GRID) if POPULATION_GRID else None

@@ -42,7 +42,7 @@ LONGHUA = "460106"
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_districts(ROOT / "geodata/districts.geojson"), load_venues(ROOT / "geodata/venues.geojson")
+    return load_districts(ROOT / "geodata/districts_land.geojson"), load_venues(ROOT / "geodata/venues.geojson")
 
 
 @pytest.fixture(scope="module")
