@@ -38,7 +38,7 @@ pytest.importorskip("schemathesis")
 
 pytestmark = pytest.mark.slow
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
 """Generated requests per operation and phase (the examples and boundary values come on top)."""
 BIN = Path(sys.executable).parent
 TOKEN = "schemathesis-test-token"
@@ -91,7 +91,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def schemathesis(base: str, tmp_path: Path, *args: str) -> str:
     """``st run`` on the published document with every check; its output, asserting it found nothing."""
     argv = [str(BIN / "st"), "--no-color", "--config-file", str(HERE / "schemathesis.toml"), "run"]
-    argv += [f"{base}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--workers", "2"]
+    # One worker: with two, Hypothesis may describe a strategy in both threads at once, and CPython
+    # 3.11's ast.parse is not thread-safe ("SystemError: AST constructor recursion depth mismatch").
+    argv += [f"{base}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--workers", "1"]
     argv += ["--seed", os.environ.get("SCHEMATHESIS_SEED", "17"), *args]
     env = {
         **os.environ,
@@ -128,4 +130,4 @@ def test_the_admin_api_conforms_to_its_document(server: str, tmp_path: Path) -> 
     out = schemathesis(
         server, tmp_path, "--include-path-regex", "^/admin", "-H", token, "--exclude-checks", "use_after_free"
     )
-    assert _tested(out) == 6, out[-3000:]
+    assert _tested(out) == 7, out[-3000:]

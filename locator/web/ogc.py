@@ -208,6 +208,7 @@ def items(cid: str) -> Response:
         args.get("filter-lang"),
         args.get("sortby"),
         args.get("properties"),
+        args.get("filter-crs"),
     )
     features: list[dict[str, Any]]
     if cid == "venues":

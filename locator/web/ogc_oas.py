@@ -44,6 +44,7 @@ VENUE_ITEM_PARAMS = [
     "open_now",
     "filter",
     "filter-lang",
+    "filterCrs",
     "venueSortby",
     "venueProperties",
     "ogcCrs",
@@ -57,6 +58,7 @@ DISTRICT_ITEM_PARAMS = [
     "offset",
     "districtFilter",
     "filter-lang",
+    "filterCrs",
     "districtSortby",
     "districtProperties",
     "ogcCrs",
@@ -286,6 +288,12 @@ def get_oas() -> oas.Fragment:
             "The CRS of the answer's geometries (Part 2; `Content-Crs` says which): CRS84 (longitude first), "
             "EPSG:4326 and EPSG:4490 (CGCS2000; latitude first), GCJ-02 or BD-09 (the project's URIs; "
             "`wgs84`, `gcj02`, `bd09` work too). Stored in CRS84.",
+            {"type": "string", "enum": crs_values, "default": colls.CRS84},
+        ),
+        "filterCrs": oas.param(
+            "filter-crs",
+            "The CRS of the coordinates in `filter`'s geometries (Part 3), as `crs`: CRS84 (the default; "
+            "longitude first), EPSG:4326 or 4490 (latitude first), GCJ-02 or BD-09 (shifted to WGS-84).",
             {"type": "string", "enum": crs_values, "default": colls.CRS84},
         ),
         "bboxCrs": oas.param(

@@ -42,7 +42,8 @@ INFO: dict[str, Any] = {
         "Every error is application/problem+json (RFC 9457). Responses carry ETag and Cache-Control "
         "(send If-None-Match for a 304), X-Request-ID, and CORS `Access-Control-Allow-Origin: *`. "
         "Clients are rate-limited per address (429 with Retry-After). A parameter given twice, or one the "
-        "operation does not list, is a 400."
+        "operation does not list, is a 400; a parameter given blank (`k=`) is the same as one not given, "
+        "except where its description says otherwise."
     ),
     "license": {"name": "MIT"},
 }
