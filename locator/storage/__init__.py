@@ -7,13 +7,16 @@ Other layers import from here, never from the modules inside:
   offers (``base``), with the records it returns (:class:`AuditEntry`,
   :class:`Report`, :class:`Snapshot`) and :class:`TooManyReports`.
 - :class:`Register` and :class:`Settings` (``register``): a store plus the
-  districts and the in-memory index kept fresh from it (``freshness``);
-  :func:`store_errors`, the exceptions that mean the store did not answer.
+  districts and the in-memory index kept fresh from it (``freshness``).
+- :func:`store_errors` (``errors``), the exceptions that mean the store did
+  not answer or could not write, and :func:`storage_full`, whether one of
+  them is a full disk: the web's 503/507 and the CLI's exit 3 both use them.
 """
 
 from locator.storage.backend import open_store
 from locator.storage.base import AuditEntry, Report, Snapshot, TooManyReports, VenueStore
-from locator.storage.register import Freshness, Register, Settings, store_errors
+from locator.storage.errors import storage_full, store_errors
+from locator.storage.register import Freshness, Register, Settings
 
 __all__ = [
     "AuditEntry",
@@ -25,5 +28,6 @@ __all__ = [
     "TooManyReports",
     "VenueStore",
     "open_store",
+    "storage_full",
     "store_errors",
 ]
