@@ -318,18 +318,20 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
             time.sleep(0.1)
 
     def writer() -> None:
-        i = 0
+        i, etag = 0, None
         while not halt.is_set():
             i += 1
             t = time.monotonic()
             try:
-                status, headers, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", headers=auth, timeout=10)
-                if status == 200:
-                    status, headers, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", "PATCH",
-                                                 {"opening_hours": f"Mo-Su 08:00-{18 + i % 4}:00"},
-                                                 {**auth, "If-Match": headers["etag"]}, timeout=10)
+                if etag is None:  # a GET reads the store: only when the ETag is unknown or stale
+                    status, headers, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", headers=auth, timeout=15)
+                    etag = headers.get("etag") if status == 200 else None
+                status, headers, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", "PATCH",
+                                             {"opening_hours": f"Mo-Su 08:00-{18 + i % 4}:00"},
+                                             {**auth, "If-Match": etag or "*"}, timeout=15)
+                etag = headers.get("etag") if status == 200 else (None if status == 412 else etag)
                 kind = headers.get("content-type", "").split(";")[0]
-                writes.append((t, f"{status} {kind}"))
+                writes.append((t, f"{status} {kind}" + (" Retry-After" if "retry-after" in headers else "")))
             except Exception as exc:  # noqa: BLE001
                 writes.append((t, f"error:{type(exc).__name__}"))
             time.sleep(0.5)
@@ -362,7 +364,7 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
     print(f"  nearest after it: {fmt(after)}")
     w_out = Counter(s for t, s in writes if t_stopped <= t < t_back)
     print(f"  writes during the outage: {dict(w_out)}  (asked: 503 problem+json)")
-    print(f"  writes after it: {dict(Counter(s for t, s in writes if t >= t_back + (ready_both or 0)))}")
+    print(f"  writes after it (once ready): {dict(Counter(s for t, s in writes if t >= t_back + (ready_both or 0)))}")
     for port, rows in probes.items():
         deg = next((t - t_stopped for t, s, _ in rows if t >= t_stopped and s == "degraded"), None)
         back = next((t - t_back for t, s, _ in rows if t >= t_back and s == "ready"), None)
@@ -371,13 +373,17 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
               f"ready {back if back is None else f'{back:.2f} s'} after the return (asked <= 10 s); "
               f"during: {dict(seen)}")
     pids_after = {pid for t, s, pid in probes[A_PORT] if t > t_kill and pid}
-    replaced = [p for p in pids_after if p != killed]
-    serving = bool(replaced) and any(pid in replaced and s in ("ready", "degraded")
-                                     for t, s, pid in probes[A_PORT] if t > t_kill)
+    first_new = next(((t, s) for t, s, pid in probes[A_PORT] if t > t_kill and pid and pid != killed
+                      and pid not in {q for u, _, q in probes[A_PORT] if u < t_kill}), None)
+    if first_new is None:
+        replaced = "never seen on /readyz"
+    else:
+        when = "during the outage" if first_new[0] < t_back else f"{first_new[0] - t_back:.1f} s after the return"
+        replaced = f"answered /readyz ({first_new[1]}) {first_new[0] - t_kill:.1f} s after the kill, {when}"
     restarts = (Path(proc.args[-1]) / "restarts.log") if isinstance(proc.args, list) else None
     rs = restarts.read_text().strip().splitlines() if restarts and restarts.exists() else []
-    print(f"  worker {killed} of :{A_PORT} killed {t_kill - t_stopped:.1f} s into the outage: replacement serving "
-          f"{serving} (pids seen after: {sorted(pids_after)}); instance restarts by run.sh: {len(rs)}; "
+    print(f"  worker {killed} of :{A_PORT} killed {t_kill - t_stopped:.1f} s into the outage: its replacement "
+          f"{replaced} (pids seen after: {sorted(pids_after)}); instance restarts by run.sh: {len(rs)}; "
           f"run.sh alive {proc.poll() is None}; both instances ready again: {ready_both is not None}")
     if ready_both is not None:
         _propagation(vid, auth)
