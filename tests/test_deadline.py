@@ -154,3 +154,73 @@ def test_a_bad_deadline_stops_start_up_naming_the_key(register_template: Path, t
     db = shutil.copyfile(register_template, tmp_path / "test.sqlite3")
     with pytest.raises(ValueError, match="REQUEST_DEADLINE_SECONDS"):
         create_app({**TEST_CONFIG, "DATABASE": str(db), "REQUEST_DEADLINE_SECONDS": bad})
+
+
+def test_under_locator_serves_worker_a_costly_read_is_stopped_and_the_same_worker_serves_on(
+    register_template: Path, tmp_path: Path
+) -> None:
+    """The real thing: gunicorn with one worker of ONE thread (the worker class ``locator serve`` uses).
+
+    A province-wide siting request (tens of seconds of CPU on the shipped
+    register) is stopped at a 0.5 s deadline with 503 problem+json; the one
+    thread then answers a nearest request, so the worker was neither killed
+    nor left busy.
+    """
+    import http.client
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    db = shutil.copyfile(register_template, tmp_path / "r.sqlite3")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    env = {
+        **os.environ,
+        "LOCATOR_DATABASE": str(db),
+        "LOCATOR_ACCESS_LOG": "false",
+        "LOCATOR_RATELIMIT_ENABLED": "false",
+        "LOCATOR_REQUEST_DEADLINE_SECONDS": "0.5",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    argv = [
+        str(gunicorn),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--worker-class",
+        "locator.web.worker.HeaderBufferingWorker",
+        "locator:create_app()",
+    ]
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, start_new_session=True, text=True)
+    try:
+        t0 = time.monotonic()
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() - t0 < 60 and proc.poll() is None, "gunicorn did not start"
+                time.sleep(0.1)
+
+        def get(path: str) -> http.client.HTTPResponse:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HANG * 3)
+            conn.request("GET", path)
+            return conn.getresponse()
+
+        costly = get("/api/v1/coverage/suggestions?n=10&radius=1000")
+        body = costly.read()
+        assert costly.status == 503, body[:300]
+        assert costly.getheader("Content-Type") == "application/problem+json" and costly.getheader("Retry-After")
+        nearest = get("/api/v1/nearest?lon=110.33&lat=20.03&k=3")
+        assert nearest.status == 200 and nearest.read()
+        assert proc.poll() is None
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert "WORKER TIMEOUT" not in err and "Booting worker" in err and err.count("Booting worker") == 1
