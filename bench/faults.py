@@ -471,6 +471,8 @@ def disk_full(tmp: Path, template: Path) -> None:
     if os.geteuid() != 0:
         print("  skipped: mounting a tmpfs needs root")
         return
+    from tests.test_disk_full import register_state
+
     mnt = tmp / "disk"
     mnt.mkdir()
     size = template.stat().st_size + 4 * 1024 * 1024
@@ -485,7 +487,7 @@ def disk_full(tmp: Path, template: Path) -> None:
             src.backup(dst)
         src.close()
         dst.close()
-        before = _register_state(db)
+        before = register_state(db)
         st = os.statvfs(mnt)
         with open(mnt / "filler", "wb") as f:
             f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - 48 * 1024))
@@ -494,7 +496,7 @@ def disk_full(tmp: Path, template: Path) -> None:
         out = subprocess.run([PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
                              env=env, capture_output=True, text=True, timeout=300)
         (mnt / "filler").unlink()
-        after = _register_state(db)
+        after = register_state(db)
         errs = [line for line in out.stderr.splitlines() if line.strip()]
         print(f"  exit status {out.returncode} (asked: 3); stderr {len(errs)} line(s) (asked: 1): {errs[:2]}")
         print(f"  register before: version {before[0]}, {before[1]} venues, integrity {before[2]}; "
@@ -502,21 +504,6 @@ def disk_full(tmp: Path, template: Path) -> None:
               f"-> {'intact' if before == after else 'CHANGED'}")
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
-def _register_state(db: Path) -> tuple[int, int, str]:
-    from locator.storage import open_store
-
-    store = open_store(str(db))
-    try:
-        version, count = store.version(), store.count()
-    finally:
-        store.close()
-    con = sqlite3.connect(db)
-    try:
-        return version, count, con.execute("pragma integrity_check").fetchone()[0]
-    finally:
-        con.close()
 
 
 def main() -> None:

@@ -68,7 +68,8 @@ def _fill(mnt: Path) -> Path:
     return filler
 
 
-def _state(db: Path) -> tuple[int, int, str]:
+def register_state(db: Path) -> tuple[int, int, str]:
+    """The register's data version, venue count and ``PRAGMA integrity_check`` (also ``bench/faults.py``'s)."""
     store = open_store(str(db))
     try:
         version, count = store.version(), store.count()
@@ -94,7 +95,7 @@ def test_locator_import_on_a_full_disk_is_one_line_exit_3_and_the_register_intac
     db = tiny_disk / "register.sqlite3"
     monkeypatch.setenv("LOCATOR_DATABASE", str(db))
     src = _big_file(tmp_path)
-    before = _state(db)
+    before = register_state(db)
     filler = _fill(tiny_disk)
     result = CliRunner().invoke(main, ["import", str(src), "--crs", "wgs84"], catch_exceptions=False)
     errors = [line for line in result.stderr.splitlines() if line.strip()]
@@ -102,7 +103,7 @@ def test_locator_import_on_a_full_disk_is_one_line_exit_3_and_the_register_intac
     assert len(errors) == 1 and "nothing written" in errors[0] and "full" in errors[0], errors
     assert "Traceback" not in result.output
     filler.unlink()
-    assert _state(db) == before and before[2] == "ok"
+    assert register_state(db) == before and before[2] == "ok"
 
 
 def test_the_admin_api_answers_507_on_a_full_disk_and_writes_nothing(tiny_disk):
@@ -117,7 +118,7 @@ def test_the_admin_api_answers_507_on_a_full_disk_and_writes_nothing(tiny_disk):
         }
     )
     client = app.test_client()
-    before = _state(db)
+    before = register_state(db)
     filler = _fill(tiny_disk)
     body = {"name": "满盘测试站", "category": "outdoor_station", "lon": 110.33, "lat": 20.03, "note": "x" * 2000}
     statuses = []
@@ -130,7 +131,7 @@ def test_the_admin_api_answers_507_on_a_full_disk_and_writes_nothing(tiny_disk):
     assert "full" in r.get_json()["detail"]
     written = statuses.count(201)
     filler.unlink()
-    version, count, ok = _state(db)
+    version, count, ok = register_state(db)
     assert ok == "ok" and (version, count) == (before[0] + written, before[1] + written)  # each write whole or not
 
 

@@ -49,12 +49,13 @@ def open_register() -> Register:
     """The register, configured exactly as the server would open it (without its change listener)."""
     cfg = config()
     instance = Path(cfg.root_path)
+    environment: tuple[type[Exception], ...] = (OSError, *store_errors())  # full, read-only, unreachable: exit 3
     try:
         instance.mkdir(parents=True, exist_ok=True)  # the default SQLite register lives in the instance folder
         return Register.open(Settings.from_mapping(cfg, instance), listen=False)
     except LocatorError as exc:
         raise CliError(str(exc)) from None
-    except (OSError, *store_errors()) as exc:  # full, read-only, unreachable: the environment, exit 3
+    except environment as exc:
         raise CliError(f"cannot open the register: {one_line(exc)}", exit_code=3) from None
 
 

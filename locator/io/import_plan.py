@@ -143,12 +143,13 @@ def apply_import(plan: ImportPlan, store: VenueStore, actor: str = "system", not
     if not plan.write:
         raise ValueError("this import plan writes nothing; check plan.write first")
     note = note if note is not None else f"import {os.path.basename(plan.name)} ({plan.mode})"
+    environment: tuple[type[Exception], ...] = (OSError, *store_errors())  # the disk or the database, not the data
     try:
         if plan.mode == "replace":
             version = store.replace_all(plan.venues, note=note, actor=actor)
         else:
             version = store.merge(plan.venues, note=note, actor=actor)
-    except (OSError, *store_errors()) as exc:
+    except environment as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         what = "the disk under the register is full" if storage_full(exc) else "the register could not be written"
         return ImportResult(f"nothing written: {what}: {reason}", 3)
