@@ -15,6 +15,14 @@ a socket each, not a thread (gunicorn's ``--worker-connections``, 1000 a
 worker, bounds them). Request bodies are still read in the thread; behind the
 nginx of ``deploy/``, nginx buffers whole requests anyway.
 
+The per-request deadline (``REQUEST_DEADLINE_SECONDS``) is not enforced
+here but in the app (``locator.web.deadline``): requests run in this worker's
+threads, and a ``SIGALRM`` is only ever handled in a process's main thread, so
+a per-process watchdog raises the deadline's exception inside the request's
+own thread instead, and the app answers it as 503 problem+json with the same
+headers and log line as any answer, under any server. gunicorn's
+``--timeout`` stays the last resort for a C call that never returns.
+
 TLS (``--certfile``) falls back to plain gthread: the raw bytes are not the
 request. Used by ``locator serve``:
 ``gunicorn --worker-class locator.web.worker.HeaderBufferingWorker``.
