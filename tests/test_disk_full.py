@@ -1,4 +1,4 @@
-"""A full disk under the register (issue 13, item 6): one line and exit 3 from the CLI, 507 from the API, nothing lost.
+"""Environment errors (issue 13, item 6): a full disk is one line and exit 3 from the CLI, 507 from the API, nothing lost.
 
 The disk is real: a small tmpfs mounted for the test (root only; skipped
 elsewhere), holding a copy of the seeded register, then filled to within a
@@ -7,7 +7,8 @@ disk is full", exactly as on a full server. After each refusal the filler is
 removed and the register is checked: same data version, same venues,
 ``PRAGMA integrity_check`` ok. The classification of errors
 (``locator.storage.store_errors``, ``storage_full``) is checked for each
-back end's own kind of "full".
+back end's own kind of "full", and an unreachable database is exit 3 for
+every command while a file that is not a register stays exit 1.
 """
 
 from __future__ import annotations
@@ -156,3 +157,20 @@ def test_postgres_disk_full_and_a_lost_connection_are_store_errors_integrity_is_
     assert isinstance(psycopg.OperationalError("server closed the connection"), store_errors())
     assert not isinstance(psycopg.errors.UniqueViolation("duplicate key"), store_errors())
     assert not isinstance(sqlite3.IntegrityError("UNIQUE constraint failed"), store_errors())
+
+
+@pytest.mark.parametrize("command", [["versions"], ["export", "--format", "csv"]])
+def test_an_unreachable_database_is_one_line_and_exit_3_for_every_command(monkeypatch, command):
+    pytest.importorskip("psycopg")
+    monkeypatch.setenv("LOCATOR_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/locator")  # port 1: refused at once
+    result = CliRunner().invoke(main, command, catch_exceptions=False)
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 3 and len(errors) == 1 and "cannot open the register" in errors[0], result.output
+
+
+def test_a_file_that_is_not_a_register_stays_exit_1_not_an_environment_error(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"not a database, just some bytes " * 40)
+    monkeypatch.setenv("LOCATOR_DATABASE", str(bad))
+    result = CliRunner().invoke(main, ["versions"], catch_exceptions=False)
+    assert result.exit_code == 1 and "not a database" in result.stderr

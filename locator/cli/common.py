@@ -53,8 +53,8 @@ def open_register() -> Register:
     try:
         instance.mkdir(parents=True, exist_ok=True)  # the default SQLite register lives in the instance folder
         return Register.open(Settings.from_mapping(cfg, instance), listen=False)
-    except LocatorError as exc:
-        raise CliError(str(exc)) from None
+    except LocatorError as exc:  # the store says why; an unreachable or full one is the environment (exit 3)
+        raise CliError(str(exc), exit_code=3 if isinstance(exc.__context__, environment) else 1) from None
     except environment as exc:
         raise CliError(f"cannot open the register: {one_line(exc)}", exit_code=3) from None
 
