@@ -343,8 +343,24 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
                 writes.append((t, f"error:{type(exc).__name__}"))
             time.sleep(0.5)
 
+    reads_of_store: list[str] = []
+
+    def store_reads() -> None:
+        """Reads that are not answered from memory: the admin API's venue (its ETag comes from the store)."""
+        time.sleep(3 + 2)
+        for path, headers in ((f"/api/v1/collections/venues/items/{vid}", {}),
+                              (f"/api/v1/admin/venues/{vid}", auth)):
+            t0 = time.monotonic()
+            try:
+                status, hdrs, _ = request(B_PORT, path, headers=headers, timeout=45)
+                what = f"{status} {hdrs.get('content-type', '').split(';')[0]}"
+            except Exception as exc:  # noqa: BLE001
+                what = f"error:{type(exc).__name__}"
+            reads_of_store.append(f"{path.split('?')[0].rsplit('/', 1)[0]}/…: {what} in {time.monotonic() - t0:.2f} s")
+
     threads = [threading.Thread(target=probe, args=(p,), daemon=True) for p in probes]
     threads.append(threading.Thread(target=writer, daemon=True))
+    threads.append(threading.Thread(target=store_reads, daemon=True))
     with Load(NGINX_PORT, threads=4) as load:
         for t in threads:
             t.start()
@@ -374,6 +390,7 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
     w_out = Counter(s for t, s in writes if t_stopped <= t < t_up)
     print(f"  writes during the outage: {dict(w_out)}  (asked: 503 problem+json)")
     print(f"  writes after it (once ready): {dict(Counter(s for t, s in writes if t >= t_back + (ready_both or 0)))}")
+    print(f"  single reads on :{B_PORT} 2 s into the outage: {'; '.join(reads_of_store) or 'none finished'}")
     for port, rows in probes.items():
         deg = next((t - t_stopped for t, s, _ in rows if t >= t_stopped and s == "degraded"), None)
         back = next((t - t_back for t, s, _ in rows if t >= t_back and s == "ready"), None)

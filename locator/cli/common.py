@@ -19,7 +19,7 @@ from locator.categories import CATEGORY_CODES
 from locator.config import load_config
 from locator.errors import LocatorError
 from locator.gazetteer import Gazetteer, load_gazetteer
-from locator.storage import Register, Settings, store_errors
+from locator.storage import Register, Settings, store_errors, store_failed
 
 __all__ = ["EXIT_CODES", "CliError", "config", "one_line", "open_register", "parse_categories", "table", "width"]
 
@@ -54,7 +54,7 @@ def open_register() -> Register:
         instance.mkdir(parents=True, exist_ok=True)  # the default SQLite register lives in the instance folder
         return Register.open(Settings.from_mapping(cfg, instance), listen=False)
     except LocatorError as exc:  # the store says why; an unreachable or full one is the environment (exit 3)
-        raise CliError(str(exc), exit_code=3 if isinstance(exc.__context__, environment) else 1) from None
+        raise CliError(str(exc), exit_code=3 if store_failed(exc) else 1) from None
     except environment as exc:
         raise CliError(f"cannot open the register: {one_line(exc)}", exit_code=3) from None
 

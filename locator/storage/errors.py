@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 
-__all__ = ["store_errors", "storage_full"]
+__all__ = ["store_errors", "store_failed", "storage_full"]
 
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
@@ -35,6 +35,18 @@ def store_errors() -> tuple[type[Exception], ...]:
     except ImportError:  # a SQLite-only install
         return tuple(errors)
     return (*errors, psycopg.OperationalError, PoolTimeout, ReadOnlySqlTransaction)
+
+
+def store_failed(exc: BaseException) -> bool:
+    """Whether ``exc``, or the error it was raised from, is one of :func:`store_errors` or an ``OSError``.
+
+    Opening a register wraps the driver's error in a ``DataError`` that names
+    the register (``raise … from None`` keeps it as ``__context__``): this looks
+    through that wrapping, so "the database is down" is told apart from "this
+    file is not a register".
+    """
+    environment: tuple[type[Exception], ...] = (OSError, *store_errors())
+    return isinstance(exc, environment) or isinstance(exc.__context__, environment)
 
 
 def storage_full(exc: BaseException) -> bool:
