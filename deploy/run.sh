@@ -12,7 +12,7 @@
 # foreground; Ctrl-C or SIGTERM stops nginx and every instance. Prints
 # "ready: http://…" once nginx and every instance answer.
 # An instance that exits (gunicorn halts it when a worker cannot boot, e.g. the database is down and no
-# local snapshot exists yet) is started again after 1, 2, 4 … 30 s while nginx and the other instances keep
+# local snapshot exists yet) is started again after 1, 2, 4, 5, 5 … s while nginx and the other instances keep
 # serving (nginx stops sending to it after max_fails errors); only nginx exiting stops the whole script.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +71,7 @@ supervise() {
     echo "deploy/run.sh: instance $port exited (status $rc); starting it again in ${delay} s" >&2
     echo "$(date -u +%FT%TZ) restart $port status $rc" >> "$RUN/restarts.log"
     sleep "$delay" & wait $! || true
-    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+    delay=$((delay * 2 > 5 ? 5 : delay * 2))
   done
 }
 

@@ -1,4 +1,4 @@
-"""Environment errors (issue 13, item 6): a full disk is one line and exit 3 from the CLI, 507 from the API, nothing lost.
+"""Environment errors (issue 13, item 6): a full disk is one line and exit 3 (CLI), 507 (API), nothing lost.
 
 The disk is real: a small tmpfs mounted for the test (root only; skipped
 elsewhere), holding a copy of the seeded register, then filled to within a
