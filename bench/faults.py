@@ -377,7 +377,10 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
         start()
         t_back = time.monotonic()  # pg_ctl -w: accepting connections
         ready_both = wait_for(lambda: all(readyz(p)["status"] == "ready" for p in probes), 30, 0.1)
-        time.sleep(2)
+        before_kill = {pid for t, _, pid in probes[A_PORT] if t < t_kill}
+        new_worker = wait_for(lambda: readyz(A_PORT)["pid"] not in before_kill, 30, 0.05)
+        t_new = time.monotonic()
+        time.sleep(1)
         halt.set()
         for t in threads:
             t.join(15)
@@ -406,6 +409,16 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
     else:
         when = "during the outage" if first_new[0] < t_up else f"{first_new[0] - t_back:+.1f} s from the return"
         replaced = f"answered /readyz ({first_new[1]}) {first_new[0] - t_kill:.1f} s after the kill, {when}"
+    if new_worker is not None:
+        replaced += f"; a new worker answered {t_new - t_back:.1f} s after the return"
+    run_dir = Path(str(proc.args[-1])) if isinstance(proc.args, list) else None
+    inst_log = run_dir / f"instance-{A_PORT}.log" if run_dir else None
+    text = inst_log.read_text(errors="replace") if inst_log and inst_log.exists() else ""
+    retries = sum("cannot open the register" in line and "WARNING" in line for line in text.splitlines())
+    replaced += f"; boot retries logged: {retries}"
+    said = [line[:160] for line in text.splitlines() if "orker" in line]
+    if said:
+        print(f"    gunicorn :{A_PORT} said: " + " | ".join(said[-4:]))
     restarts = (Path(proc.args[-1]) / "restarts.log") if isinstance(proc.args, list) else None
     rs = restarts.read_text().strip().splitlines() if restarts and restarts.exists() else []
     print(f"  worker {killed} of :{A_PORT} killed {t_kill - t_stopped:.1f} s into the outage: its replacement "
