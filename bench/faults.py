@@ -237,15 +237,11 @@ def pg_ctl(data: Path) -> tuple[Callable[[], None], Callable[[], None]]:
     import pwd
     import shlex
 
-    argv = shlex.split((data / "postmaster.opts").read_text())
-    bindir, opts, skip = Path(argv[0]).parent, [], False
-    for a in argv[1:]:  # everything but -D <data>, which pg_ctl passes itself
-        if skip:
-            skip = False
-        elif a == "-D":
-            skip = True
-        else:
-            opts.append(a)
+    postgres, *opts = shlex.split((data / "postmaster.opts").read_text())
+    if "-D" in opts:  # pg_ctl passes -D <data> itself
+        at = opts.index("-D")
+        del opts[at : at + 2]
+    bindir = Path(postgres).parent
     pre = [] if os.geteuid() != 0 else ["runuser", "-u", pwd.getpwuid(data.stat().st_uid).pw_name, "--"]
     ctl = [*pre, str(bindir / "pg_ctl"), "-D", str(data)]
     log = str(data.parent / "server.log")
