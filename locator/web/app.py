@@ -66,8 +66,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=settings.proxy_fix_x_for, x_proto=1
         )
     problems.register_handlers(app)
-    deadline.init_app(app, settings.request_deadline_s)
     state.init_app(app, settings)
+    deadline.init_app(app, settings.request_deadline_s)
     http.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

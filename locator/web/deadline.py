@@ -49,16 +49,14 @@ from flask import Flask, Response, after_this_request, current_app, request
 from werkzeug.exceptions import InternalServerError
 
 from locator.web.problems import problem
+from locator.web.state import app_state
 
-__all__ = ["DEFAULT_DEADLINE_S", "RETRY_AFTER_S", "DeadlineExceeded", "Watchdog", "init_app"]
+__all__ = ["RETRY_AFTER_S", "DeadlineExceeded", "Watchdog", "init_app", "watchdog_of"]
 
-DEFAULT_DEADLINE_S = 10.0
-"""``REQUEST_DEADLINE_SECONDS``' default (``locator.config``)."""
 RETRY_AFTER_S = 30
 """What ``Retry-After`` asks of a client whose request ran out of time (a lighter request may pass at once)."""
 REFIRE_S = 1.0
 """A request still running this long after its exception was raised gets it again (a broad ``except`` ate it)."""
-_KEY = "locator.deadline"
 _ARMED = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -163,7 +161,7 @@ def init_app(app: Flask, limit_s: float) -> None:
     if limit_s <= 0:
         return
     watchdog = Watchdog(limit_s)
-    app.extensions[_KEY] = watchdog
+    app_state(app).deadline = watchdog
 
     def _arm() -> None:
         if request.method not in _ARMED:
@@ -195,4 +193,5 @@ def init_app(app: Flask, limit_s: float) -> None:
 
 def watchdog_of(app: Flask) -> Watchdog | None:
     """The app's watchdog, or None with the deadline off."""
-    return app.extensions.get(_KEY)
+    watchdog: Watchdog | None = app_state(app).deadline
+    return watchdog
