@@ -63,6 +63,14 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
 
+#: The hard deadline of a read (GET/HEAD), seconds: a request still running
+#: after it is stopped and answered 503 problem+json with ``Retry-After``, so no
+#: request keeps a worker busy longer (``locator/web/deadline.py``). Budgets
+#: refuse costly requests before they start; this is the backstop. ``0`` turns
+#: it off. Keep it under gunicorn's ``--timeout`` (30 s) and nginx's
+#: ``proxy_read_timeout``.
+REQUEST_DEADLINE_SECONDS = 10.0
+
 # -- HTTP behaviour (locator/web/http.py) -----------------------------------------
 
 #: How many reverse proxies in front of the app to trust (werkzeug's ``ProxyFix``):
