@@ -105,8 +105,8 @@ class Settings:
     refresh_seconds: float = 0.5
     database_url: str | None = None
     pool_size: int = 4
-    instance: Path | None = None
-    """The instance folder: PostGIS snapshots live in its ``snapshots/`` (``locator.storage.snapshot``)."""
+    snapshot_dir: Path | None = None
+    """Where a PostGIS register's local snapshot lives (``SNAPSHOT_DIR``, default ``<instance>/snapshots``)."""
     snapshot_seconds: float = 60.0
 
     @classmethod
@@ -119,7 +119,7 @@ class Settings:
             refresh_seconds=float(cfg.get("INDEX_REFRESH_SECONDS", 0.5)),
             database_url=cfg.get("DATABASE_URL") or None,
             pool_size=int(cfg.get("DATABASE_POOL_SIZE", 4)),
-            instance=Path(instance_path),
+            snapshot_dir=Path(cfg.get("SNAPSHOT_DIR") or Path(instance_path) / "snapshots"),
             snapshot_seconds=float(cfg.get("SNAPSHOT_SECONDS", 60.0)),
         )
 
@@ -131,7 +131,7 @@ class Settings:
     @property
     def snapshot_file(self) -> Path:
         """Where a serving process keeps its local snapshot of this register."""
-        return snapshot_path(self.target, self.instance or self.database.parent)
+        return snapshot_path(self.target, self.snapshot_dir or self.database.parent / "snapshots")
 
     def open_store(self) -> VenueStore:
         """Open the store (seeding an empty register once: both back ends seed atomically, even when processes race)."""

@@ -2,7 +2,7 @@
 
 Pure (no Flask). Each serving process writes the venues it serves, with their
 data version, to one file per store: beside the register file for SQLite,
-``<instance>/snapshots/register-<hash of the URL>.jsonl.gz`` for PostGIS
+``<SNAPSHOT_DIR>/register-<hash of the URL>.jsonl.gz`` for PostGIS
 (:func:`snapshot_path`). It is written from the background poller after a
 successful catch-up, at most every ``SNAPSHOT_SECONDS``, never on a
 request's path; a process that cannot reach the store at start-up serves
@@ -25,6 +25,7 @@ import json
 import os
 import tempfile
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,13 +53,13 @@ class LoadedSnapshot:
         return max(0.0, time.time() - self.saved_at)
 
 
-def snapshot_path(target: str, instance_dir: str | Path) -> Path:
+def snapshot_path(target: str, folder: str | Path) -> Path:
     """Where the snapshot of the register named by ``target`` (a SQLite path or a database URL) lives."""
     if "://" not in target or target.startswith("sqlite:///"):
         db = Path(target.removeprefix("sqlite:///"))
         return db.with_name(db.name + ".snapshot.jsonl.gz")
     key = hashlib.sha256(target.encode()).hexdigest()[:16]
-    return Path(instance_dir) / "snapshots" / f"register-{key}.jsonl.gz"
+    return Path(folder) / f"register-{key}.jsonl.gz"
 
 
 def _row(venue: Venue) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def read_header(path: Path) -> dict[str, Any]:
     try:
         with gzip.open(path, "rb") as gz:
             header = json.loads(gz.readline())
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise DataError(f"snapshot {str(path)!r} is unreadable: {exc}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise DataError(f"snapshot {str(path)!r} is not a {FORMAT} file")
@@ -125,7 +126,14 @@ def read_snapshot(path: Path) -> LoadedSnapshot:
                 row = json.loads(line)
                 row["amenities"] = tuple(row["amenities"])
                 venues.append(Venue(**row))
-    except (OSError, EOFError, ValueError, TypeError, KeyError) as exc:  # gzip checks its CRC and length at the end
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        TypeError,
+        KeyError,
+        zlib.error,
+    ) as exc:  # gzip checks its CRC and length at the end
         raise DataError(f"snapshot {str(path)!r} is damaged: {exc}") from None
     if len(venues) != header.get("count"):
         raise DataError(f"snapshot {str(path)!r} holds {len(venues)} venues, its header says {header.get('count')}")
