@@ -1,4 +1,4 @@
-"""``locator serve``: the app under gunicorn."""
+"""``locator serve``: the app under gunicorn, loaded once and forked (``locator.cli.gunicorn_hooks``)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise CliError("gunicorn is not installed; run 'make serve' or pip install gunicorn")
-    open_register().close()  # fail fast, with one line, on bad data or config (and seed the register once)
+    try:
+        open_register().close()  # fail fast, with one line, on bad data or config (and seed the register once)
+    except CliError as exc:
+        if "cannot open the register" not in exc.message:
+            raise
+        # The register does not answer: start anyway; each process serves its local snapshot, degraded
+        # (or answers not_ready), and catches up when it is back. An outage must not keep an instance down.
+        click.echo(f"warning: {exc.message}; starting from the local snapshot", err=True)
     argv = [
         gunicorn,
         "--bind",
@@ -50,6 +57,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         # Threads take a request only once its headers are in: slow clients cost a socket, not a thread.
         "--worker-class",
         "locator.web.worker.HeaderBufferingWorker",
+        # Load the register and build the index once in the master; the workers share it (see the module).
+        "--config",
+        "python:locator.cli.gunicorn_hooks",
         # No gunicorn access log: the app writes its own JSON-lines one (locator/web/http.py).
         "locator:create_app()",
     ]

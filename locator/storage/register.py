@@ -21,6 +21,7 @@ whether the store answers (``/readyz``).
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -231,7 +232,6 @@ class Register:
         if listen:
             reg.listening = True
             _SERVING.add(reg)
-            reg._note_snapshot()
             reg.start_listener()
             reg.start_poller()
         return reg
@@ -409,41 +409,70 @@ class Register:
             return True
 
     # -- the local snapshot ---------------------------------------------------
-    def _note_snapshot(self) -> None:
-        """At start-up: whether the snapshot on disk already holds the version served (then nothing to write)."""
-        if self.settings is None or self._saved_version >= 0:
-            return
-        try:
-            if int(read_header(self.settings.snapshot_file)["data_version"]) == self._index.version:
-                self._saved_version = self._index.version
-        except (DataError, KeyError, TypeError, ValueError):
-            pass
-
     def save_snapshot(self, force: bool = False) -> Path | None:
         """Write the local snapshot if the data moved, was confirmed current, and the last write is old enough.
 
         Called on the poller's thread after each tick; never on a request's
-        path. ``force`` skips the wait (tests, ``before_fork``). Returns the
-        file written, or ``None``. A failure (disk full) is logged and retried
-        at the next interval; it never stops the poller.
+        path. ``force`` skips the wait. A file another process of the same
+        store already wrote at this version counts as written (the workers of
+        an instance share one). Returns the file written, or ``None``. A
+        failure (disk full) is logged and retried at the next interval; it
+        never stops the poller.
         """
         settings = self.settings
         if settings is None or settings.snapshot_seconds < 0 or not self.loaded or not self.freshness().reachable:
             return None
-        index = self._index
-        if index.version == self._saved_version:
+        if self._index.version == self._saved_version:
             return None
         if not force and self._clock() - self._saved_at < settings.snapshot_seconds:
             return None
         self._saved_at = self._clock()
+        if self._version_on_disk() == self._index.version:
+            self._saved_version = self._index.version
+            return None
+        return self._write_snapshot()
+
+    def _version_on_disk(self) -> int:
+        try:
+            assert self.settings is not None
+            return int(read_header(self.settings.snapshot_file)["data_version"])
+        except (DataError, KeyError, TypeError, ValueError):
+            return -1
+
+    def _write_snapshot(self) -> Path | None:
+        assert self.settings is not None
+        index = self._index
         version, venues = index.version, index.venues()
         try:
-            path = write_snapshot(settings.snapshot_file, version, venues)
+            path = write_snapshot(self.settings.snapshot_file, version, venues)
         except OSError as exc:
-            log.warning("could not write the local snapshot %s: %s", settings.snapshot_file, exc)
+            log.warning("could not write the local snapshot %s: %s", self.settings.snapshot_file, exc)
             return None
         self._saved_version = version
         return path
+
+    def _write_snapshot_aside(self) -> None:
+        """Write the snapshot from a short-lived forked process (a pre-forking master, before its workers fork).
+
+        Writing reads every venue, and in CPython reading an object writes its
+        reference count: done in the master, it would dirty the pages the
+        workers are about to share, and done synchronously it would delay
+        start-up. The child writes and exits; gunicorn's master reaps it.
+        """
+        settings = self.settings
+        if settings is None or settings.snapshot_seconds < 0 or not self.loaded or not self.freshness().reachable:
+            return
+        if self._version_on_disk() == self._index.version:
+            self._saved_version = self._index.version
+            return
+        pid = os.fork()
+        if pid == 0:  # the child: no threads run here (``detach`` stopped them), and it never returns
+            code = 1
+            try:
+                code = 0 if self._write_snapshot() is not None else 1
+            finally:
+                os._exit(code)
+        self._saved_version, self._saved_at = self._index.version, self._clock()
 
     # -- pre-forking servers ------------------------------------------------
     def detach(self) -> None:
@@ -460,6 +489,7 @@ class Register:
         self.listener = self.poller = None
         with self._lock:
             if self._store is not None:
+                self._write_snapshot_aside()  # before the store closes: while the data counts as confirmed
                 self._store.close()
                 self._store = None
                 self.boot_error = "the store is opened after the fork"
