@@ -172,3 +172,33 @@ def test_workers_forked_from_one_load_stay_fresh_are_replaced_and_survive_an_out
             side.rename(server.db.with_name(server.db.name + suffix))
     server.wait(lambda: server.readyz_of_every_worker()[fresh]["status"] == "ready", "the new worker is ready")
     assert server.readyz_of_every_worker()[fresh]["data_version"] == 2
+
+
+def test_serve_starts_without_its_register_not_ready_and_keeps_running(tmp_path):
+    (tmp_path / "register.sqlite3").mkdir()  # cannot be opened, and there is no snapshot
+    s = Server(tmp_path, workers=1)
+    try:
+        s.wait(lambda: len(s.workers()) == 1, "a worker forked")
+        state = s.readyz_of_every_worker()
+        assert [w["http"] for w in state.values()] == [503] and [w["status"] for w in state.values()] == ["not_ready"]
+        status, body, _ = s.request("GET", "/api/v1/nearest?lon=110.33&lat=20.03&k=1")
+        assert status == 503 and body["status"] == 503
+        s.alive()  # gunicorn did not halt: a worker that exited at boot would have stopped it
+        assert "warning: the register does not answer" in s.log.read_text()
+    finally:
+        s.stop()
+
+
+def test_serve_refuses_a_bad_setting_with_one_line(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LOCATOR_DATABASE_URL": "mysql://db/locator"}
+    out = subprocess.run(
+        [sys.executable, "-m", "locator.cli", "serve", "--port", str(_free_port())],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG,
+    )
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        "locator: error: unsupported database URL scheme 'mysql'; use a SQLite path, sqlite:/// or postgresql://"
+    ]

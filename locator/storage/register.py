@@ -21,7 +21,6 @@ whether the store answers (``/readyz``).
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -37,7 +36,7 @@ from locator.index import VenueIndex
 from locator.storage.backend import check_target, open_store
 from locator.storage.base import VenueStore
 from locator.storage.freshness import ChangeListener, Poller
-from locator.storage.snapshot import LoadedSnapshot, read_header, read_snapshot, snapshot_path, write_snapshot
+from locator.storage.snapshot import LoadedSnapshot, SnapshotKeeper, read_snapshot, snapshot_path
 from locator.venues import Venue, load_venues
 
 __all__ = [
@@ -198,8 +197,7 @@ class Register:
         self.loaded = True  # False: no store and no snapshot at start-up, so nothing to serve
         self.boot_error = ""  # why the store did not open at start-up ("" once it has)
         self.booted_from: LoadedSnapshot | None = None
-        self._saved_version = -1  # the data version the local snapshot holds (-1: unknown)
-        self._saved_at = clock()  # when it was last written or found current
+        self.keeper: SnapshotKeeper | None = None  # set by ``open`` for a serving register
         if initial is None:
             assert store is not None
             initial = store.snapshot_venues()  # the version and the venues from one view
@@ -219,7 +217,7 @@ class Register:
         trying. A malformed URL or district file still fails at once.
         """
         districts = load_districts(settings.districts_file)
-        check_target(settings.target)
+        check_target(settings.target)  # a mistake, not an outage: refused at once
         try:
             store = settings.open_store()
         except Exception as exc:
@@ -231,10 +229,23 @@ class Register:
         reg.settings = settings
         if listen:
             reg.listening = True
+            reg.keeper = SnapshotKeeper(settings.snapshot_file, settings.snapshot_seconds, reg._clock)
+            if reg.booted_from is not None:
+                reg.keeper.saved_version = reg.booted_from.data_version
             _SERVING.add(reg)
             reg.start_listener()
             reg.start_poller()
         return reg
+
+    @staticmethod
+    def check(settings: Settings) -> None:
+        """What ``open`` refuses whatever the store's state: a district file or a URL that is wrong.
+
+        ``DataError`` or ``OSError``; loads no venue (``locator serve`` checks
+        this before gunicorn's master loads the register once).
+        """
+        load_districts(settings.districts_file)
+        check_target(settings.target)
 
     @classmethod
     def _from_snapshot(cls, settings: Settings, districts: Districts, exc: BaseException) -> Register:
@@ -250,7 +261,6 @@ class Register:
         if snap is not None:
             log.warning("the register did not answer (%s); serving the snapshot %s", reason, snap.path)
             reg._synced = reg._clock() - snap.age_s
-            reg._saved_version = snap.data_version
         return reg
 
     @property
@@ -409,70 +419,15 @@ class Register:
             return True
 
     # -- the local snapshot ---------------------------------------------------
-    def save_snapshot(self, force: bool = False) -> Path | None:
-        """Write the local snapshot if the data moved, was confirmed current, and the last write is old enough.
+    def save_snapshot(self, force: bool = False, aside: bool = False) -> Path | None:
+        """Keep the local snapshot (``SnapshotKeeper.save``) if the data served is known good.
 
-        Called on the poller's thread after each tick; never on a request's
-        path. ``force`` skips the wait. A file another process of the same
-        store already wrote at this version counts as written (the workers of
-        an instance share one). Returns the file written, or ``None``. A
-        failure (disk full) is logged and retried at the next interval; it
-        never stops the poller.
+        Called on the poller's thread after each tick, never on a request's
+        path; ``aside`` (a pre-forking master) writes it from a short-lived child.
         """
-        settings = self.settings
-        if settings is None or settings.snapshot_seconds < 0 or not self.loaded or not self.freshness().reachable:
+        if self.keeper is None or not self.loaded or not self.freshness().reachable:
             return None
-        if self._index.version == self._saved_version:
-            return None
-        if not force and self._clock() - self._saved_at < settings.snapshot_seconds:
-            return None
-        self._saved_at = self._clock()
-        if self._version_on_disk() == self._index.version:
-            self._saved_version = self._index.version
-            return None
-        return self._write_snapshot()
-
-    def _version_on_disk(self) -> int:
-        try:
-            assert self.settings is not None
-            return int(read_header(self.settings.snapshot_file)["data_version"])
-        except (DataError, KeyError, TypeError, ValueError):
-            return -1
-
-    def _write_snapshot(self) -> Path | None:
-        assert self.settings is not None
-        index = self._index
-        version, venues = index.version, index.venues()
-        try:
-            path = write_snapshot(self.settings.snapshot_file, version, venues)
-        except OSError as exc:
-            log.warning("could not write the local snapshot %s: %s", self.settings.snapshot_file, exc)
-            return None
-        self._saved_version = version
-        return path
-
-    def _write_snapshot_aside(self) -> None:
-        """Write the snapshot from a short-lived forked process (a pre-forking master, before its workers fork).
-
-        Writing reads every venue, and in CPython reading an object writes its
-        reference count: done in the master, it would dirty the pages the
-        workers are about to share, and done synchronously it would delay
-        start-up. The child writes and exits; gunicorn's master reaps it.
-        """
-        settings = self.settings
-        if settings is None or settings.snapshot_seconds < 0 or not self.loaded or not self.freshness().reachable:
-            return
-        if self._version_on_disk() == self._index.version:
-            self._saved_version = self._index.version
-            return
-        pid = os.fork()
-        if pid == 0:  # the child: no threads run here (``detach`` stopped them), and it never returns
-            code = 1
-            try:
-                code = 0 if self._write_snapshot() is not None else 1
-            finally:
-                os._exit(code)
-        self._saved_version, self._saved_at = self._index.version, self._clock()
+        return self.keeper.save(self._index.version, self._index.venues, force=force, aside=aside)
 
     # -- pre-forking servers ------------------------------------------------
     def detach(self) -> None:
@@ -489,7 +444,7 @@ class Register:
         self.listener = self.poller = None
         with self._lock:
             if self._store is not None:
-                self._write_snapshot_aside()  # before the store closes: while the data counts as confirmed
+                self.save_snapshot(force=True, aside=True)  # before the store closes: the data is confirmed
                 self._store.close()
                 self._store = None
                 self.boot_error = "the store is opened after the fork"

@@ -22,11 +22,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,19 @@ from typing import Any
 from locator.errors import DataError
 from locator.venues import VENUE_FIELDS, Venue
 
-__all__ = ["FORMAT", "LoadedSnapshot", "read_header", "read_snapshot", "snapshot_path", "write_snapshot"]
+__all__ = [
+    "FORMAT",
+    "LoadedSnapshot",
+    "SnapshotKeeper",
+    "read_header",
+    "read_snapshot",
+    "snapshot_path",
+    "write_snapshot",
+]
 
 FORMAT = "locator-register-snapshot/1"
+
+log = logging.getLogger("locator.storage.snapshot")
 
 
 @dataclass(frozen=True)
@@ -138,3 +149,69 @@ def read_snapshot(path: Path) -> LoadedSnapshot:
     if len(venues) != header.get("count"):
         raise DataError(f"snapshot {str(path)!r} holds {len(venues)} venues, its header says {header.get('count')}")
     return LoadedSnapshot(path, int(header["data_version"]), float(header["saved_at"]), venues)
+
+
+class SnapshotKeeper:
+    """When one serving process rewrites its register's snapshot: debounced, shared, never on a request.
+
+    ``save`` writes when the version served differs from the one last written
+    and ``interval`` seconds have passed since the last write (``force``: at
+    once; a negative interval: never). A file that another process of the
+    same store (a sibling worker) already wrote at this version counts as
+    written, so an instance's workers write one file once per change.
+    """
+
+    def __init__(self, path: Path, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self.interval = interval
+        self._clock = clock
+        self.saved_version = -1  # the data version the file holds, as far as this process knows (-1: unknown)
+        self.saved_at = clock()  # when this process last wrote it or found it current
+
+    def version_on_disk(self) -> int:
+        """The data version of the file on disk (-1: none, or unreadable)."""
+        try:
+            return int(read_header(self.path)["data_version"])
+        except (DataError, KeyError, TypeError, ValueError):
+            return -1
+
+    def save(
+        self, version: int, venues: Callable[[], Sequence[Venue]], force: bool = False, aside: bool = False
+    ) -> Path | None:
+        """Write ``venues()`` at ``version`` if due; returns the file written (``None``: not due, or it failed).
+
+        ``aside`` writes from a forked child and returns at once: in CPython
+        reading an object writes its reference count, so a pre-forking
+        master that read every venue would dirty the very pages its workers
+        are about to share (and writing synchronously would delay start-up).
+        Only for a process with no other thread running; the child exits
+        without returning, and gunicorn's master reaps it. A failure (disk
+        full) is logged; the next due call tries again.
+        """
+        if self.interval < 0 or version == self.saved_version:
+            return None
+        if not force and self._clock() - self.saved_at < self.interval:
+            return None
+        self.saved_at = self._clock()
+        if self.version_on_disk() == version:
+            self.saved_version = version
+            return None
+        if aside:
+            if os.fork() == 0:  # pragma: no cover (the child never returns; test_preload checks its file)
+                code = 1
+                try:
+                    code = 0 if self._write(version, venues()) else 1
+                finally:
+                    os._exit(code)
+            self.saved_version = version
+            return self.path
+        return self.path if self._write(version, venues()) else None
+
+    def _write(self, version: int, venues: Sequence[Venue]) -> bool:
+        try:
+            write_snapshot(self.path, version, venues)
+        except OSError as exc:
+            log.warning("could not write the local snapshot %s: %s", self.path, exc)
+            return False
+        self.saved_version = version
+        return True

@@ -97,18 +97,16 @@ def readyz() -> tuple[dict[str, object], int]:
     reg = get_register()
     fresh = reg.freshness()
     listener = reg.listener
-    if not fresh.loaded:
-        return {"status": "not_ready", "data_version": None, "data_age_s": None, "reason": fresh.reason}, 503
     return {
-        "status": "ready" if fresh.reachable else "degraded",
-        "data_version": fresh.data_version,
-        "data_age_s": fresh.data_age_s,
+        "status": "not_ready" if not fresh.loaded else "ready" if fresh.reachable else "degraded",
+        "data_version": fresh.data_version if fresh.loaded else None,
+        "data_age_s": fresh.data_age_s if fresh.loaded else None,
         "reason": fresh.reason or None,
         "venues": len(reg.index),
         "backend": reg.backend,
         "pid": os.getpid(),
         "listening": None if listener is None else listener.healthy,
-    }, 200
+    }, 200 if fresh.loaded else 503
 
 
 def get_oas() -> oas.Fragment:
