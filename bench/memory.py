@@ -65,6 +65,15 @@ def private_mb(pid: int) -> tuple[float, float]:
     return (fields["Private_Clean"] + fields["Private_Dirty"]) / 1024, fields["Pss"] / 1024
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live children: start-up work, whatever the machine's load."""
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def children(pid: int) -> list[int]:
     text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     return sorted(int(p) for p in text.split())
@@ -189,6 +198,7 @@ def measure(mode: str, db: Path, workers: int, folder: Path, rounds: int, seed: 
     proc = start(mode, db, workers, port, folder)
     try:
         ready = wait_ready(proc, port, workers)
+        cpu = cpu_s(proc.pid)
         errors = warm_up(port, rounds, random.Random(seed), paging=False)
         master, each = memory(proc)
         errors += warm_up(port, rounds, random.Random(seed), paging=True)
@@ -199,12 +209,14 @@ def measure(mode: str, db: Path, workers: int, folder: Path, rounds: int, seed: 
     worker_private = [p for p, _ in each]
     pss = master[1] + sum(s for _, s in each)
     print(
-        f"  {mode:8s} {workers} worker(s): ready in {ready:5.2f} s; private MB: master {master[0]:6.1f}, "
+        f"  {mode:8s} {workers} worker(s): ready in {ready:5.2f} s ({cpu:.1f} CPU s); "
+        f"private MB: master {master[0]:6.1f}, "
         f"workers {', '.join(f'{p:.1f}' for p in worker_private)} (after items pages without a bbox: "
         f"{', '.join(f'{p:.1f}' for p, _ in paged)}); total PSS {pss:.0f} MB; {errors} errors"
     )
     return {
         "ready": ready,
+        "cpu": cpu,
         "worker": statistics.mean(worker_private),
         "pss": pss,
         "max": max(worker_private),
@@ -238,8 +250,8 @@ def main() -> None:
             print(
                 f"  {n:>7,} {mode:8s}: private {many['worker']:.1f} MB (max {many['max']:.1f}){target}; "
                 f"max {many['paged']:.1f} MB after items pages without a bbox; PSS +{extra:.1f} MB/worker; "
-                f"ready {one['ready']:.2f} s (1 worker), "
-                f"{many['ready']:.2f} s ({args.workers} workers){ready}"
+                f"ready {one['ready']:.2f} s (1 worker), {many['ready']:.2f} s ({args.workers} workers){ready}, "
+                f"{many['cpu']:.1f} CPU s"
             )
 
 

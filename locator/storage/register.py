@@ -427,7 +427,8 @@ class Register:
         """
         if self.keeper is None or not self.loaded or not self.freshness().reachable:
             return None
-        return self.keeper.save(self._index.version, self._index.venues, force=force, aside=aside)
+        index = self._index  # one index: a swap between reading its version and its venues would mislabel them
+        return self.keeper.save(index.version, index.venues, force=force, aside=aside)
 
     # -- pre-forking servers ------------------------------------------------
     def detach(self) -> None:
