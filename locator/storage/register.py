@@ -55,6 +55,9 @@ log = logging.getLogger("locator.storage.register")
 LARGE_CHANGE = 200
 """A refresh naming more venues than this builds a new index aside and swaps it in, instead of upserting in place."""
 
+AFTER_FORK = "the store is opened after the fork"
+"""Why a detached register has no store (``detach``): each forked worker opens its own."""
+
 STALE_AFTER_MIN_S = 1.5
 """Without a live listener, data not confirmed current for max(this, 3 poll intervals) counts as degraded."""
 
@@ -289,8 +292,9 @@ class Register:
         if self.settings is None:
             raise RegisterUnavailable("the register has no settings to open it with")
         store = self.settings.open_store()  # raises while the store is down: the poller records it
+        if self.boot_error != AFTER_FORK:  # a worker opening its own store is routine, not news
+            log.warning("the register answers again; catching up from data version %s", self._index.version)
         self._store, self.boot_error = store, ""
-        log.warning("the register answers again; catching up from data version %s", self._index.version)
         if self.listening:
             self.start_listener()
         return store
@@ -448,7 +452,7 @@ class Register:
                 self.save_snapshot(force=True, aside=True)  # before the store closes: the data is confirmed
                 self._store.close()
                 self._store = None
-                self.boot_error = "the store is opened after the fork"
+                self.boot_error = AFTER_FORK
 
     def attach(self) -> None:
         """In a forked worker: open its own store (if it answers) and start its threads."""
