@@ -50,6 +50,7 @@ class Server:
             "LOCATOR_DATABASE": str(self.db),
             "LOCATOR_SNAPSHOT_DIR": str(tmp),
             "LOCATOR_INDEX_REFRESH_SECONDS": "0.2",
+            "LOCATOR_SNAPSHOT_SECONDS": "0",
             "LOCATOR_RATELIMIT_ENABLED": "false",
             "LOCATOR_ACCESS_LOG": "false",
             "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bot"}),
@@ -144,6 +145,9 @@ def test_workers_forked_from_one_load_stay_fresh_are_replaced_and_survive_an_out
     server.wait(
         lambda: {w["data_version"] for w in server.readyz_of_every_worker().values()} == {2}, "both serve version 2"
     )
+    # a worker rewrites the snapshot (from a short-lived child of its own), once for the instance
+    server.wait(lambda: read_snapshot(snap).data_version == 2, "the snapshot follows the edit")
+    assert victim not in {v.id for v in read_snapshot(snap).venues}
 
     # a worker killed now is replaced from the master (which loaded version 1) and catches up from the store
     fresh = _replace_a_worker(server)

@@ -201,6 +201,7 @@ class Register:
         self.boot_error = ""  # why the store did not open at start-up ("" once it has)
         self.booted_from: LoadedSnapshot | None = None
         self.keeper: SnapshotKeeper | None = None  # set by ``open`` for a serving register
+        self.forked = False  # a worker forked from a master that loaded this register (``attach``)
         if initial is None:
             assert store is not None
             initial = store.snapshot_venues()  # the version and the venues from one view
@@ -427,12 +428,13 @@ class Register:
         """Keep the local snapshot (``SnapshotKeeper.save``) if the data served is known good.
 
         Called on the poller's thread after each tick, never on a request's
-        path; ``aside`` (a pre-forking master) writes it from a short-lived child.
+        path; ``aside`` (a pre-forking master) and a forked worker write it from
+        a short-lived child, so the pages the worker shares stay shared.
         """
         if self.keeper is None or not self.loaded or not self.freshness().reachable:
             return None
         index = self._index  # one index: a swap between reading its version and its venues would mislabel them
-        return self.keeper.save(index.version, index.venues, force=force, aside=aside)
+        return self.keeper.save(index.version, index.venues, force=force, aside=aside or self.forked)
 
     # -- pre-forking servers ------------------------------------------------
     def detach(self) -> None:
@@ -456,6 +458,7 @@ class Register:
 
     def attach(self) -> None:
         """In a forked worker: open its own store (if it answers) and start its threads."""
+        self.forked = True
         try:
             self.refresh()
         except Exception as exc:  # the store is down: serve what the master loaded; the poller keeps trying

@@ -167,6 +167,7 @@ class SnapshotKeeper:
         self._clock = clock
         self.saved_version = -1  # the data version the file holds, as far as this process knows (-1: unknown)
         self.saved_at = clock()  # when this process last wrote it or found it current
+        self._child: int | None = None  # a writer forked by ``save(aside=True)`` not yet reaped
 
     def version_on_disk(self) -> int:
         """The data version of the file on disk (-1: none, or unreadable)."""
@@ -181,14 +182,16 @@ class SnapshotKeeper:
         """Write ``venues()`` at ``version`` if due; returns the file written (``None``: not due, or it failed).
 
         ``aside`` writes from a forked child and returns at once: in CPython
-        reading an object writes its reference count, so a pre-forking
-        master that read every venue would dirty the very pages its workers
-        are about to share (and writing synchronously would delay start-up).
-        Only for a process with no other thread running; the child exits
-        without returning, and gunicorn's master reaps it. A failure (disk
-        full) is logged; the next due call tries again.
+        reading an object writes its reference count, so a process that read
+        every venue would dirty the pages it shares copy-on-write (a
+        pre-forking master's with its workers, and back). The fork happens
+        on the calling thread while it holds the interpreter's lock, so the
+        child sees a consistent heap; it only encodes and writes, and exits
+        without returning. The next call reaps it (or finds gunicorn's
+        master did). A failure (disk full) is logged; the next due call
+        tries again.
         """
-        if self.interval < 0 or version == self.saved_version:
+        if self.interval < 0 or self._writing() or version == self.saved_version:
             return None
         if not force and self._clock() - self.saved_at < self.interval:
             return None
@@ -197,15 +200,31 @@ class SnapshotKeeper:
             self.saved_version = version
             return None
         if aside:
-            if os.fork() == 0:  # pragma: no cover (the child never returns; test_preload checks its file)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover (the child never returns; test_preload checks its file)
                 code = 1
                 try:
                     code = 0 if self._write(version, venues()) else 1
                 finally:
                     os._exit(code)
-            self.saved_version = version
+            self._child, self.saved_version = pid, version
             return self.path
         return self.path if self._write(version, venues()) else None
+
+    def _writing(self) -> bool:
+        """Whether a forked writer still runs; once it has ended, whether it wrote (else: write again)."""
+        if self._child is None:
+            return False
+        try:
+            pid, _ = os.waitpid(self._child, os.WNOHANG)
+        except ChildProcessError:  # reaped by someone else (gunicorn's master reaps every child)
+            pid = self._child
+        if pid == 0:
+            return True
+        self._child = None
+        if self.version_on_disk() != self.saved_version:
+            self.saved_version = -1
+        return False
 
     def _write(self, version: int, venues: Sequence[Venue]) -> bool:
         try:
