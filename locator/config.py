@@ -196,6 +196,16 @@ DATABASE_URL: str | None = None
 #: × hosts under the server's ``max_connections``, or put PgBouncer in front.
 DATABASE_POOL_SIZE = 4
 
+#: Each serving process keeps a local copy of the last good register (beside
+#: the SQLite file, or in ``SNAPSHOT_DIR`` for ``DATABASE_URL``),
+#: rewritten by its poller at most this often (seconds) when the data moved; a
+#: process that starts while the register is down serves it, ``degraded``.
+#: A negative value turns the writing off (``locator.storage.snapshot``).
+SNAPSHOT_SECONDS = 60.0
+
+#: The folder of a PostGIS register's local snapshots; ``None``: ``<instance>/snapshots``.
+SNAPSHOT_DIR: str | None = None
+
 # -- Embeddable maps (locator/web/embed.py, locator/web/security.py) -----------------------
 
 #: Which sites may show ``/embed`` in a frame (``Content-Security-Policy:

@@ -12,22 +12,26 @@ from __future__ import annotations
 import errno
 import sqlite3
 
-__all__ = ["store_errors", "store_failed", "storage_full"]
+__all__ = ["RegisterUnavailable", "store_errors", "store_failed", "storage_full"]
 
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _DISK_FULL_SQLSTATE = "53100"  # PostgreSQL's disk_full
 
 
+class RegisterUnavailable(ConnectionError):
+    """The store has not answered since this process started: it serves a snapshot (or nothing) meanwhile."""
+
+
 def store_errors() -> tuple[type[Exception], ...]:
     """The exceptions that mean the store did not answer or could not write (not bad data).
 
-    SQLite's ``OperationalError`` (locked, read-only, disk full, I/O); with
+    :class:`RegisterUnavailable`, SQLite's ``OperationalError`` (locked, read-only, disk full, I/O); with
     psycopg installed its ``OperationalError`` (connection lost, disk full,
     too many connections…), the pool's timeout, and a read-only transaction
     (a standby). ``OSError`` is not listed: file-system errors outside the
     store (an upload, a temporary file) are the caller's to classify.
     """
-    errors: list[type[Exception]] = [sqlite3.OperationalError]
+    errors: list[type[Exception]] = [sqlite3.OperationalError, RegisterUnavailable]
     try:
         import psycopg
         from psycopg.errors import ReadOnlySqlTransaction

@@ -88,6 +88,8 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._pid = os.getpid()
+        self._inherited: list[threading.local] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if str(path) != ":memory:":
@@ -100,6 +102,9 @@ class SQLiteStore:
 
     # -- connections -------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # forked: never use (nor close) the parent's connection; keep it referenced
+            self._inherited.append(self._local)
+            self._local, self._pid = threading.local(), os.getpid()
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)

@@ -3,7 +3,9 @@
 ``/readyz`` answers from memory, never from the store (issue 13): ``ready``
 when the register is reachable, ``degraded`` when it is not (reads keep
 answering from the last good index; both 200, so a balancer keeps the
-instance), ``not_ready`` (503) only when this process cannot serve at all.
+instance), ``not_ready`` (503) only when this process has no data at all
+(it started while the store was down and found no local snapshot: it keeps
+running and trying, and every other request gets 503 meanwhile).
 While the register is unreachable every write is refused at once with 503
 problem+json and ``Retry-After``, before it can wait on a connection pool;
 a store error that still escapes a write is turned into 503 (507 when the
@@ -39,11 +41,17 @@ def _unavailable(detail: str) -> Response:
 
 @bp.before_app_request
 def _refuse_writes_while_unreachable() -> Response | None:
-    if request.method in _SAFE_METHODS or request.endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
+    if request.endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
+        return None
+    if request.method in _SAFE_METHODS and (
+        request.blueprint == "health" or request.endpoint == "static" or get_register().loaded
+    ):
         return None
     fresh = get_register().freshness()
     if fresh.reachable:
         return None
+    if not fresh.loaded:
+        return _unavailable(f"no data to serve yet ({fresh.reason}); retry after {RETRY_AFTER_S} s")
     return _unavailable(
         f"the register is unreachable ({fresh.reason}); reads are served from data version "
         f"{fresh.data_version}, writes are refused until it is back: retry after {RETRY_AFTER_S} s"
@@ -90,15 +98,15 @@ def readyz() -> tuple[dict[str, object], int]:
     fresh = reg.freshness()
     listener = reg.listener
     return {
-        "status": "ready" if fresh.reachable else "degraded",
-        "data_version": fresh.data_version,
-        "data_age_s": fresh.data_age_s,
+        "status": "not_ready" if not fresh.loaded else "ready" if fresh.reachable else "degraded",
+        "data_version": fresh.data_version if fresh.loaded else None,
+        "data_age_s": fresh.data_age_s if fresh.loaded else None,
         "reason": fresh.reason or None,
         "venues": len(reg.index),
         "backend": reg.backend,
         "pid": os.getpid(),
         "listening": None if listener is None else listener.healthy,
-    }, 200
+    }, 200 if fresh.loaded else 503
 
 
 def get_oas() -> oas.Fragment:
