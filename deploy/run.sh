@@ -59,9 +59,10 @@ supervise() {
   local port=$1 delay=1 child rc
   trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
   while [ ! -e "$RUN/stopping" ]; do
-    # the same worker as `locator serve`: a thread per request only once its headers are in
+    # the same worker and hooks as `locator serve`: a thread per request only once its headers are in;
+    # the register loaded once in the master and shared by the forked workers
     "$VENV_BIN/gunicorn" --bind "$BIND:$port" --workers "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" \
-      --worker-class locator.web.worker.HeaderBufferingWorker --timeout 30 \
+      --worker-class locator.web.worker.HeaderBufferingWorker --config python:locator.cli.gunicorn_hooks --timeout 30 \
       --chdir "$ROOT" --log-level warning --error-logfile "$RUN/instance-$port.log" "locator:create_app()" &
     child=$!
     started=$SECONDS

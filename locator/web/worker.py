@@ -23,8 +23,10 @@ own thread instead, and the app answers it as 503 problem+json with the same
 headers and log line as any answer, under any server. gunicorn's
 ``--timeout`` stays the last resort for a C call that never returns.
 
-A worker that cannot open the register because the store is unreachable
-(:func:`locator.storage.store_failed`) would exit with gunicorn's boot-error
+An unreachable store no longer stops a worker from booting: the register
+starts from its local snapshot, or with no data (``not_ready``), and catches
+up later (``locator.storage.register``). Should opening still fail with a
+store error (:func:`locator.storage.store_failed`), the worker would exit with gunicorn's boot-error
 status, and gunicorn then halts the whole instance: a worker that crashed
 during a database outage took its instance down with it. A *replacement*
 worker (one started after the instance's first workers) instead logs one
