@@ -26,7 +26,6 @@ __all__ = [
     "DISTRICT_PARAMETERS",
     "CSV",
     "ERROR_RESPONSES",
-    "HTML_ERRORS",
     "PROBLEM",
     "Fragment",
     "error",
@@ -229,9 +228,6 @@ PROBLEM: dict[str, Any] = {
 }
 """The one error shape (``locator.web.problems``)."""
 
-HTML_ERRORS = frozenset({"414"})
-"""Errors the HTTP server answers before the app can: HTML, not problem+json."""
-
 ERROR_RESPONSES: dict[str, str] = {
     "400": "Malformed or out-of-range input; `invalid_params` names each bad parameter.",
     "401": "No bearer token, or not a valid one.",
@@ -240,7 +236,7 @@ ERROR_RESPONSES: dict[str, str] = {
     "412": "`If-Match` names an older version of the venue: GET it again and reapply the change.",
     "413": "Request body too large.",
     "414": "The request line (path and query) is longer than the HTTP server takes (gunicorn: 4,094 bytes; "
-    "percent-encoded, a Chinese character is 9): answered by the server before the app, as text/html.",
+    "percent-encoded, a Chinese character is 9): answered by the server before the app, still as problem+json.",
     "422": "The request would cost more than a documented budget; `invalid_params` names the parameter and `limit`.",
     "428": "`If-Match` is required on this write (the venue's `ETag` from a GET).",
     "429": "Rate limited; `Retry-After` says when to try again.",
@@ -249,10 +245,6 @@ ERROR_RESPONSES: dict[str, str] = {
 
 
 def error_responses() -> dict[str, Any]:
-    """``components.responses``: each error of :data:`ERROR_RESPONSES`, problem+json unless the server's own."""
+    """``components.responses``: each error of :data:`ERROR_RESPONSES`, all problem+json (the server's own too)."""
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    html = {"text/html": {"schema": {"type": "string"}}}
-    return {
-        status: {"description": text, "content": html if status in HTML_ERRORS else problem}
-        for status, text in ERROR_RESPONSES.items()
-    }
+    return {status: {"description": text, "content": problem} for status, text in ERROR_RESPONSES.items()}

@@ -44,6 +44,7 @@ request. Used by ``locator serve``:
 from __future__ import annotations
 
 import errno
+import json
 import selectors
 import socket
 import sys
@@ -56,7 +57,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from locator.storage import store_failed
 
-__all__ = ["BOOT_RETRY_S", "EXIT_RETRY", "HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker"]
+__all__ = ["BOOT_RETRY_S", "EXIT_RETRY", "HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker", "problem_bytes"]
 
 BOOT_RETRY_S = 2.0
 """Seconds a replacement worker waits before exiting to be replaced again, while the register is unreachable."""
@@ -83,8 +84,66 @@ class _Conn(TConn):  # type: ignore[misc]
             self.head = b""
 
 
+class _Captured:
+    """Stands in for the client socket while gunicorn formats its own error page, to keep only the status."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float | None:
+        return None
+
+    def setblocking(self, flag: bool) -> None:
+        pass
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+_SERVER_ERROR_DETAIL = {
+    400: "The HTTP server could not parse the request (request line or headers).",
+    414: "The request line (path and query) is longer than 4,094 bytes: shorten the query.",
+    431: "The request headers are too large.",
+}
+
+
+def problem_bytes(status: int, reason: str) -> bytes:
+    """An HTTP/1.1 response carrying problem+json, for errors the server answers before the app sees the request."""
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": reason,
+            "status": status,
+            "detail": _SERVER_ERROR_DETAIL.get(status, "The HTTP server refused the request."),
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+        f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 class HeaderBufferingWorker(ThreadWorker):  # type: ignore[misc]
     """gthread, reading each request's head in the event loop (see the module's docstring)."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn's own refusals (414, 400, 431…) as problem+json, never its HTML page (rule 4).
+
+        gunicorn decides the status and logs as usual; its HTML body is captured and
+        replaced by a problem+json body with the same status line.
+        """
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+        try:
+            status, reason = int(status_line[1]), status_line[2]
+        except (IndexError, ValueError):
+            status, reason = 500, "Internal Server Error"
+        try:
+            client.sendall(problem_bytes(status, reason))
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
     def init_process(self) -> None:
         self.reading: deque[_Conn] = deque()
