@@ -126,7 +126,7 @@ def test_map_venues_layer(client, ro_app):
     assert r.status_code == 200 and r.mimetype == "application/json"
     body = r.get_json()
     assert len(body["venues"]) == len(get_register(ro_app).index) == 2621
-    assert all(len(row) == 12 for row in body["venues"])
+    assert all(len(row) == 14 for row in body["venues"])
     etag = r.headers["ETag"]
     assert client.get("/api/v1/map/venues", headers={"If-None-Match": etag}).status_code == 304
 

@@ -48,6 +48,10 @@ def _shell_version() -> str:
     h = hashlib.sha256()
     for rel in (
         "static/js/map.js",
+        "static/js/format.js",
+        "static/js/list.js",
+        "static/js/card.js",
+        "static/js/start-point.js",
         "static/js/common.js",
         "static/js/textsize.js",
         "static/css/map.css",
@@ -81,6 +85,8 @@ def page_config(lang: str) -> dict[str, Any]:
                 "sw": url_for("views.service_worker"),
                 "places": url_for("places.places"),
                 "report": url_for("reports.report", venue_id="__ID__"),
+                "confirm": url_for("reports.confirm", venue_id="__ID__"),
+                "confirmToken": url_for("reports.confirm_token"),
             },
             "nearestDefault": "outdoor_station",
         }
