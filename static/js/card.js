@@ -101,11 +101,15 @@ export function initCard(ctx) {
     showCard(v, how === undefined ? true : how);
     selLayer.clearLayers();
     L.circleMarker(ctx.disp(v.lon, v.lat), { radius: 22, color: '#2563eb', weight: 4, fill: false, interactive: false }).addTo(selLayer);
-    if (ctx.cluster.hasLayer(v.marker)) {
-      ctx.cluster.zoomToShowLayer(v.marker, function () { ctx.map.setView(v.marker.getLatLng(), Math.max(ctx.map.getZoom(), 16)); });
-    } else {
-      ctx.map.setView(ctx.disp(v.lon, v.lat), 16);
+    try {
+      if (ctx.cluster.hasLayer(v.marker)) {
+        ctx.cluster.zoomToShowLayer(v.marker, function () { ctx.map.setView(v.marker.getLatLng(), Math.max(ctx.map.getZoom(), 16)); });
+        return;
+      }
+    } catch (e) {
+      // on load (?venue=) the clusters are still being built in chunks and have no bounds yet: just go there
     }
+    ctx.map.setView(ctx.disp(v.lon, v.lat), 16);
   }
   $('card-close').addEventListener('click', function () {
     $('card').hidden = true;
