@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import UTC, datetime
 from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple, Protocol
 
-from locator.editing import CONFIRMATION_KINDS
 from locator.errors import DataError
 from locator.venues import VENUE_FIELDS, Venue
 
@@ -35,9 +34,6 @@ __all__ = [
     "MAX_CHANGES",
     "REPORT_COLUMNS",
     "SNAPSHOT_COLUMNS",
-    "CONFIRM_CLOSED",
-    "CONFIRM_OPEN",
-    "FRESHNESS_SQL",
     "AuditEntry",
     "Report",
     "Snapshot",
@@ -48,10 +44,8 @@ __all__ = [
     "audit_from_row",
     "before_note",
     "bulk_note",
-    "carry_freshness",
     "changed_ids",
     "check_pending",
-    "confirmation_change",
     "decode_snapshot",
     "decode_venue",
     "encode_snapshot",
@@ -61,7 +55,6 @@ __all__ = [
     "report_from_row",
     "report_note",
     "snapshot_from_row",
-    "stamped",
     "too_many_reports",
     "utc_now",
 ]
@@ -85,13 +78,6 @@ _as_fields = itemgetter(*(COLUMNS.index(name) for name in _FIELD_ORDER))
 _FIELD_AMENITIES = _FIELD_ORDER.index("amenities")
 _FIELD_CONFIRMED = _FIELD_ORDER.index("last_confirmed")
 _FIELD_CLOSED = _FIELD_ORDER.index("reported_closed")
-#: The public's one-tap confirmations (``/confirm/<id>``): kinds of report, queued like the others.
-CONFIRM_OPEN, CONFIRM_CLOSED = "confirm_open", "confirm_closed"
-assert {CONFIRM_OPEN, CONFIRM_CLOSED} <= set(CONFIRMATION_KINDS)
-#: The venues whose freshness a bulk write must keep (see :func:`carry_freshness`).
-FRESHNESS_SQL = (
-    "SELECT id, last_confirmed, reported_closed FROM venues WHERE last_confirmed IS NOT NULL OR reported_closed"
-)
 
 
 class TooManyReports(DataError):
@@ -206,7 +192,7 @@ class VenueStore(Protocol):
         """Insert or update one venue and record it in the audit log, atomically.
 
         An audited edit is a person who checked the venue: it is written
-        :func:`stamped` (confirmed now, no longer reported closed).
+        :func:`~locator.storage.confirmations.stamped` (confirmed now, no longer reported closed).
         """
         ...
 
@@ -249,7 +235,7 @@ class VenueStore(Protocol):
     def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:
         """Accept (applying ``venue`` through the audited path) or reject a report, atomically.
 
-        Deciding a public confirmation also does :func:`confirmation_change`.
+        Deciding a public confirmation also does :func:`~locator.storage.confirmations.confirmation_change`.
         """
         ...
 
@@ -375,48 +361,6 @@ def before_note(note: str, action: str) -> str:
 def bulk_note(note: str, action: str, count: int) -> str:
     """The audit note of a bulk write."""
     return f"{note or action}: {count} venues"
-
-
-def stamped(venue: Venue) -> Venue:
-    """The venue as an audited edit writes it: checked by a person just now, so confirmed and not flagged."""
-    return replace(venue, last_confirmed=utc_now().isoformat(), reported_closed=False)
-
-
-def carry_freshness(venues: list[Venue], stored: Iterable[Sequence[Any]]) -> list[Venue]:
-    """Bulk writes (an import, a rollback) keep what people confirmed.
-
-    A file knows nothing of confirmations: a venue coming in without
-    ``last_confirmed`` takes the stored venue's freshness. ``stored`` is the
-    rows of :data:`FRESHNESS_SQL`.
-    """
-    kept = {row[0]: (as_text(row[1]), bool(row[2])) for row in stored}
-    if not kept:
-        return venues
-    out = []
-    for v in venues:
-        old = kept.get(v.id)
-        if old is not None and v.last_confirmed is None and not v.reported_closed:
-            v = replace(v, last_confirmed=old[0], reported_closed=old[1])
-        out.append(v)
-    return out
-
-
-def confirmation_change(report: Report, accept: bool, venue: Venue | None) -> Venue | None:
-    """What deciding a public confirmation does to its venue; None: nothing.
-
-    Accepting "open" confirms the venue as of the tap (not of the decision:
-    that is when someone saw it open), unless it was confirmed later. Any
-    decision on "closed" is an admin's review, so the "reported closed" mark
-    comes off (an admin who agrees then closes or edits the venue).
-    """
-    if venue is None or report.kind not in CONFIRMATION_KINDS:
-        return None
-    if accept and report.kind == CONFIRM_OPEN:
-        at = max(t for t in (venue.last_confirmed, report.created_at) if t)
-        return replace(venue, last_confirmed=at, reported_closed=False)
-    if report.kind == CONFIRM_CLOSED and venue.reported_closed:
-        return replace(venue, reported_closed=False)
-    return None
 
 
 def report_note(report: Report) -> str:

@@ -34,8 +34,6 @@ from locator.storage.base import (
     AUDIT_COLUMNS,
     COLUMN_LIST,
     COLUMNS,
-    CONFIRM_CLOSED,
-    FRESHNESS_SQL,
     MAX_CHANGES,
     REPORT_COLUMNS,
     SNAPSHOT_COLUMNS,
@@ -45,10 +43,8 @@ from locator.storage.base import (
     audit_from_row,
     before_note,
     bulk_note,
-    carry_freshness,
     changed_ids,
     check_pending,
-    confirmation_change,
     decode_snapshot,
     decode_venue,
     encode_snapshot,
@@ -57,10 +53,10 @@ from locator.storage.base import (
     report_from_row,
     report_note,
     snapshot_from_row,
-    stamped,
     too_many_reports,
     utc_now,
 )
+from locator.storage.confirmations import CONFIRM_CLOSED, FRESHNESS_SQL, carry_freshness, confirmation_change, stamped
 from locator.storage.migrations import migrate_postgis
 from locator.venues import Venue, validate_unique
 
@@ -350,6 +346,7 @@ class PostGISStore:
         client: str,
         limit: int,
     ) -> int:
+        """Queue a report (or a confirmation) within the client's hourly ``limit``, in the caller's transaction."""
         # Serialise one client's reports (on any host) so the hourly count cannot be raced past.
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 8))", ("report:" + client,))
         now = utc_now()

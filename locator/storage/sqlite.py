@@ -30,8 +30,6 @@ from locator.storage.base import (
     AUDIT_COLUMNS,
     COLUMN_LIST,
     COLUMNS,
-    CONFIRM_CLOSED,
-    FRESHNESS_SQL,
     MAX_CHANGES,
     REPORT_COLUMNS,
     SNAPSHOT_COLUMNS,
@@ -41,10 +39,8 @@ from locator.storage.base import (
     audit_from_row,
     before_note,
     bulk_note,
-    carry_freshness,
     changed_ids,
     check_pending,
-    confirmation_change,
     decode_snapshot,
     decode_venue,
     encode_snapshot,
@@ -53,10 +49,10 @@ from locator.storage.base import (
     report_from_row,
     report_note,
     snapshot_from_row,
-    stamped,
     too_many_reports,
     utc_now,
 )
+from locator.storage.confirmations import CONFIRM_CLOSED, FRESHNESS_SQL, carry_freshness, confirmation_change, stamped
 from locator.storage.migrations import migrate_sqlite
 from locator.venues import Venue, validate_unique
 
@@ -311,22 +307,14 @@ class SQLiteStore:
             return self._queue(con, venue_id, kind, message, proposal, client, max_per_hour)
 
     def _queue(
-        self,
-        con: sqlite3.Connection,
-        venue_id: str,
-        kind: str,
-        message: str,
-        proposal: dict[str, Any],
-        client: str,
-        max_per_hour: int,
+        self, con: sqlite3.Connection, venue_id: str, kind: str, message: str, proposal: Any, client: str, limit: int
     ) -> int:
+        """Queue a report (or a confirmation) within the client's hourly ``limit``, in the caller's transaction."""
         now = utc_now()
         since = (now - timedelta(hours=1)).isoformat()
-        recent = con.execute(
-            "SELECT count(*) FROM reports WHERE client=? AND created_at>=?", (client, since)
-        ).fetchone()
-        if recent[0] >= max_per_hour:
-            raise too_many_reports(max_per_hour)
+        recent = con.execute("SELECT count(*) FROM reports WHERE client=? AND created_at>=?", (client, since))
+        if recent.fetchone()[0] >= limit:
+            raise too_many_reports(limit)
         cur = con.execute(
             "INSERT INTO reports (venue_id, kind, message, proposal, created_at, client) VALUES (?, ?, ?, ?, ?, ?)",
             (venue_id, kind, message, json.dumps(proposal, ensure_ascii=False), now.isoformat(), client),
