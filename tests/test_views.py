@@ -119,6 +119,29 @@ def test_pages_load_their_scripts_as_modules_sharing_common_js(client):
         assert "from './common.js'" in ROOT.joinpath("static/js", js).read_text("utf-8").replace('"', "'")
 
 
+def _imports(name: str, seen: set[str] | None = None) -> set[str]:
+    """The static/js modules ``name`` imports, transitively (ES ``import … from './x.js'``)."""
+    seen = set() if seen is None else seen
+    text = ROOT.joinpath("static/js", name).read_text("utf-8")
+    for dep in re.findall(r"""^import .* from ['"]\./([\w-]+\.js)['"];""", text, flags=re.M):
+        if dep not in seen:
+            seen.add(dep)
+            _imports(dep, seen)
+    return seen
+
+
+def test_the_map_modules_are_precached_small_and_in_the_shell_version(client):
+    """Every module the map imports works offline (sw.js), renews the cache when it changes, and stays small."""
+    modules = _imports("map.js")
+    assert {"common.js", "format.js", "list.js", "card.js", "start-point.js", "textsize.js"} <= modules
+    sw = client.get("/sw.js").get_data(as_text=True)
+    shell = ROOT.joinpath("locator/web/views.py").read_text("utf-8")  # the files hashed into SHELL_VERSION
+    for name in sorted(modules | {"map.js"}):
+        assert f"'/static/js/{name}" in sw, name
+        assert f'"static/js/{name}"' in shell, name
+        assert len(ROOT.joinpath("static/js", name).read_text("utf-8").splitlines()) < 400, name
+
+
 def test_map_venues_layer(client, ro_app):
     from locator.web.state import get_register
 
