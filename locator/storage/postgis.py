@@ -325,13 +325,7 @@ class PostGISStore:
         return [audit_from_row(r) for r in rows]
 
     def add_report(
-        self,
-        venue_id: str,
-        kind: str,
-        message: str,
-        proposal: dict[str, Any],
-        client: str,
-        max_per_hour: int,
+        self, venue_id: str, kind: str, message: str, proposal: dict[str, Any], client: str, max_per_hour: int
     ) -> int:
         with self._tx() as conn:
             return self._queue(conn, venue_id, kind, message, proposal, client, max_per_hour)

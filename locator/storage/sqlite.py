@@ -295,13 +295,7 @@ class SQLiteStore:
         return [audit_from_row(r) for r in rows]
 
     def add_report(
-        self,
-        venue_id: str,
-        kind: str,
-        message: str,
-        proposal: dict[str, Any],
-        client: str,
-        max_per_hour: int,
+        self, venue_id: str, kind: str, message: str, proposal: dict[str, Any], client: str, max_per_hour: int
     ) -> int:
         with self._write() as con:
             return self._queue(con, venue_id, kind, message, proposal, client, max_per_hour)
