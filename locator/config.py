@@ -41,8 +41,12 @@ GEODATA_DIR = str(ROOT / "geodata")
 #: (the generated demonstration data).
 SEED_VENUES: str | None = None
 
-#: District boundaries. ``None`` means ``GEODATA_DIR/districts.geojson``.
-DISTRICTS_FILE: str | None = None
+#: District boundaries. The default is ``geodata/districts_land.geojson``: Amap's
+#: boundaries clipped to the shoreline (GSHHG, plus reclaimed land; 三沙's two
+#: districts unclipped), so that areas, coverage shares and sites are on land
+#: (see geodata/README.md). ``None`` means ``GEODATA_DIR/districts.geojson``,
+#: Amap's unclipped boundaries, which reach into the sea.
+DISTRICTS_FILE: str | None = str(ROOT / "geodata" / "districts_land.geojson")
 
 #: How often (seconds) a process checks the register's data version and
 #: brings its in-memory index up to date (incrementally). 0 checks on every
@@ -58,6 +62,14 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+
+#: The hard deadline of a read (GET/HEAD), seconds: a request still running
+#: after it is stopped and answered 503 problem+json with ``Retry-After``, so no
+#: request keeps a worker busy longer (``locator/web/deadline.py``). Budgets
+#: refuse costly requests before they start; this is the backstop. ``0`` turns
+#: it off. Keep it under gunicorn's ``--timeout`` (30 s) and nginx's
+#: ``proxy_read_timeout``.
+REQUEST_DEADLINE_SECONDS = 10.0
 
 # -- HTTP behaviour (locator/web/http.py) -----------------------------------------
 
@@ -134,7 +146,7 @@ COVERAGE_TARGET_PER_10K: float | None = None
 #: - ``outdoor_station``: the ACFTU's standard for outdoor-worker rest stations is
 #:   a 15-minute walking circle (about 1 km) in towns; it publishes no share. We
 #:   ask that at least 5 % of a district's residents (1 in 20) live within 1 km: a
-#:   first-stage floor, about half the province's current share (8.4 % on the
+#:   first-stage floor, about half the province's current share (8.5 % on the
 #:   demonstration register, modelled population), so the flag names the
 #:   districts that lag well behind rather than all 26.
 #: - the other categories: no published density or walking standard, so the

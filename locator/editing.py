@@ -93,7 +93,7 @@ def venue_from_fields(fields: Mapping[str, Any], districts: Districts, existing:
     hours = _text(merged, "opening_hours") or None
     if hours and (why := parse_error(hours)):
         raise InvalidParameter("opening_hours", why)
-    amenities = merged.get("amenities") or []
+    amenities = merged.get("amenities", [])  # a list, or the form's comma-separated text; {} or 0 is refused
     if isinstance(amenities, str):
         amenities = [a for a in amenities.replace(";", ",").split(",") if a.strip()]
     if not isinstance(amenities, (list, tuple)) or not all(isinstance(a, str) for a in amenities):

@@ -7,13 +7,17 @@ Other layers import from here, never from the modules inside:
   offers (``base``), with the records it returns (:class:`AuditEntry`,
   :class:`Report`, :class:`Snapshot`) and :class:`TooManyReports`.
 - :class:`Register` and :class:`Settings` (``register``): a store plus the
-  districts and the in-memory index kept fresh from it (``freshness``);
-  :func:`store_errors`, the exceptions that mean the store did not answer.
+  districts and the in-memory index kept fresh from it (``freshness``).
+- :func:`store_errors` (``errors``), the exceptions that mean the store did
+  not answer or could not write, :func:`store_failed` (one of them, even
+  wrapped) and :func:`storage_full` (a full disk): the web's 503/507, the
+  CLI's exit 3 and the worker's boot retry all use them.
 """
 
 from locator.storage.backend import open_store
 from locator.storage.base import AuditEntry, Report, Snapshot, TooManyReports, VenueStore
-from locator.storage.register import Freshness, Register, Settings, store_errors
+from locator.storage.errors import storage_full, store_errors, store_failed
+from locator.storage.register import Freshness, Register, Settings
 
 __all__ = [
     "AuditEntry",
@@ -25,5 +29,7 @@ __all__ = [
     "TooManyReports",
     "VenueStore",
     "open_store",
+    "storage_full",
     "store_errors",
+    "store_failed",
 ]

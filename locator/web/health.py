@@ -17,7 +17,7 @@ import os
 
 from flask import Blueprint, Response, current_app, request
 
-from locator.storage import store_errors
+from locator.storage import storage_full, store_errors
 from locator.web import oas
 from locator.web.problems import problem
 from locator.web.state import KEY, get_register
@@ -52,7 +52,7 @@ def _refuse_writes_while_unreachable() -> Response | None:
 
 def _store_failed(exc: Exception) -> Response:
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    if "disk is full" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+    if storage_full(exc):
         return problem(507, "Insufficient Storage", f"the register's disk is full ({text}); nothing was written")
     return _unavailable(f"the register did not answer ({text}); retry after {RETRY_AFTER_S} s")
 

@@ -6,17 +6,26 @@ and a per-client hourly limit kept in the register (so it holds across
 worker processes). Clients are counted by a keyed hash of their address;
 the address itself is not stored.
 
+A report written offline waits in the browser (static/js/report.js) and is
+sent when the network is back. The token in the cached page may have expired
+by then (Flask-WTF's time limit) or belong to another session, so the script
+first asks ``/report/token`` for a fresh one. That keeps CSRF whole: the token
+is bound to the caller's session cookie, and another site can send the
+cookie but cannot read the answer (same-origin policy, no CORS), so a forged
+post still arrives without a valid token and is refused.
+
 A confirmation (开着 / 关着 / 设施有问题 on the map card) is a report of kind
-``confirm_*``, under the same token and limit: the map page's script fetches a
-token from ``/confirm/token`` on the first tap (so the cached, cookie-free map
-page needs none) and sends it in ``X-CSRFToken``. Repeated 关着 taps mark the
-venue (``locator.config.CLOSED_TAPS``).
+``confirm_*``, under the same CSRF defence and hourly limit: the map page's
+script fetches a token from ``/report/token`` on the first tap (so the cached,
+cookie-free map page needs none) and sends it in ``X-CSRFToken``. Repeated
+关着 taps mark the venue (``locator.config.CLOSED_TAPS``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
@@ -26,6 +35,7 @@ from locator.categories import AMENITIES, CATEGORIES
 from locator.config import CLOSED_TAPS, CLOSED_TAPS_DAYS, CONFIRM_MAX_BODY
 from locator.editing import CONFIRMATION_KINDS, REPORT_KINDS, apply_report, validate_report
 from locator.errors import InvalidParameter
+from locator.hours import TZ
 from locator.storage import TooManyReports
 from locator.web.problems import problem
 from locator.web.state import get_register, get_settings
@@ -70,6 +80,7 @@ def report(venue_id: str) -> Any:
         categories=CATEGORIES,
         error=error,
         form=request.form,
+        generated=datetime.now(TZ).strftime("%Y-%m-%d %H:%M"),  # the offline banner's "data from"
     ), status
 
 
@@ -78,16 +89,16 @@ def thanks() -> str:
     return render_template("admin/report_thanks.html")
 
 
-#: What a tap may say (the form's ``kind``) -> the report kind it is queued as.
-TAPS = {code.removeprefix("confirm_"): code for code in CONFIRMATION_KINDS}
-
-
-@bp.get("/confirm/token")
-def confirm_token() -> Response:
-    """A CSRF token for the card's taps (it sets the session cookie the token is checked against)."""
+@bp.get("/report/token")
+def token() -> Response:
+    """A fresh CSRF token for a report queued offline, or the card's first confirmation tap (JSON, never cached)."""
     resp = jsonify(csrf_token=generate_csrf())
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+#: What a tap may say (the form's ``kind``) -> the report kind it is queued as.
+TAPS = {code.removeprefix("confirm_"): code for code in CONFIRMATION_KINDS}
 
 
 @bp.post("/confirm/<venue_id>")

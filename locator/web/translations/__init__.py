@@ -280,6 +280,22 @@ EN: dict[str, str] = {
     "谢谢": "Thank you",
     "谢谢！": "Thank you!",
     "您的报告已提交，工会工作人员核实后会更新地图。": "Your report has been sent; union staff will check it and update the map.",
+    # a report written offline (static/js/report.js) and the meta descriptions of the form pages
+    "已保存，联网后自动发送": "Saved; it will be sent when you are back online",
+    "正在发送…": "Sending…",
+    "报告没有发出：": "The report was not sent: ",
+    "向工会报告“%(name)s”的问题：已关闭、位置不对、缺少设施或其他": (
+        "Tell the trade union about a problem with “%(name)s”: closed, in the wrong place, a missing amenity or other"
+    ),
+    "您的问题报告已提交，工会工作人员核实后会更新地图": (
+        "Your problem report has been sent; union staff will check it and update the map"
+    ),
+    "海南职工服务阵地名录的管理页面：维护场所、审核问题报告、导入名录": (
+        "Administration of the Hainan worker service venue register: edit venues, review problem reports, import"
+    ),
+    "海南职工服务阵地名录管理员登录": "Sign in to administer the Hainan worker service venue register",
+    "%(d)s职工服务阵地的服务半径覆盖报告": "Service-radius coverage report for worker service venues in %(d)s",
+    "海南职工服务阵地的 OGC API 要素服务：%(t)s": "OGC API Features service of the Hainan worker service venues: %(t)s",
     "已新增 %(name)s": "Added %(name)s",
     "已保存": "Saved",
     "已重新启用": "Reopened",
