@@ -122,7 +122,7 @@ def c(register_template, tmp_path):
 
 
 def _token(c) -> str:
-    r = c.get("/confirm/token")
+    r = c.get("/report/token")
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     return r.get_json()["csrf_token"]
 
@@ -187,7 +187,7 @@ def test_three_clients_closed_taps_show_reported_closed_in_the_api_and_the_map_l
     for n in range(CLOSED_TAPS):
         client = app.test_client()
         env = {"REMOTE_ADDR": f"10.0.0.{n + 1}"}
-        token = client.get("/confirm/token", environ_base=env).get_json()["csrf_token"]
+        token = client.get("/report/token", environ_base=env).get_json()["csrf_token"]
         r = _tap(client, "closed", token, environ_base=env)
         assert r.status_code == 201 and r.get_json()["reported_closed"] is (n + 1 == CLOSED_TAPS)
     reg = get_register(app)
