@@ -171,8 +171,18 @@ ADMIN_USERS: dict[str, str] = {}
 #: ``locator admin new-token NAME`` (same file as above; the token is shown once).
 ADMIN_TOKENS: dict[str, str] = {}
 
-#: Public problem reports accepted per client per hour.
+#: Public problem reports accepted per client per hour. The card's one-tap confirmations
+#: (开着 / 关着 / 设施有问题, ``/confirm/<id>``) are reports too and count against the same limit.
 REPORTS_PER_HOUR = 5
+
+#: The "reported closed" rule (fixed in code, like the report kinds; not read from an instance config):
+#: a venue is marked 有人反映已关闭 (``reported_closed: true`` in the API) once ``CLOSED_TAPS`` distinct
+#: clients tapped 关着 on it within ``CLOSED_TAPS_DAYS`` days and those taps still wait in the moderation
+#: queue. An admin's decision on one of them (or any admin edit of the venue) takes the mark off.
+CLOSED_TAPS = 3
+CLOSED_TAPS_DAYS = 14
+#: Largest body of a confirmation tap, in bytes (it carries one word, ``kind``).
+CONFIRM_MAX_BODY = 256
 
 #: File of hashed admin credentials and token digests. ``None`` means
 #: ``<instance folder>/admin_users.json``.

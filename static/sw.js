@@ -19,8 +19,13 @@ var SHELL = [
   '/static/vendor/geographiclib-geodesic.min.js',
   '/static/css/map.css?v=__SHELL_VERSION__',
   '/static/js/map.js?v=__SHELL_VERSION__',
-  '/static/js/textsize.js',  // imported by map.js, like common.js
-  '/static/js/common.js',  // imported by map.js (an ES module import carries no ?v=; the cache name changes instead)
+  // imported by map.js (an ES module import carries no ?v=; the cache name changes instead)
+  '/static/js/common.js',
+  '/static/js/textsize.js',
+  '/static/js/format.js',
+  '/static/js/list.js',
+  '/static/js/card.js',
+  '/static/js/start-point.js',
   '/static/js/offline.js',  // the other pages' offline banner, and the report form's queue
   '/static/js/report.js',
   '/static/js/coverage.js',

@@ -68,10 +68,13 @@ def test_nearest_shape(client):
             "amenities",
             "phone",
             "location_precision",
+            "last_confirmed",
+            "reported_closed",
             "distance_m",
             "bearing_deg",
         }
         assert p["location_precision"] in ("exact", "town")
+        assert p["last_confirmed"] is None and p["reported_closed"] is False  # the seed: nobody confirmed yet
         assert p["open_now"] in (True, False, None)
         assert p["open_now"] is None or p["opening_hours"]
         assert 0 <= p["bearing_deg"] < 360

@@ -110,6 +110,11 @@ def _json_fields() -> dict[str, Any]:
     return body
 
 
+def _stored(reg: Any, venue: Venue) -> Venue:
+    """The venue as the store wrote it (an edit also stamps ``last_confirmed``), so its ETag is the stored one."""
+    return reg.store.get(venue.id) or venue
+
+
 def _user() -> str:
     return str(request.environ.get("locator.admin_user", "?"))
 
@@ -120,7 +125,7 @@ def api_create() -> tuple[Response, int]:
     reg = get_register()
     venue = venue_from_fields(_json_fields(), reg.districts)
     reg.store.edit(venue, _user(), "create", "api")
-    return _venue_response(venue, 201), 201
+    return _venue_response(_stored(reg, venue), 201), 201
 
 
 @api_bp.get("/venues/<venue_id>")
@@ -142,6 +147,7 @@ def api_update(venue_id: str) -> Response:
     if updated != venue:
         moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
         reg.store.edit(updated, _user(), "move" if moved else "update", "api")
+        updated = _stored(reg, updated)
     return _venue_response(updated)
 
 
@@ -155,6 +161,7 @@ def api_close(venue_id: str) -> Response:
     if venue.status != "closed":
         venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
         reg.store.edit(venue, _user(), "close", "api")
+        venue = _stored(reg, venue)
     return _venue_response(venue)
 
 

@@ -96,6 +96,8 @@ def venue_feature(
         "amenities": list(venue.amenities),
         "phone": venue.phone,
         "location_precision": venue.location_precision,
+        "last_confirmed": venue.last_confirmed,
+        "reported_closed": venue.reported_closed,
     }
     if hit is not None:
         props["distance_m"] = round(hit.distance_m, 1)
@@ -374,6 +376,18 @@ VENUE_SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "enum": ["exact", "town"],
                     "description": "town: placed at the centre of the town its address names (位置为乡镇中心).",
+                },
+                "last_confirmed": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "When the venue was last confirmed to work (an admin's edit or review, or an "
+                    "accepted confirmation from the public), UTC; null: never.",
+                },
+                "reported_closed": {
+                    "type": "boolean",
+                    "description": "Several people said lately that it is closed (有人反映已关闭) and no admin "
+                    "has reviewed it yet.",
                 },
                 "distance_m": {"type": "number", "description": "Geodesic WGS-84 metres, one decimal (nearest only)."},
                 "bearing_deg": {

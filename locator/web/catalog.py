@@ -190,6 +190,8 @@ VENUE_PROPERTIES: tuple[str, ...] = (
     "amenities",
     "phone",
     "location_precision",
+    "last_confirmed",
+    "reported_closed",
 )
 """A venue feature's properties (``locator.web.api.venue_feature``), which ``properties`` may select."""
 DISTRICT_PROPERTIES: tuple[str, ...] = (

@@ -75,6 +75,8 @@ def page_config(lang: str) -> dict[str, Any]:
                 "sw": url_for("views.service_worker"),
                 "places": url_for("places.places"),
                 "report": url_for("reports.report", venue_id="__ID__"),
+                "confirm": url_for("reports.confirm", venue_id="__ID__"),
+                "confirmToken": url_for("reports.token"),
             },
             "nearestDefault": "outdoor_station",
         }

@@ -409,4 +409,25 @@ EN: dict[str, str] = {
     "共 %(matched)s 个要素，本页 %(returned)s 个（从第 %(first)s 个起）。": (
         "%(matched)s features; %(returned)s on this page (from number %(first)s)."
     ),
+    # freshness: the card's confirmations (templates/_venue_panel.html, static/js/card.js) and their moderation
+    "是否还在开放": "Still working?",
+    "最后确认 %(d)s": "Last confirmed %(d)s",
+    "尚无确认记录": "Not confirmed yet",
+    "有人反映已关闭": "Reported closed",
+    "您在现场吗？点一下告诉我们：": "Are you there? One tap tells us:",
+    "开着": "Open",
+    "关着": "Closed",
+    "设施有问题": "Facilities problem",
+    "正在提交……": "Sending…",
+    "谢谢！已收到，管理员核实后更新。": "Thank you! Received; an administrator will check it.",
+    "提交失败，请稍后再试。": "Could not send: please try again later.",
+    "公众确认": "Public confirmation",
+    "最后确认": "Last confirmed",
+    "采纳后，此阵地的最后确认时间将记为本次确认的时间。": (
+        "Accepting records the time of this confirmation as the venue's last confirmation."
+    ),
+    "处理（采纳或驳回）即为已复核：取消“有人反映已关闭”标记。如确已关闭，请在阵地页面停用。": (
+        "Deciding (accept or reject) counts as a review: the “Reported closed” mark comes off. "
+        "If it really is closed, close it on the venue's page."
+    ),
 }
