@@ -250,7 +250,7 @@ def test_an_environment_error_during_the_write_exits_3_with_one_line_and_writes_
         r = cli("import", str(path), "--crs", "wgs84")
     assert r.exit_code == 3
     assert (
-        lines(r)[-1] == "locator: error: nothing written: the register could not be written: database or disk is full"
+        lines(r)[-1] == "locator: error: nothing written: the disk under the register is full: database or disk is full"
     )
     assert not any("Traceback" in line for line in lines(r))
     assert cli("versions").output == before
