@@ -33,6 +33,9 @@ RETRY_AFTER_S = 5
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _NO_STORE_WRITES = frozenset({"admin.login", "admin.logout"})  # credentials live in a file, not the register
+_STORE_READERS = frozenset({"admin", "admin_api", "admin_import"})
+"""Blueprints whose reads go to the store itself (the admin's current rows, audit, exports), not to memory:
+while it is unreachable they are refused at once instead of waiting on a connection (rule 5)."""
 
 
 def _unavailable(detail: str) -> Response:
@@ -44,7 +47,9 @@ def _refuse_writes_while_unreachable() -> Response | None:
     if request.endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
         return None
     if request.method in _SAFE_METHODS and (
-        request.blueprint == "health" or request.endpoint == "static" or get_register().loaded
+        request.blueprint == "health"
+        or request.endpoint == "static"
+        or (get_register().loaded and request.blueprint not in _STORE_READERS)
     ):
         return None
     fresh = get_register().freshness()
