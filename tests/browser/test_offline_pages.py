@@ -114,6 +114,34 @@ def test_a_report_written_offline_is_sent_when_back_online(
         ctx.close()
 
 
+@pytest.mark.browser
+def test_a_kept_report_is_sent_from_the_map_page_too(browser: Any, live_server: str, live_app: Any) -> None:
+    """A courier who wrote a report offline and later opens only the map still gets it sent."""
+    venue = _venue(live_app)
+    store = get_register(live_app).store
+    message = "离线时写的报告，之后只打开了地图"
+    ctx = _context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{live_server}/report/{venue}")
+        assert page.evaluate(KEPT)
+        ctx.set_offline(True)
+        page.check("input[name=kind][value=closed]")
+        page.fill("textarea[name=message]", message)
+        page.click("form[data-queue] button[type=submit]")
+        page.locator('[data-state="queued"]').wait_for(state="visible")
+        page.close()
+        ctx.set_offline(False)
+        page = ctx.new_page()
+        page.goto(f"{live_server}/")
+        page.wait_for_function("() => localStorage.getItem('locator-report-queue-v1') === '[]'")
+        assert page.url.rstrip("/") == live_server  # the map stays: no jump to the thanks page
+        sent = [r for r in store.reports() if r.message == message]
+        assert [(r.venue_id, r.kind, r.status) for r in sent] == [(venue, "closed", "pending")]
+    finally:
+        ctx.close()
+
+
 def test_the_fresh_token_is_bound_to_its_session(app: Any) -> None:
     """/report/token gives the caller a token for its own session, never cached; a post carrying a token
     from another session, or none, is still refused, so the queue opens no way around CSRF."""
