@@ -240,7 +240,8 @@ ERROR_RESPONSES: dict[str, str] = {
     "422": "The request would cost more than a documented budget; `invalid_params` names the parameter and `limit`.",
     "428": "`If-Match` is required on this write (the venue's `ETag` from a GET).",
     "429": "Rate limited; `Retry-After` says when to try again.",
-    "503": "Not ready, or the register is unreachable (writes); `Retry-After` says when to try again.",
+    "503": "Not ready (no data loaded yet), the register unreachable (writes and the admin's reads), or a read that "
+    "passed the request deadline (`REQUEST_DEADLINE_SECONDS`); `Retry-After` says when to try again.",
 }
 
 

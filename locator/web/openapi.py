@@ -93,6 +93,7 @@ def build_document(fragments: Iterable[oas.Fragment]) -> dict[str, Any]:
             for op in item.values():
                 op["responses"].setdefault("400", oas.error("400"))
                 op["responses"].setdefault("414", oas.error("414"))  # a query too long for the HTTP server
+                op["responses"].setdefault("503", oas.error("503"))  # not ready, the read deadline, an outage
     return {
         "openapi": "3.0.3",
         "info": INFO,
