@@ -211,21 +211,22 @@ def test_serve_refuses_a_bad_setting_with_one_line(tmp_path):
 
 def test_a_postgis_register_detaches_before_a_fork_and_reattaches_in_the_child(pg_url, tmp_path):  # noqa: F811
     from locator import create_app
-    from locator.storage import after_fork, before_fork
     from locator.web.state import get_register
 
     app = create_app({"TESTING": True, "DATABASE_URL": pg_url, "SNAPSHOT_DIR": str(tmp_path), "ACCESS_LOG": False})
     reg = get_register(app)
     try:
         assert reg.listener is not None and reg.poller is not None
-        before_fork()  # what the gunicorn master does: no thread, no pooled connection crosses the fork
+        # What before_fork()/after_fork() do for every serving register, here for this one only: the
+        # module-wide calls would also detach the other apps this test process holds (the shared ones).
+        reg.detach()  # what the gunicorn master does: no thread, no pooled connection crosses the fork
         assert reg.listener is None and reg.poller is None and reg.freshness().reachable is False
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the worker: its own pool, listener and poller; an edit through it is served at once
             code = 1
             try:
-                after_fork()
+                reg.attach()
                 t0 = time.monotonic()
                 while not (reg.listener is not None and reg.listener.healthy) and time.monotonic() - t0 < HANG:
                     time.sleep(0.05)
@@ -241,7 +242,7 @@ def test_a_postgis_register_detaches_before_a_fork_and_reattaches_in_the_child(p
         _, status = os.waitpid(pid, 0)
         got = json.loads(os.read(read, 1000) or b"{}")
         assert os.waitstatus_to_exitcode(status) == 0 and got["ok"], got
-        after_fork()  # the parent (as a test stand-in for a worker) reattaches and catches up with the child's edit
+        reg.attach()  # the parent (as a test stand-in for a worker) reattaches and catches up with the child's edit
         reg.refresh()
         assert reg.index.version == got["version"] and reg.freshness().reachable
     finally:
