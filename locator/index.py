@@ -134,6 +134,7 @@ class VenueIndex:
         self._all = _new_tree(3)
         self._by_cat = {c: _new_tree(3) for c in CATEGORY_CODES}
         self._flat = _new_tree(2)
+        self._by_id: tuple[Venue, ...] | None = ()
         self._bulk_load([v for v in venues if v.status == "active"])
 
     # -- building and editing ---------------------------------------------
@@ -169,6 +170,9 @@ class VenueIndex:
         self._flat = rtree_index.Index(
             ((i, (lon[i], lat[i], lon[i], lat[i]), None) for i in range(n)), properties=self._flat.properties
         )
+        # Sorted here, where the index is built (in a pre-forking server's master): a page of items slices it
+        # without touching, and so without copying into the worker, the other venues' shared memory.
+        self._by_id = tuple(sorted(venues, key=lambda v: v.id))
 
     def _grow(self, need: int) -> None:
         cap = len(self._lon)
@@ -187,6 +191,7 @@ class VenueIndex:
         """Add or replace one venue; a closed venue is removed."""
         with self._lock:
             self.remove(venue.id)
+            self._by_id = None
             if venue.status != "active":
                 return
             if self._free:
@@ -215,6 +220,7 @@ class VenueIndex:
             slot = self._slot_of.pop(venue_id, None)
             if slot is None:
                 return False
+            self._by_id = None
             venue = self._venues[slot]
             assert venue is not None
             x, y, z = self._xyz[slot]
@@ -236,8 +242,13 @@ class VenueIndex:
         slot = self._slot_of.get(venue_id)
         return None if slot is None else self._venues[slot]
 
-    def venues(self) -> list[Venue]:
-        return sorted((v for v in self._venues if v is not None), key=lambda v: v.id)
+    def venues(self) -> tuple[Venue, ...]:
+        """Every venue, by id; one tuple kept until the next edit (callers only read it)."""
+        by_id = self._by_id
+        if by_id is None:
+            with self._lock:
+                by_id = self._by_id = tuple(sorted((v for v in self._venues if v is not None), key=lambda v: v.id))
+        return by_id
 
     # -- queries ------------------------------------------------------------
     def nearest(

@@ -132,6 +132,22 @@ def test_inserts_and_deletes_without_rebuild():
     assert index.nearest(110.15, 20.0, 1, ["outdoor_station"]) == []
 
 
+def test_venues_by_id_are_kept_until_an_edit():
+    """``venues()`` is one id-ordered tuple per state of the index: built once, replaced on each edit."""
+    a = Venue(id="b", name="乙", category="outdoor_station", district_code="460106", lon=110.40, lat=20.00)
+    b = Venue(id="a", name="甲", category="other", district_code="460106", lon=110.30, lat=20.00)
+    index = VenueIndex([a, b])
+    first = index.venues()
+    assert [v.id for v in first] == ["a", "b"] and index.venues() is first
+    c = Venue(id="aa", name="丙", category="other", district_code="460106", lon=110.35, lat=20.00)
+    index.upsert(c)
+    assert [v.id for v in index.venues()] == ["a", "aa", "b"] and [v.id for v in first] == ["a", "b"]
+    index.remove("a")
+    assert [v.id for v in index.venues()] == ["aa", "b"]
+    index.upsert(Venue(**{**c.as_dict(), "amenities": (), "status": "closed"}))
+    assert [v.id for v in index.venues()] == ["b"]
+
+
 def test_ties_are_broken_by_id():
     vs = [Venue(id=i, name=i, category="other", district_code="460106", lon=110.3, lat=20.0) for i in ("c", "a", "b")]
     assert [h.venue.id for h in VenueIndex(vs).nearest(110.31, 20.0, 3)] == ["a", "b", "c"]

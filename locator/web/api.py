@@ -9,6 +9,7 @@ parsed by ``locator.params`` (pure), so every bad value ends as one
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -239,7 +240,7 @@ def nearest_open(
         n = min(n * 4, OPEN_SEARCH_LIMIT)
 
 
-def export_response(venues: list[Venue], fmt: str, version: int | None = None) -> Response:
+def export_response(venues: Sequence[Venue], fmt: str, version: int | None = None) -> Response:
     """The register as a download in ``fmt`` (``locator.io.exporter``: re-imports unchanged).
 
     ``version`` is the register's data version the venues were read at; the file records it,

@@ -11,6 +11,7 @@ reads parameters and wraps answers, as JSON or (``locator.web.ogc_html``) as HTM
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -163,15 +164,22 @@ def queryables(cid: str) -> Response:
     )
 
 
-def _venue_items(args: Any, bbox: colls.Box | None, query: colls.ItemQuery) -> list[Venue]:
+_SIMPLE_FILTERS = frozenset({"category", "district", "district_code", "amenity", "amenities", "q"})
+"""The parameters :func:`_venue_items` filters on itself (blank values filter nothing, so any given one counts)."""
+
+
+def _venue_items(args: Any, bbox: colls.Box | None, query: colls.ItemQuery) -> Sequence[Venue]:
     """The venues matching the request, in answer order: bbox, the simple filters, then ``filter`` and ``sortby``."""
     reg = get_register()
+    candidates: Sequence[Venue]
     if bbox is None:
         candidates = reg.index.venues()
     else:  # across the antimeridian: two boxes, whose venues are disjoint
         candidates = sorted(
             (v for part in colls.bbox_parts(bbox) for v in reg.index.within_bbox(*part)), key=lambda v: v.id
         )
+    if bbox is None and not _SIMPLE_FILTERS.intersection(args) and query.where is None and not query.sortby:
+        return candidates  # a plain page: the kept id-ordered tuple, sliced by the caller (nothing per venue)
     known = reg.districts.codes
     amenities = [
         *(params.amenities_param(args) or ()),
