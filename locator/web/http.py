@@ -2,7 +2,9 @@
 
 - ``X-Request-ID`` on every response: a sane incoming one is echoed, else one is made;
   ``X-Data-Version`` and ``X-Data-Age`` (seconds since the served data was last confirmed current).
-- A JSON-lines access log (logger ``locator.access``, to stderr; ``ACCESS_LOG``).
+- A JSON-lines access log (logger ``locator.access``, to stderr; ``ACCESS_LOG``), formatted on the
+  request's thread and written by a background thread (:class:`AccessLogHandler`), so that no
+  request waits on the log's I/O.
 - 413 for a declared body larger than ``MAX_CONTENT_LENGTH``, before anything reads it.
 - Per-client rate limits (``RATELIMIT_*`` config keys, see ``locator.config``),
   counted by the ``limits`` engine that flask-limiter is built on, without
@@ -11,7 +13,8 @@
 - Compression (br, gzip) of JSON, GeoJSON and HTML above ``COMPRESS_MIN_SIZE``.
 - CORS ``Access-Control-Allow-Origin: *`` on the read API (``/api/*`` but ``/api/v1/admin/``).
 - Caching: successful GETs of public data (blueprints ``api``, ``ogc``, ``mapdata``)
-  get a weak ETag (a hash of the body) and
+  get a weak ETag (a hash of the body: the body of a nearest answer changes with the minute,
+  ``open_now``, and with ``Host`` and ``Accept``, so the data version alone would not do) and
   ``Cache-Control: public, max-age=CACHE_MAX_AGE``, and a matching
   ``If-None-Match`` gets 304; errors and probes get ``no-store``. Without
   ``PUBLIC_BASE_URL`` they also get ``Vary: Host``, as their links name the request's host.
@@ -28,22 +31,26 @@ import hashlib
 import json
 import logging
 import math
+import os
+import queue
 import re
 import sys
+import threading
 import time
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import IO
 from urllib.parse import unquote_plus
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_compress import Compress
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from locator.web.problems import problem
 from locator.web.ratelimit import ClientLimiter
-from locator.web.state import KEY, app_state, get_settings
+from locator.web.state import AppState, app_state
 
-__all__ = ["ACCESS_LOGGER", "REQUEST_ID_HEADER", "init_app", "request_id"]
+__all__ = ["ACCESS_LOGGER", "REQUEST_ID_HEADER", "AccessLogHandler", "coarse_query", "init_app", "request_id"]
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCESS_LOGGER = "locator.access"
@@ -62,6 +69,9 @@ _CORS_EXPOSE = "ETag, Retry-After, X-Request-ID, X-Data-Version, X-Data-Age"
 _CORS_SAFE_HEADER = re.compile(r"^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$")
 
 
+_CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _CORS_EXPOSE))
+
+
 def _cors(response: Response) -> Response:
     """``Access-Control-Allow-Origin: *`` on the read API, and answers to preflights.
 
@@ -73,44 +83,102 @@ def _cors(response: Response) -> Response:
     if not _CORS_PATHS.match(request.path):
         return response
     headers = response.headers
-    headers["Access-Control-Allow-Origin"] = "*"
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        headers["Access-Control-Allow-Origin"] = "*"
         headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
         asked = request.headers.get("Access-Control-Request-Headers", "")
         if asked and _CORS_SAFE_HEADER.match(asked.strip()):
             headers["Access-Control-Allow-Headers"] = asked.strip()
         headers["Access-Control-Max-Age"] = "86400"
     else:
-        headers["Access-Control-Expose-Headers"] = _CORS_EXPOSE
+        for name, value in _CORS_HEADERS:
+            headers[name] = value
     return response
 
 
 def request_id() -> str:
-    """This request's id: the caller's ``X-Request-ID`` if sane, else a new one."""
+    """This request's id: the caller's ``X-Request-ID`` if sane, else a new one (32 random hex digits)."""
     rid: str | None = g.get("request_id")
     if rid is None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        rid = incoming if _SANE_ID.fullmatch(incoming) else uuid.uuid4().hex
+        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
+        rid = incoming if incoming and _SANE_ID.fullmatch(incoming) else os.urandom(16).hex()
         g.request_id = rid
     return rid
 
 
-def _start() -> None:
-    g.t0 = time.perf_counter()
-    request_id()
+class AccessLogHandler(logging.Handler):
+    """Formats each record on the caller's thread and writes it on a background thread.
 
+    Writing a line to stderr is a system call, and stderr may be a pipe whose
+    reader is slow; a request should wait on neither. ``emit`` only formats
+    and queues the line; a daemon thread (started on first use in each
+    process, so a forked gunicorn worker gets its own) writes what has queued
+    up in one ``write``. ``flush`` writes the queue out on the calling thread;
+    ``logging.shutdown`` calls it at exit. ``stream`` None means the current
+    ``sys.stderr`` at the time of writing.
+    """
 
-def _check_body_size() -> None:
-    limit = get_settings().max_content_length
-    length = request.content_length
-    if limit is not None and length is not None and length > limit:
-        raise RequestEntityTooLarge(f"The request body ({length} bytes) is larger than the {limit} bytes accepted.")
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__()
+        self.stream = stream
+        self.queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.pid = 0
+        self.write_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        if self.pid != os.getpid():
+            self._start()
+        self.queue.put(line)
+
+    def _start(self) -> None:
+        with self.write_lock:
+            if self.pid == os.getpid():
+                return
+            # Lines queued before a fork belong to the parent, which writes them.
+            self.queue = queue.SimpleQueue()
+            self.pid = os.getpid()
+            threading.Thread(target=self._run, args=(self.queue,), name="locator-access-log", daemon=True).start()
+
+    def _run(self, lines: queue.SimpleQueue[str]) -> None:
+        while True:
+            batch = [lines.get()]
+            self._write(batch + self._drain(lines))
+
+    @staticmethod
+    def _drain(lines: queue.SimpleQueue[str], most: int = 1000) -> list[str]:
+        batch: list[str] = []
+        try:
+            while len(batch) < most:
+                batch.append(lines.get_nowait())
+        except queue.Empty:
+            pass
+        return batch
+
+    def _write(self, batch: list[str]) -> None:
+        if not batch:
+            return
+        stream = self.stream or sys.stderr
+        with self.write_lock:
+            try:
+                stream.write("\n".join(batch) + "\n")
+                stream.flush()
+            except (OSError, ValueError):  # the stream is closed or broken: nothing better to write to
+                pass
+
+    def flush(self) -> None:
+        """Write every queued line now, on the calling thread."""
+        self._write(self._drain(self.queue, most=1 << 30))
 
 
 def _access_logger() -> logging.Logger:
     log = logging.getLogger(ACCESS_LOGGER)
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = AccessLogHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.propagate = False
@@ -153,57 +221,89 @@ def coarse_query(query: str) -> str:
     return "&".join(parts)
 
 
-def _finish(response: Response) -> Response:
-    rid = request_id()
-    response.headers[REQUEST_ID_HEADER] = rid
-    state = current_app.extensions.get(KEY)
-    if state is not None:  # which data answered, and how long since it was confirmed current (issue 13)
-        fresh = state.register.freshness()
-        response.headers["X-Data-Version"] = str(fresh.data_version)
-        response.headers["X-Data-Age"] = f"{fresh.data_age_s:.1f}"
-    if get_settings().access_log:
-        t0 = g.get("t0")
-        entry = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "request_id": rid,
-            "remote": request.remote_addr,
-            "method": request.method,
-            "path": request.path,
-            "query": coarse_query(request.query_string.decode("latin-1")[:512]),
-            "status": response.status_code,
-            "bytes": response.content_length,
-            "ms": round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None,
-            "ua": request.user_agent.string[:200],
-        }
-        logging.getLogger(ACCESS_LOGGER).info(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
-    return response
+_ENCODE_ENTRY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _caching(response: Response) -> Response:
-    if response.status_code >= 400 or request.endpoint in _NO_STORE_ENDPOINTS:
-        response.headers["Cache-Control"] = "no-store"
+def _log_access(log: logging.Logger, rid: str, response: Response) -> None:
+    """One JSON line on ``log`` (formatted here; written by :class:`AccessLogHandler` off the request)."""
+    environ = request.environ
+    t0 = g.get("t0")
+    query = environ.get("QUERY_STRING", "")
+    entry = {
+        "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "request_id": rid,
+        "remote": request.remote_addr,
+        "method": request.method,
+        "path": request.path,
+        "query": coarse_query(request.query_string.decode("latin-1")[:512]) if query else "",
+        "status": response.status_code,
+        "bytes": response.content_length,
+        "ms": round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None,
+        "ua": environ.get("HTTP_USER_AGENT", "")[:200],
+    }
+    # makeRecord and handle rather than info(): info() also walks the stack for the caller's
+    # file and line (~5 µs), which "%(message)s" never shows.
+    log.handle(log.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, _ENCODE_ENTRY(entry), (), None))
+
+
+def _finisher(state: AppState) -> Callable[[Response], Response]:
+    """The ``after_request`` hook that sends the request id and data version, and logs the request."""
+    log = logging.getLogger(ACCESS_LOGGER)
+
+    def finish(response: Response) -> Response:
+        rid = request_id()
+        fresh = state.register.freshness()  # which data answered, and how long since it was confirmed current
+        headers = response.headers
+        headers[REQUEST_ID_HEADER] = rid
+        headers["X-Data-Version"] = str(fresh.data_version)
+        headers["X-Data-Age"] = f"{fresh.data_age_s:.1f}"
+        if state.settings.access_log and log.isEnabledFor(logging.INFO):
+            _log_access(log, rid, response)
         return response
-    if (
-        response.status_code != 200
-        or request.blueprint not in _PUBLIC_BLUEPRINTS
-        or request.method not in ("GET", "HEAD")
-        or response.direct_passthrough
-        or response.is_streamed
-        or response.mimetype not in _DATA_MIMETYPES
-    ):
+
+    return finish
+
+
+def _add_vary(response: Response, name: str) -> None:
+    """Add ``name`` to ``Vary`` unless it is listed (what ``response.vary.add`` does, without parsing a set)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = name
+    elif name.lower() not in (v.strip().lower() for v in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {name}"
+
+
+def _cacher(state: AppState) -> Callable[[Response], Response]:
+    """The ``after_request`` hook for ``Cache-Control``, ``Vary: Host``, the ETag and 304s."""
+
+    def caching(response: Response) -> Response:
+        headers = response.headers
+        if response.status_code >= 400 or request.endpoint in _NO_STORE_ENDPOINTS:
+            headers["Cache-Control"] = "no-store"
+            return response
+        if (
+            response.status_code != 200
+            or request.blueprint not in _PUBLIC_BLUEPRINTS
+            or request.method not in ("GET", "HEAD")
+            or response.direct_passthrough
+            or response.is_streamed
+            or response.mimetype not in _DATA_MIMETYPES
+        ):
+            return response
+        settings = state.settings
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
+        if settings.public_base_url is None:
+            # Links are then built from the request's Host (locator.web.urls.public_base): a shared
+            # cache must not hand one host's links to a request for another.
+            _add_vary(response, "Host")
+        if response.get_etag()[0] is None:
+            headers["ETag"] = f'W/"{hashlib.blake2b(response.get_data(), digest_size=12).hexdigest()}"'
+        if "HTTP_IF_NONE_MATCH" in request.environ:
+            response.make_conditional(request)
         return response
-    settings = get_settings()
-    if "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
-    if settings.public_base_url is None:
-        # Links are then built from the request's Host (locator.web.urls.public_base): a shared
-        # cache must not hand one host's links to a request for another.
-        response.vary.add("Host")
-    if response.get_etag()[0] is None:
-        response.set_etag(hashlib.blake2b(response.get_data(), digest_size=12).hexdigest(), weak=True)
-    if "If-None-Match" in request.headers:
-        response.make_conditional(request)
-    return response
+
+    return caching
 
 
 class RateLimited(TooManyRequests):
@@ -212,13 +312,26 @@ class RateLimited(TooManyRequests):
         self.limit, self.retry_after = limit, retry_after
 
 
-def _rate_limit() -> None:
-    if request.endpoint in _UNLIMITED_ENDPOINTS or request.method == "OPTIONS":
-        return
-    limiter = app_state().limiter
-    breached = None if limiter is None else limiter.hit(request.remote_addr or "-")
-    if breached is not None:
-        raise RateLimited(*breached)
+def _starter(state: AppState) -> Callable[[], None]:
+    """The first ``before_request`` hook: the clock, the request id, the body size and the rate limit."""
+
+    def start() -> None:
+        g.t0 = time.perf_counter()
+        request_id()
+        limit = state.settings.max_content_length
+        if limit is not None:
+            length = request.content_length
+            if length is not None and length > limit:
+                raise RequestEntityTooLarge(
+                    f"The request body ({length} bytes) is larger than the {limit} bytes accepted."
+                )
+        limiter = state.limiter
+        if limiter is not None and request.endpoint not in _UNLIMITED_ENDPOINTS and request.method != "OPTIONS":
+            breached = limiter.hit(request.remote_addr or "-")
+            if breached is not None:
+                raise RateLimited(*breached)
+
+    return start
 
 
 def init_app(app: Flask) -> None:
@@ -235,17 +348,14 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"])
 
     _access_logger()
-    app.before_request(_start)
-    app.before_request(_check_body_size)
-    app.after_request(_finish)
-
     state = app_state(app)
     settings = state.settings
     if settings.ratelimit_enabled:
         state.limiter = ClientLimiter(
             settings.ratelimit_default, settings.ratelimit_storage_uri, settings.ratelimit_strategy
         )
-        app.before_request(_rate_limit)
+    app.before_request(_starter(state))
+    app.after_request(_finisher(state))
 
     @app.errorhandler(RateLimited)
     def _too_many(exc: RateLimited) -> Response:
@@ -258,4 +368,4 @@ def init_app(app: Flask) -> None:
 
     Compress(app)
     app.after_request(_cors)
-    app.after_request(_caching)
+    app.after_request(_cacher(state))
