@@ -32,11 +32,11 @@ import json
 import logging
 import math
 import os
-import queue
 import re
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import IO
@@ -107,21 +107,25 @@ def request_id() -> str:
 
 
 class AccessLogHandler(logging.Handler):
-    """Formats each record on the caller's thread and writes it on a background thread.
+    """Formats each record on the caller's thread; a background thread writes them.
 
     Writing a line to stderr is a system call, and stderr may be a pipe whose
-    reader is slow; a request should wait on neither. ``emit`` only formats
-    and queues the line; a daemon thread (started on first use in each
-    process, so a forked gunicorn worker gets its own) writes what has queued
-    up in one ``write``. ``flush`` writes the queue out on the calling thread;
-    ``logging.shutdown`` calls it at exit. ``stream`` None means the current
-    ``sys.stderr`` at the time of writing.
+    reader is slow; a request should wait on neither. ``emit`` formats the
+    line and appends it to a deque (no lock, no wake-up); a daemon thread,
+    started on first use in each process (so a forked gunicorn worker gets its
+    own), writes what has gathered every ``interval`` seconds, or at once when
+    ``batch`` lines are waiting, in one ``write``. A queue that woke the
+    writer for every line cost a thread switch a request. ``flush`` writes the
+    waiting lines on the calling thread; ``logging.shutdown`` calls it at
+    exit. ``stream`` None means the current ``sys.stderr`` at the time of
+    writing.
     """
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, interval: float = 0.2, batch: int = 512) -> None:
         super().__init__()
-        self.stream = stream
-        self.queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.stream, self.interval, self.batch = stream, interval, batch
+        self.lines: deque[str] = deque()
+        self.wake = threading.Event()
         self.pid = 0
         self.write_lock = threading.Lock()
 
@@ -131,35 +135,43 @@ class AccessLogHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
+        self.append(line)
+
+    def plain(self) -> bool:
+        """Whether a record would be written as its message alone (no filter, the formatter ``_access_logger`` set)."""
+        return self.formatter is _MESSAGE_ONLY and not self.filters
+
+    def append(self, line: str) -> None:
+        """Queue a formatted line."""
         if self.pid != os.getpid():
             self._start()
-        self.queue.put(line)
+        lines = self.lines
+        lines.append(line)
+        if len(lines) >= self.batch:
+            self.wake.set()
 
     def _start(self) -> None:
         with self.write_lock:
             if self.pid == os.getpid():
                 return
-            # Lines queued before a fork belong to the parent, which writes them.
-            self.queue = queue.SimpleQueue()
-            self.pid = os.getpid()
-            threading.Thread(target=self._run, args=(self.queue,), name="locator-access-log", daemon=True).start()
+            # Lines waiting before a fork are the parent's, which writes them.
+            self.lines, self.wake, self.pid = deque(), threading.Event(), os.getpid()
+            threading.Thread(target=self._run, args=(self.wake,), name="locator-access-log", daemon=True).start()
 
-    def _run(self, lines: queue.SimpleQueue[str]) -> None:
+    def _run(self, wake: threading.Event) -> None:
         while True:
-            batch = [lines.get()]
-            self._write(batch + self._drain(lines))
+            wake.wait(self.interval)
+            wake.clear()
+            self.flush()
 
-    @staticmethod
-    def _drain(lines: queue.SimpleQueue[str], most: int = 1000) -> list[str]:
-        batch: list[str] = []
+    def flush(self) -> None:
+        """Write every waiting line now, on the calling thread."""
+        lines, batch = self.lines, []
         try:
-            while len(batch) < most:
-                batch.append(lines.get_nowait())
-        except queue.Empty:
+            while True:
+                batch.append(lines.popleft())
+        except IndexError:
             pass
-        return batch
-
-    def _write(self, batch: list[str]) -> None:
         if not batch:
             return
         stream = self.stream or sys.stderr
@@ -170,16 +182,15 @@ class AccessLogHandler(logging.Handler):
             except (OSError, ValueError):  # the stream is closed or broken: nothing better to write to
                 pass
 
-    def flush(self) -> None:
-        """Write every queued line now, on the calling thread."""
-        self._write(self._drain(self.queue, most=1 << 30))
+
+_MESSAGE_ONLY = logging.Formatter("%(message)s")
 
 
 def _access_logger() -> logging.Logger:
     log = logging.getLogger(ACCESS_LOGGER)
     if not log.handlers:
         handler = AccessLogHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(_MESSAGE_ONLY)
         log.addHandler(handler)
         log.propagate = False
     log.setLevel(logging.INFO)
@@ -215,8 +226,9 @@ def coarse_query(query: str) -> str:
     parts = query.split("&")
     for i, part in enumerate(parts):
         key, eq, value = part.partition("=")
-        if eq and unquote_plus(key) in _POSITION_KEYS:
-            cut = ",".join(_coarse_number(v.strip()) for v in unquote_plus(value).split(","))
+        if eq and (key if key in _POSITION_KEYS else unquote_plus(key)) in _POSITION_KEYS:
+            plain = "%" not in value and "+" not in value
+            cut = ",".join(_coarse_number(v.strip()) for v in (value if plain else unquote_plus(value)).split(","))
             parts[i] = f"{key}={cut}"
     return "&".join(parts)
 
@@ -226,24 +238,33 @@ _ENCODE_ENTRY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).enco
 
 def _log_access(log: logging.Logger, rid: str, response: Response) -> None:
     """One JSON line on ``log`` (formatted here; written by :class:`AccessLogHandler` off the request)."""
-    environ = request.environ
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not six
+    environ = req.environ
     t0 = g.get("t0")
     query = environ.get("QUERY_STRING", "")
-    entry = {
-        "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "request_id": rid,
-        "remote": request.remote_addr,
-        "method": request.method,
-        "path": request.path,
-        "query": coarse_query(request.query_string.decode("latin-1")[:512]) if query else "",
-        "status": response.status_code,
-        "bytes": response.content_length,
-        "ms": round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None,
-        "ua": environ.get("HTTP_USER_AGENT", "")[:200],
-    }
-    # makeRecord and handle rather than info(): info() also walks the stack for the caller's
-    # file and line (~5 µs), which "%(message)s" never shows.
-    log.handle(log.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, _ENCODE_ENTRY(entry), (), None))
+    line = _ENCODE_ENTRY(
+        {
+            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "request_id": rid,
+            "remote": req.remote_addr,
+            "method": req.method,
+            "path": req.path,
+            "query": coarse_query(req.query_string.decode("latin-1")[:512]) if query else "",
+            "status": response.status_code,
+            "bytes": response.content_length,
+            "ms": round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None,
+            "ua": environ.get("HTTP_USER_AGENT", "")[:200],
+        }
+    )
+    handlers = log.handlers
+    if len(handlers) == 1 and not log.filters:
+        handler = handlers[0]
+        if type(handler) is AccessLogHandler and handler.plain():
+            handler.append(line)  # what handle() would come to, without a LogRecord
+            return
+    # makeRecord and handle rather than info(), which also walks the stack for the caller's
+    # file and line: "%(message)s" never shows them.
+    log.handle(log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, line, (), None))
 
 
 def _finisher(state: AppState) -> Callable[[Response], Response]:
