@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, request
 
 from locator import tiles
+from locator.web.http import send_headers
 from locator.web.state import app_state
 
 __all__ = ["csp_for", "embeddable", "frame_ancestors_source", "init_app"]
@@ -113,26 +114,34 @@ class _Headers:
         key = settings.tianditu_key
         by_code = {code: tiles.tile_provider(code, key).origins() for code in tiles.TILE_PROVIDERS}
         self.policies = {
-            embed: {code: csp_for(state.frame_ancestors if embed else "'self'", o) for code, o in by_code.items()}
+            embed: {
+                code: self._headers(embed, csp_for(state.frame_ancestors if embed else "'self'", o))
+                for code, o in by_code.items()
+            }
             for embed in (False, True)
         }
         self.fallback = {embed: self.policies[embed][self.default] for embed in (False, True)}  # TILES is checked
 
-    def _policy(self, embed: bool, code: str | None) -> str | None:
-        """What ``tiles.tile_provider`` would pick for ``code``, as a policy; None for an unknown code."""
+    @staticmethod
+    def _headers(embed: bool, policy: str) -> tuple[tuple[str, str], ...]:
+        frame = () if embed else (("X-Frame-Options", "SAMEORIGIN"),)
+        return (
+            ("Content-Security-Policy", policy),
+            *frame,
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        )
+
+    def _policy(self, embed: bool, code: str | None) -> tuple[tuple[str, str], ...] | None:
+        """What ``tiles.tile_provider`` would pick for ``code``, as headers; None for an unknown code."""
         return self.policies[embed].get((code or "osm").strip().lower())
 
     def __call__(self, response: Response) -> Response:
         embed = bool(getattr(self.view_functions.get(request.endpoint or ""), "_locator_embeddable", False))
-        policy = self._policy(embed, request.args.get("tiles") or self.default) or self.fallback[embed]
-        headers = response.headers
-        headers["Content-Security-Policy"] = policy
         if embed:
-            headers.pop("X-Frame-Options", None)
-        else:
-            headers["X-Frame-Options"] = "SAMEORIGIN"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+            response.headers.pop("X-Frame-Options", None)
+        # Appended as the response is sent (no view sets these: test_security checks).
+        send_headers(self._policy(embed, request.args.get("tiles") or self.default) or self.fallback[embed])
         return response
 
 
