@@ -110,9 +110,8 @@ def venue_feature(
 _OPEN_JSON = {True: "true", False: "false", None: "null"}
 
 
-def _fragments(venue: Venue, crs: str) -> tuple[str, str]:
-    """The feature's JSON around its ``open_now`` value, built once per venue record and crs."""
-    cache = app_state().feature_json
+def _fragments(venue: Venue, crs: str, cache: dict[tuple[str, str], tuple[Any, str, str]]) -> tuple[str, str]:
+    """The feature's JSON around its ``open_now`` value, built once per venue record and crs (kept in ``cache``)."""
     entry = cache.get((venue.id, crs))
     if entry is None or entry[0] is not venue:
         feature = venue_feature(venue, crs)
@@ -136,9 +135,10 @@ def nearest_collection_json(hits: list[Hit], crs: str, now: datetime, extra: dic
     ``open_now``, ``distance_m`` and ``bearing_deg`` are written.
     """
     minute = now.astimezone(TZ).replace(second=0, microsecond=0)
+    cache = app_state().feature_json
     parts = []
     for h in hits:
-        head, tail = _fragments(h.venue, crs)
+        head, tail = _fragments(h.venue, crs, cache)
         expr = h.venue.opening_hours
         is_open_now = _open_at_minute(expr, minute) if expr else None
         parts.append(

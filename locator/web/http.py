@@ -385,7 +385,8 @@ def _starter(state: AppState) -> Callable[[], None]:
         g.t0 = time.perf_counter()
         request_id()
         limit = state.settings.max_content_length
-        if limit is not None:
+        environ = request.environ
+        if limit is not None and ("CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ):
             length = request.content_length
             if length is not None and length > limit:
                 raise RequestEntityTooLarge(
