@@ -275,28 +275,50 @@ def coarse_query(query: str) -> str:
     return "&".join(parts)
 
 
-_ENCODE_ENTRY = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_JSON_STR = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _Clock:
+    """UTC timestamps to the millisecond, as ``datetime.isoformat`` writes them, formatted once a second."""
+
+    def __init__(self) -> None:
+        self.second, self.prefix = -1, ""
+
+    def stamp(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self.second = second
+        return f"{self.prefix}.{int((now - second) * 1000):03d}+00:00"
+
+
+_CLOCK = _Clock()
+
+
+def _json_value(value: str | int | float | None) -> str:
+    """A JSON value: ``repr`` is what the encoder writes for an int or a finite float."""
+    if value is None:
+        return "null"
+    return _JSON_STR(value) if isinstance(value, str) else repr(value)
 
 
 def _log_access(log: logging.Logger, rid: str, response: Response) -> None:
-    """One JSON line on ``log`` (formatted here; written by :class:`AccessLogHandler` off the request)."""
+    """One JSON line on ``log`` (formatted here; written by :class:`AccessLogHandler` off the request).
+
+    Written out key by key (each value through the JSON encoder) rather than
+    with ``json.dumps`` of a dict: a third of the cost.
+    """
     req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not six
     environ = req.environ
     t0 = g.get("t0")
-    query = environ.get("QUERY_STRING", "")
-    line = _ENCODE_ENTRY(
-        {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "request_id": rid,
-            "remote": req.remote_addr,
-            "method": req.method,
-            "path": req.path,
-            "query": coarse_query(req.query_string.decode("latin-1")[:512]) if query else "",
-            "status": response.status_code,
-            "bytes": response.content_length,
-            "ms": round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None,
-            "ua": environ.get("HTTP_USER_AGENT", "")[:200],
-        }
+    query = coarse_query(req.query_string.decode("latin-1")[:512]) if environ.get("QUERY_STRING") else ""
+    ms = round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None
+    line = (
+        f'{{"ts":"{_CLOCK.stamp()}","request_id":{_JSON_STR(rid)},"remote":{_json_value(req.remote_addr)},'
+        f'"method":{_JSON_STR(req.method)},"path":{_JSON_STR(req.path)},"query":{_JSON_STR(query)},'
+        f'"status":{response.status_code},"bytes":{_json_value(response.content_length)},'
+        f'"ms":{_json_value(ms)},"ua":{_JSON_STR(environ.get("HTTP_USER_AGENT", "")[:200])}}}'
     )
     handlers = log.handlers
     if len(handlers) == 1 and not log.filters:

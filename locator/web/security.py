@@ -141,7 +141,8 @@ class _Headers:
         if embed:
             response.headers.pop("X-Frame-Options", None)
         # Appended as the response is sent (no view sets these: test_security checks).
-        chosen = request.args.get("tiles") if request.environ.get("QUERY_STRING") else None
+        args = request.args
+        chosen = args["tiles"] if "tiles" in args else None  # .get() of a missing key builds an exception
         send_headers(self._policy(embed, chosen or self.default) or self.fallback[embed])
         return response
 
