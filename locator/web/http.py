@@ -379,16 +379,21 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
         ):
             return response
         settings = state.settings
-        if "Cache-Control" not in headers:
-            headers["Cache-Control"] = f"public, max-age={settings.cache_max_age}"
         if settings.public_base_url is None:
             # Links are then built from the request's Host (locator.web.urls.public_base): a shared
             # cache must not hand one host's links to a request for another.
             _add_vary(response, "Host")
+        ours = []
+        if "Cache-Control" not in headers:
+            ours.append(("Cache-Control", f"public, max-age={settings.cache_max_age}"))
         if response.get_etag()[0] is None:
-            headers["ETag"] = f'W/"{hashlib.blake2b(response.get_data(), digest_size=12).hexdigest()}"'
-        if "HTTP_IF_NONE_MATCH" in request.environ:
+            ours.append(("ETag", f'W/"{hashlib.blake2b(response.get_data(), digest_size=12).hexdigest()}"'))
+        if "HTTP_IF_NONE_MATCH" in request.environ:  # the ETag must be on the response to compare
+            for name, value in ours:
+                headers[name] = value
             response.make_conditional(request)
+        else:
+            send_headers(ours)
         return response
 
     return caching
