@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import unquote_plus
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, request
 from flask_compress import Compress
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
@@ -56,6 +56,7 @@ __all__ = [
     "AccessLogHandler",
     "SendHeaders",
     "coarse_query",
+    "current_request",
     "init_app",
     "request_id",
     "send_headers",
@@ -80,9 +81,16 @@ _CORS_SAFE_HEADER = re.compile(r"^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$")
 
 _CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _CORS_EXPOSE))
 _SENT_HEADERS = "locator.sent_headers"
+_REQUEST_ID = "locator.request_id"
+_T0 = "locator.t0"
 
 
-def send_headers(pairs: Iterable[tuple[str, str]]) -> None:
+def current_request() -> Request:
+    """The request object itself: one context lookup, where each ``request.x`` costs one (~0.3 µs)."""
+    return request._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def send_headers(pairs: Iterable[tuple[str, str]], environ: dict[str, Any] | None = None) -> None:
     """Add ``pairs`` to this response's headers as it is sent, after every hook.
 
     For the headers the app sets on every response and that no view sets
@@ -91,7 +99,8 @@ def send_headers(pairs: Iterable[tuple[str, str]]) -> None:
     costs nothing per header, instead of going through werkzeug's ``Headers``
     three times (set, copy, list), about 2 µs a header.
     """
-    environ = request.environ
+    if environ is None:
+        environ = request.environ
     sent: list[tuple[str, str]] | None = environ.get(_SENT_HEADERS)
     if sent is None:
         environ[_SENT_HEADERS] = list(pairs)
@@ -123,28 +132,33 @@ def _cors(response: Response) -> Response:
     answer's time in the app. The API is public, read-only and sends no
     credentials, so the wildcard is all it needs.
     """
-    if not _CORS_PATHS.match(request.path):
+    req = current_request()
+    if not _CORS_PATHS.match(req.path):
         return response
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+    if req.method == "OPTIONS" and "Access-Control-Request-Method" in req.headers:
         headers = response.headers
         headers["Access-Control-Allow-Origin"] = "*"
         headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        asked = request.headers.get("Access-Control-Request-Headers", "")
+        asked = req.headers.get("Access-Control-Request-Headers", "")
         if asked and _CORS_SAFE_HEADER.match(asked.strip()):
             headers["Access-Control-Allow-Headers"] = asked.strip()
         headers["Access-Control-Max-Age"] = "86400"
     else:
-        send_headers(_CORS_HEADERS)
+        send_headers(_CORS_HEADERS, req.environ)
     return response
 
 
 def request_id() -> str:
     """This request's id: the caller's ``X-Request-ID`` if sane, else a new one (32 random hex digits)."""
-    rid: str | None = g.get("request_id")
+    return _request_id(request.environ)
+
+
+def _request_id(environ: dict[str, Any]) -> str:
+    rid: str | None = environ.get(_REQUEST_ID)
     if rid is None:
-        incoming = request.environ.get("HTTP_X_REQUEST_ID", "")
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
         rid = incoming if incoming and _SANE_ID.fullmatch(incoming) else os.urandom(16).hex()
-        g.request_id = rid
+        environ[_REQUEST_ID] = rid
     return rid
 
 
@@ -309,9 +323,9 @@ def _log_access(log: logging.Logger, rid: str, response: Response) -> None:
     Written out key by key (each value through the JSON encoder) rather than
     with ``json.dumps`` of a dict: a third of the cost.
     """
-    req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not six
+    req = current_request()
     environ = req.environ
-    t0 = g.get("t0")
+    t0 = environ.get(_T0)
     query = coarse_query(req.query_string.decode("latin-1")[:512]) if environ.get("QUERY_STRING") else ""
     ms = round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None
     line = (
@@ -336,14 +350,16 @@ def _finisher(state: AppState) -> Callable[[Response], Response]:
     log = logging.getLogger(ACCESS_LOGGER)
 
     def finish(response: Response) -> Response:
-        rid = request_id()
+        environ = request.environ
+        rid = _request_id(environ)
         fresh = state.register.freshness()  # which data answered, and how long since it was confirmed current
         send_headers(
             (
                 (REQUEST_ID_HEADER, rid),
                 ("X-Data-Version", str(fresh.data_version)),
                 ("X-Data-Age", f"{fresh.data_age_s:.1f}"),
-            )
+            ),
+            environ,
         )
         if state.settings.access_log and log.isEnabledFor(logging.INFO):
             _log_access(log, rid, response)
@@ -366,13 +382,14 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
 
     def caching(response: Response) -> Response:
         headers = response.headers
-        if response.status_code >= 400 or request.endpoint in _NO_STORE_ENDPOINTS:
+        req = current_request()
+        if response.status_code >= 400 or req.endpoint in _NO_STORE_ENDPOINTS:
             headers["Cache-Control"] = "no-store"
             return response
         if (
             response.status_code != 200
-            or request.blueprint not in _PUBLIC_BLUEPRINTS
-            or request.method not in ("GET", "HEAD")
+            or req.blueprint not in _PUBLIC_BLUEPRINTS
+            or req.method not in ("GET", "HEAD")
             or response.direct_passthrough
             or response.is_streamed
             or response.mimetype not in _DATA_MIMETYPES
@@ -389,12 +406,12 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
         if response.get_etag()[0] is None:
             # SHA-256 rather than BLAKE2: the CPU computes it (SHA extensions), twice as fast here.
             ours.append(("ETag", f'W/"{hashlib.sha256(response.get_data()).hexdigest()[:24]}"'))
-        if "HTTP_IF_NONE_MATCH" in request.environ:  # the ETag must be on the response to compare
+        if "HTTP_IF_NONE_MATCH" in req.environ:  # the ETag must be on the response to compare
             for name, value in ours:
                 headers[name] = value
-            response.make_conditional(request)
+            response.make_conditional(req)
         else:
-            send_headers(ours)
+            send_headers(ours, req.environ)
         return response
 
     return caching
@@ -410,19 +427,20 @@ def _starter(state: AppState) -> Callable[[], None]:
     """The first ``before_request`` hook: the clock, the request id, the body size and the rate limit."""
 
     def start() -> None:
-        g.t0 = time.perf_counter()
-        request_id()
+        req = current_request()
+        environ = req.environ
+        environ[_T0] = time.perf_counter()
+        _request_id(environ)
         limit = state.settings.max_content_length
-        environ = request.environ
         if limit is not None and ("CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ):
-            length = request.content_length
+            length = req.content_length
             if length is not None and length > limit:
                 raise RequestEntityTooLarge(
                     f"The request body ({length} bytes) is larger than the {limit} bytes accepted."
                 )
         limiter = state.limiter
-        if limiter is not None and request.endpoint not in _UNLIMITED_ENDPOINTS and request.method != "OPTIONS":
-            breached = limiter.hit(request.remote_addr or "-")
+        if limiter is not None and req.endpoint not in _UNLIMITED_ENDPOINTS and req.method != "OPTIONS":
+            breached = limiter.hit(req.remote_addr or "-")
             if breached is not None:
                 raise RateLimited(*breached)
 

@@ -26,6 +26,7 @@ from flask import Flask, request
 
 from locator.web import oas
 from locator.web.catalog import OPENAPI_MIMETYPE
+from locator.web.http import current_request
 from locator.web.problems import ApiError
 from locator.web.state import app_state
 
@@ -202,14 +203,16 @@ class UnknownParameterCheck:
         return by_method.get(method)
 
     def __call__(self) -> None:
-        endpoint = request.endpoint
-        if endpoint is None or not request.environ.get("QUERY_STRING") or not request.args:
+        req = current_request()
+        endpoint = req.endpoint
+        if endpoint is None or not req.environ.get("QUERY_STRING"):
             return
         if endpoint not in self.single and endpoint not in self.several:
             return
-        method = request.method
-        allowed = self.allowed(endpoint, "GET" if method == "HEAD" else method, request.path)
-        if allowed is not None and not allowed.issuperset(request.args.keys()):
+        args = req.args
+        method = req.method
+        allowed = self.allowed(endpoint, "GET" if method == "HEAD" else method, req.path)
+        if args and allowed is not None and not allowed.issuperset(args.keys()):
             raise _unknown(allowed)
 
 

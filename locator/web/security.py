@@ -33,10 +33,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from locator import tiles
-from locator.web.http import send_headers
+from locator.web.http import current_request, send_headers
 from locator.web.state import app_state
 
 __all__ = ["csp_for", "embeddable", "frame_ancestors_source", "init_app"]
@@ -137,13 +137,14 @@ class _Headers:
         return self.policies[embed].get((code or "osm").strip().lower())
 
     def __call__(self, response: Response) -> Response:
-        embed = bool(getattr(self.view_functions.get(request.endpoint or ""), "_locator_embeddable", False))
+        req = current_request()
+        embed = bool(getattr(self.view_functions.get(req.endpoint or ""), "_locator_embeddable", False))
         if embed:
             response.headers.pop("X-Frame-Options", None)
         # Appended as the response is sent (no view sets these: test_security checks).
-        args = request.args
+        args = req.args
         chosen = args["tiles"] if "tiles" in args else None  # .get() of a missing key builds an exception
-        send_headers(self._policy(embed, chosen or self.default) or self.fallback[embed])
+        send_headers(self._policy(embed, chosen or self.default) or self.fallback[embed], req.environ)
         return response
 
 
