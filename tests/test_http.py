@@ -335,3 +335,14 @@ def test_every_sent_header_appears_once(client, path):
     for name in ("x-request-id", "x-data-version", "x-data-age", "content-security-policy", "x-frame-options"):
         assert names.count(name) == 1, (name, names)
     assert names.count("access-control-allow-origin") == (1 if path.startswith("/api/v1/") else 0)
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "identity"])
+def test_vary_names_host_and_accept_encoding_once_whatever_the_client_accepts(client, encoding):
+    headers = {"Accept-Encoding": encoding} if encoding else {}
+    r = client.get(NEAREST, headers=headers)
+    vary = [v.strip() for v in r.headers["Vary"].split(",")]
+    assert sorted(vary) == ["Accept-Encoding", "Host"] and len(r.headers.getlist("Vary")) == 1
+    assert r.headers["ETag"].startswith('W/"') and r.headers["Cache-Control"].startswith("public, max-age=")
+    probe = client.get("/healthz", headers=headers)
+    assert "Accept-Encoding" in probe.headers["Vary"] and probe.headers["Cache-Control"] == "no-store"
