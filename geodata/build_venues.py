@@ -6,12 +6,22 @@ venues over the 26 districts by population and urbanisation, places them around
 real town centres (every point inside the polygon of the district it names),
 and includes the few venues the union's published report names.
 
-Run from the repository root, after build_districts.py::
+Every venue is then checked against the shoreline (``land.geojson``) and its
+land-clipped district (``districts_land.geojson``); the ones that lie off it
+(at sea in Amap's generous polygons, or in a river mouth GSHHG draws as sea)
+are moved onto land in their district and nothing else about them changes:
+see :func:`onto_land`. Venues that are on land keep exactly the position the
+generator drew, so other venues (downtown Haikou's, which browser tests use)
+do not move.
+
+Run from the repository root, after build_districts.py, build_land.py and
+build_districts_land.py::
 
     .venv/bin/python geodata/build_venues.py --seed 2621
 
 Same seed, same bytes: one ``random.Random(seed)`` drives everything, and every
-loop runs over sorted or fixed-order data.
+loop runs over sorted or fixed-order data; each moved venue draws from its own
+``random.Random(f"{seed}:{id}")``, so moving one never changes another.
 """
 
 from __future__ import annotations
@@ -41,6 +51,16 @@ from locator.geo import ecef  # noqa: E402
 DEFAULT_SEED = 2621
 DEFAULT_DISTRICTS = ROOT / "geodata" / "districts.geojson"
 DEFAULT_OUTPUT = ROOT / "geodata" / "venues.geojson"
+DEFAULT_LAND = ROOT / "geodata" / "land.geojson"
+DEFAULT_DISTRICTS_LAND = ROOT / "geodata" / "districts_land.geojson"
+#: A venue off land is moved near the point of its district this far inland (about 150 m) ...
+INLAND_DEG = 0.0015
+#: ... and kept only at least this far inland (about 50 m), so a slightly different shoreline agrees.
+MARGIN_DEG = 0.0005
+MOVED_SIGMA_KM = 0.15
+#: Browser tests use the venues nearest to downtown Haikou: none within this many metres may move.
+DOWNTOWN_HAIKOU = (110.33, 20.03)
+DOWNTOWN_KEEP_M = 3000.0
 MIN_SPACING_M = 32.0  # ECEF chord; a small margin over the 30 m the tests demand
 
 ABBR = {
@@ -883,11 +903,82 @@ def generate(districts: dict[str, District], seed: int) -> list[dict[str, Any]]:
     return sorted(gen.features, key=lambda f: f["id"])
 
 
+def _metres(lon0: float, lat0: float, lon1: float, lat1: float) -> float:
+    return math.hypot((lon1 - lon0) * 111320 * math.cos(math.radians(lat0)), (lat1 - lat0) * 110574)
+
+
+def onto_land(features: list[dict[str, Any]], districts_land: Path, land: Path, seed: int) -> list[str]:
+    """Move, in place, each venue that lies off land or outside its land-clipped district; report each move.
+
+    The target of a venue is its district in ``districts_land`` intersected
+    with every feature of ``land`` (so the 三沙 venues, whose districts are not
+    clipped, must lie on a GSHHG island). A venue that lies in its target
+    stays where it is. One that does not is placed near the point of its
+    target nearest to it, about ``INLAND_DEG`` inland: Gaussian draws
+    (σ ``MOVED_SIGMA_KM``, widening) from ``random.Random(f"{seed}:{id}")``
+    until one lies at least ``MARGIN_DEG`` inside the target and 32 m from
+    every other venue. Ids, names and every attribute stay.
+    """
+    shore = shapely.union_all([shape(f["geometry"]) for f in json.loads(land.read_text(encoding="utf-8"))["features"]])
+    clipped = {
+        f["id"]: shape(f["geometry"]) for f in json.loads(districts_land.read_text(encoding="utf-8"))["features"]
+    }
+    targets: dict[str, Any] = {}
+
+    def target(code: str) -> Any:
+        if code not in targets:
+            targets[code] = shapely.intersection(clipped[code], shore)
+            shapely.prepare(targets[code])
+        return targets[code]
+
+    def inside(f: dict[str, Any]) -> bool:
+        lon, lat = f["geometry"]["coordinates"]
+        return bool(shapely.contains_xy(target(f["properties"]["district_code"]), lon, lat))
+
+    stay = [f for f in features if inside(f)]
+    move = sorted((f for f in features if not inside(f)), key=lambda f: f["id"])
+    spacing = Spacing(MIN_SPACING_M)
+    for f in stay:
+        spacing.add(tuple(float(v) for v in ecef(*f["geometry"]["coordinates"])[0]))  # type: ignore[arg-type]
+    report = []
+    for f in move:
+        code, (lon0, lat0) = f["properties"]["district_code"], f["geometry"]["coordinates"]
+        if _metres(*DOWNTOWN_HAIKOU, lon0, lat0) < DOWNTOWN_KEEP_M:
+            raise RuntimeError(f"{f['id']} lies off land within {DOWNTOWN_KEEP_M:.0f} m of downtown Haikou")
+        t = target(code)
+        accept = t.buffer(-MARGIN_DEG)
+        accept = accept if not accept.is_empty else t
+        inner = t.buffer(-INLAND_DEG)
+        inner = inner if not inner.is_empty else accept
+        anchor = nearest_points(inner, Point(lon0, lat0))[0]
+        rng, sigma = random.Random(f"{seed}:{f['id']}"), MOVED_SIGMA_KM
+        for attempt in range(2000):
+            if attempt and attempt % 25 == 0:
+                sigma *= 1.2
+            dx, dy = rng.gauss(0.0, sigma), rng.gauss(0.0, sigma)
+            lat = round(anchor.y + dy / 110.574, 6)
+            lon = round(anchor.x + dx / (111.320 * math.cos(math.radians(anchor.y))), 6)
+            if (
+                shapely.contains_xy(accept, lon, lat)
+                and shapely.contains_xy(t, lon, lat)
+                and (p := spacing.ok(lon, lat))
+            ):
+                spacing.add(p)
+                break
+        else:
+            raise RuntimeError(f"could not move {f['id']} onto land in {code}")
+        f["geometry"]["coordinates"] = [lon, lat]
+        report.append(f"  moved {f['id']} onto land: {_metres(lon0, lat0, lon, lat):,.0f} m")
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)")
     ap.add_argument("--districts", type=Path, default=DEFAULT_DISTRICTS, help="(default: %(default)s)")
     ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="(default: %(default)s)")
+    ap.add_argument("--land", type=Path, default=DEFAULT_LAND, help="(default: %(default)s)")
+    ap.add_argument("--districts-land", type=Path, default=DEFAULT_DISTRICTS_LAND, help="(default: %(default)s)")
     ap.add_argument("--quiet", action="store_true", help="print nothing")
     args = ap.parse_args(argv)
 
@@ -895,10 +986,13 @@ def main(argv: list[str] | None = None) -> int:
     districts = load_districts(args.districts)
     report = snap_places(districts)
     features = generate(districts, args.seed)
+    moved = onto_land(features, args.districts_land, args.land, args.seed)
     write_atomic(args.output, feature_collection_text(features))
     if args.quiet:
         return 0
     print("\n".join(report))
+    print("\n".join(moved))
+    print(f"{len(moved)} venues moved onto land")
     by_cat = {c: 0 for c in CATEGORY_CODES}
     by_dist: dict[str, dict[str, int]] = {}
     for f in features:

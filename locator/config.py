@@ -41,8 +41,12 @@ GEODATA_DIR = str(ROOT / "geodata")
 #: (the generated demonstration data).
 SEED_VENUES: str | None = None
 
-#: District boundaries. ``None`` means ``GEODATA_DIR/districts.geojson``.
-DISTRICTS_FILE: str | None = None
+#: District boundaries. The default is ``geodata/districts_land.geojson``: Amap's
+#: boundaries clipped to the shoreline (GSHHG, plus reclaimed land; 三沙's two
+#: districts unclipped), so that areas, coverage shares and sites are on land
+#: (see geodata/README.md). ``None`` means ``GEODATA_DIR/districts.geojson``,
+#: Amap's unclipped boundaries, which reach into the sea.
+DISTRICTS_FILE: str | None = str(ROOT / "geodata" / "districts_land.geojson")
 
 #: How often (seconds) a process checks the register's data version and
 #: brings its in-memory index up to date (incrementally). 0 checks on every
@@ -58,6 +62,14 @@ SEND_FILE_MAX_AGE_DEFAULT = 3600
 
 #: Largest request body accepted, in bytes (larger: 413).
 MAX_CONTENT_LENGTH = 1 * 1024 * 1024
+
+#: The hard deadline of a read (GET/HEAD), seconds: a request still running
+#: after it is stopped and answered 503 problem+json with ``Retry-After``, so no
+#: request keeps a worker busy longer (``locator/web/deadline.py``). Budgets
+#: refuse costly requests before they start; this is the backstop. ``0`` turns
+#: it off. Keep it under gunicorn's ``--timeout`` (30 s) and nginx's
+#: ``proxy_read_timeout``.
+REQUEST_DEADLINE_SECONDS = 10.0
 
 # -- HTTP behaviour (locator/web/http.py) -----------------------------------------
 
@@ -134,7 +146,7 @@ COVERAGE_TARGET_PER_10K: float | None = None
 #: - ``outdoor_station``: the ACFTU's standard for outdoor-worker rest stations is
 #:   a 15-minute walking circle (about 1 km) in towns; it publishes no share. We
 #:   ask that at least 5 % of a district's residents (1 in 20) live within 1 km: a
-#:   first-stage floor, about half the province's current share (8.4 % on the
+#:   first-stage floor, about half the province's current share (8.5 % on the
 #:   demonstration register, modelled population), so the flag names the
 #:   districts that lag well behind rather than all 26.
 #: - the other categories: no published density or walking standard, so the
@@ -159,8 +171,18 @@ ADMIN_USERS: dict[str, str] = {}
 #: ``locator admin new-token NAME`` (same file as above; the token is shown once).
 ADMIN_TOKENS: dict[str, str] = {}
 
-#: Public problem reports accepted per client per hour.
+#: Public problem reports accepted per client per hour. The card's one-tap confirmations
+#: (开着 / 关着 / 设施有问题, ``/confirm/<id>``) are reports too and count against the same limit.
 REPORTS_PER_HOUR = 5
+
+#: The "reported closed" rule (fixed in code, like the report kinds; not read from an instance config):
+#: a venue is marked 有人反映已关闭 (``reported_closed: true`` in the API) once ``CLOSED_TAPS`` distinct
+#: clients tapped 关着 on it within ``CLOSED_TAPS_DAYS`` days and those taps still wait in the moderation
+#: queue. An admin's decision on one of them (or any admin edit of the venue) takes the mark off.
+CLOSED_TAPS = 3
+CLOSED_TAPS_DAYS = 14
+#: Largest body of a confirmation tap, in bytes (it carries one word, ``kind``).
+CONFIRM_MAX_BODY = 256
 
 #: File of hashed admin credentials and token digests. ``None`` means
 #: ``<instance folder>/admin_users.json``.
@@ -183,6 +205,16 @@ DATABASE_URL: str | None = None
 #: pool; one more is held by the change listener). Keep workers × (this + 1)
 #: × hosts under the server's ``max_connections``, or put PgBouncer in front.
 DATABASE_POOL_SIZE = 4
+
+#: Each serving process keeps a local copy of the last good register (beside
+#: the SQLite file, or in ``SNAPSHOT_DIR`` for ``DATABASE_URL``),
+#: rewritten by its poller at most this often (seconds) when the data moved; a
+#: process that starts while the register is down serves it, ``degraded``.
+#: A negative value turns the writing off (``locator.storage.snapshot``).
+SNAPSHOT_SECONDS = 60.0
+
+#: The folder of a PostGIS register's local snapshots; ``None``: ``<instance>/snapshots``.
+SNAPSHOT_DIR: str | None = None
 
 # -- Embeddable maps (locator/web/embed.py, locator/web/security.py) -----------------------
 

@@ -1,4 +1,12 @@
-"""Hainan's 26 county-level districts: boundaries and 2020 population. Pure."""
+"""Hainan's 26 county-level districts: boundaries and 2020 population. Pure.
+
+The shipped boundaries are clipped to a shoreline (``geodata/districts_land.geojson``,
+GSHHG at about 100 m), which predates recent ports and reclamation and draws some river
+mouths as sea. So that a real venue on a pier or a new port is not refused, a
+point at sea within :data:`SHORE_TOLERANCE_M` of a land-clipped district is
+placed in the nearest one (:meth:`Districts.locate`). Polygons that are not
+clipped (Amap's own, which reach kilometres into the sea) get no tolerance.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +22,13 @@ from shapely.geometry.base import BaseGeometry
 
 from locator.errors import DataError
 
-__all__ = ["District", "Districts", "load_districts"]
+__all__ = ["SHORE_TOLERANCE_M", "District", "Districts", "load_districts"]
+
+#: How far out at sea (metres, about: measured in degrees of latitude) a point is still placed in
+#: the nearest land-clipped district: GSHHG's resolution, plus the ports built since (Haikou's
+#: 新海港 reaches about 700 m past it).
+SHORE_TOLERANCE_M = 1000.0
+_M_PER_DEG = 111_320.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +59,14 @@ class District:
 
 
 class Districts(Sequence[District]):
-    """The districts, with a point-in-polygon lookup."""
+    """The districts, with a point-in-polygon lookup.
 
-    def __init__(self, districts: Sequence[District]) -> None:
+    ``shore_m`` > 0: a point in no polygon but within that many metres of one
+    belongs to the nearest (see the module's docstring).
+    """
+
+    def __init__(self, districts: Sequence[District], shore_m: float = 0.0) -> None:
+        self.shore_m = shore_m
         self._items = list(districts)
         self._by_code = {d.adcode: d for d in self._items}
         geoms = [d.geometry for d in self._items]
@@ -72,17 +91,29 @@ class Districts(Sequence[District]):
         return list(self._by_code)
 
     def locate(self, lon: float, lat: float) -> District | None:
-        """The district whose polygon contains the point, if any."""
-        hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
-        return self._items[int(hits[0])] if len(hits) else None
+        """The district whose polygon contains the point; else, at sea, the nearest within ``shore_m``."""
+        point = shapely.Point(lon, lat)
+        hits = self._tree.query(point, predicate="intersects")
+        if len(hits):
+            return self._items[int(min(hits))]
+        if self.shore_m <= 0:
+            return None
+        near = self._tree.query_nearest(point, max_distance=self.shore_m / _M_PER_DEG)
+        return self._items[int(min(near))] if len(near) else None
 
     def contains(self, adcode: str, lon: float, lat: float) -> bool:
+        """Whether the point lies in the district, or is placed in it from the sea (:meth:`locate`)."""
         d = self._by_code.get(adcode)
-        return bool(d is not None and shapely.intersects_xy(d.geometry, lon, lat))
+        if d is None:
+            return False
+        return bool(shapely.intersects_xy(d.geometry, lon, lat)) or (self.shore_m > 0 and self.locate(lon, lat) is d)
 
 
 def load_districts(path: str | Path) -> Districts:
-    """Read ``geodata/districts.geojson`` and validate each feature."""
+    """Read a districts GeoJSON (``geodata/districts_land.geojson``) and validate each feature.
+
+    A file whose features say ``land_clipped: true`` gets the shore tolerance.
+    """
     p = Path(path)
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
@@ -119,4 +150,5 @@ def load_districts(path: str | Path) -> Districts:
             raise DataError(f"{str(p)!r}: district feature {i} is malformed: {exc!r}") from None
     if not out:
         raise DataError(f"{str(p)!r} holds no districts")
-    return Districts(out)
+    clipped = any(f.get("properties", {}).get("land_clipped") is True for f in doc.get("features") or [])
+    return Districts(out, shore_m=SHORE_TOLERANCE_M if clipped else 0.0)

@@ -19,7 +19,7 @@ from locator.errors import InvalidParameter
 from locator.hours import parse_error
 from locator.venues import STATUSES, Venue
 
-__all__ = ["REPORT_KINDS", "apply_report", "new_venue_id", "validate_report", "venue_from_fields"]
+__all__ = ["CONFIRMATION_KINDS", "REPORT_KINDS", "apply_report", "new_venue_id", "validate_report", "venue_from_fields"]
 
 #: What the public may report: code -> (Chinese, English).
 REPORT_KINDS: dict[str, tuple[str, str]] = {
@@ -27,6 +27,12 @@ REPORT_KINDS: dict[str, tuple[str, str]] = {
     "wrong_location": ("位置不对", "Wrong location"),
     "missing_amenity": ("缺少设施", "Missing amenity"),
     "other": ("其他问题", "Other"),
+}
+#: The one-tap confirmations on the map card (``/confirm/<id>``), queued with the reports: code -> (Chinese, English).
+CONFIRMATION_KINDS: dict[str, tuple[str, str]] = {
+    "confirm_open": ("开着", "Open"),
+    "confirm_closed": ("关着", "Closed"),
+    "confirm_problem": ("设施有问题", "Facilities problem"),
 }
 _ABBR = {
     "workers_home": "WH",
@@ -87,7 +93,7 @@ def venue_from_fields(fields: Mapping[str, Any], districts: Districts, existing:
     hours = _text(merged, "opening_hours") or None
     if hours and (why := parse_error(hours)):
         raise InvalidParameter("opening_hours", why)
-    amenities = merged.get("amenities") or []
+    amenities = merged.get("amenities", [])  # a list, or the form's comma-separated text; {} or 0 is refused
     if isinstance(amenities, str):
         amenities = [a for a in amenities.replace(";", ",").split(",") if a.strip()]
     if not isinstance(amenities, (list, tuple)) or not all(isinstance(a, str) for a in amenities):
@@ -114,6 +120,8 @@ def venue_from_fields(fields: Mapping[str, Any], districts: Districts, existing:
         description=_text(merged, "description", limit=1000),
         source=_text(merged, "source") or (existing.source if existing else "admin"),
         status=status,
+        last_confirmed=existing.last_confirmed if existing else None,
+        reported_closed=existing.reported_closed if existing else False,
     )
 
 

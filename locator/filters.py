@@ -46,6 +46,8 @@ MAX_FILTER_NODES = 200
 Record = Mapping[str, Any]
 Getter = Callable[[Record], Any]
 Test = Callable[[Record], bool]
+Transform = Callable[[Any], Any]
+"""Coordinates (an ``(n, 2)`` numpy array) to CRS84's (``shapely.transform``)."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +108,9 @@ def _like(pattern: str, wildcard: str, single: str, escape: str, nocase: bool) -
 
 
 class _Compiler:
-    def __init__(self, queryables: Mapping[str, Queryable]) -> None:
+    def __init__(self, queryables: Mapping[str, Queryable], to_crs84: Transform | None = None) -> None:
         self.q = queryables
+        self.to_crs84 = to_crs84
 
     # -- values -----------------------------------------------------------------------------
     def prop(self, node: ast.Attribute) -> Queryable:
@@ -250,6 +253,8 @@ class _Compiler:
             geom = shapely.box(a[0], a[1], a[2], a[3]) if len(a) == 4 else shapely.box(a[0], a[1], a[3], a[4])
         else:
             raise _bad(f"{type(node).__name__} is not a geometry; use POINT, POLYGON, … or BBOX(…)")
+        if self.to_crs84 is not None:  # filter-crs: the literal's coordinates, as CRS84
+            geom = shapely.transform(geom, self.to_crs84)
         if not geom.is_valid:
             raise _bad(f"the geometry {geom.wkt[:60]!r} is not valid")
         shapely.prepare(geom)
@@ -306,8 +311,13 @@ class Filter:
         return self._test(record)
 
 
-def parse_filter(text: str, lang: str | None, queryables: Sequence[Queryable]) -> Filter:
+def parse_filter(
+    text: str, lang: str | None, queryables: Sequence[Queryable], to_crs84: Transform | None = None
+) -> Filter:
     """Parse and check a ``filter`` (``filter-lang`` ``cql2-text``, the default, or ``cql2-json``).
+
+    ``to_crs84`` maps the coordinates of the filter's geometries (an ``(n, 2)`` array, in the
+    request's ``filter-crs``) to CRS84's; None when they are CRS84 already.
 
     Raises ``InvalidParameter("filter" or "filter-lang", reason)`` quoting what is wrong, before any
     record is looked at.
@@ -337,5 +347,5 @@ def parse_filter(text: str, lang: str | None, queryables: Sequence[Queryable]) -
         raise _bad(f"{text[:80]!r} is not valid {lang}: {first}") from None
     if _count(tree) > MAX_FILTER_NODES:
         raise _bad(f"the filter has more than {MAX_FILTER_NODES} terms")
-    test = _Compiler({q.name: q for q in queryables}).test(tree)
+    test = _Compiler({q.name: q for q in queryables}, to_crs84).test(tree)
     return Filter(text, lang, test)

@@ -121,9 +121,12 @@ def _codes(args: Args, name: str, allowed: Sequence[str], what: str) -> list[str
         return None
     if len(text) > _MAX_TEXT * 4:
         raise InvalidParameter(name, f"is too long ({len(text)} characters)")
-    codes = list(dict.fromkeys(c.strip() for c in text.split(",") if c.strip()))
+    codes = [c.strip() for c in text.split(",") if c.strip()]
     if not codes:
         raise InvalidParameter(name, f"must name at least one {what}, got {_short(text)}")
+    twice = next((c for i, c in enumerate(codes) if c in codes[:i]), None)
+    if twice is not None:  # as the document says (uniqueItems): a list names each code once
+        raise InvalidParameter(name, f"names the {what} {_short(twice)} more than once")
     for c in codes:
         if c not in allowed:
             raise InvalidParameter(name, f"unknown {what} {_short(c)}; expected one of {', '.join(allowed)}")

@@ -32,6 +32,8 @@ VENUE_QUERYABLES: tuple[Queryable, ...] = (
     Queryable("open_now", "boolean", "Open now (Asia/Shanghai)"),
     Queryable("amenities", "array", "Amenities", tuple(AMENITIES)),
     Queryable("status", "string", "Status", STATUSES),
+    Queryable("last_confirmed", "string", "Last confirmed (ISO 8601 UTC; compare as text, e.g. >= '2026-11')"),
+    Queryable("reported_closed", "boolean", "Reported closed by several people, not yet reviewed"),
     Queryable("geometry", "geometry", "Location (WGS-84)"),
 )
 
@@ -49,6 +51,8 @@ def venue_record(v: Venue, open_now: bool | None) -> dict[str, Any]:
         "open_now": open_now,
         "amenities": v.amenities,
         "status": v.status,
+        "last_confirmed": v.last_confirmed,
+        "reported_closed": v.reported_closed,
         "geometry": (v.lon, v.lat),
     }
 

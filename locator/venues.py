@@ -6,6 +6,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,8 @@ VENUE_FIELDS = (
     "source",
     "status",
     "location_precision",
+    "last_confirmed",
+    "reported_closed",
 )
 STATUSES = ("active", "closed")
 #: How exactly a venue's point is known: ``exact`` (surveyed or from a map), or ``town`` (the centre of the
@@ -68,6 +71,11 @@ class Venue:
     source: str = ""
     status: str = "active"
     location_precision: str = "exact"
+    #: When someone last confirmed the venue works (ISO 8601, UTC): an admin edit or review, or an accepted
+    #: confirmation from the public. None: never. Kept across imports (``locator.storage.base.carry_freshness``).
+    last_confirmed: str | None = None
+    #: Several people said lately that it is closed (``locator.config.CLOSED_TAPS``) and no admin has reviewed it.
+    reported_closed: bool = False
 
     def __post_init__(self) -> None:
         where = f"venue {self.id!r}"
@@ -101,6 +109,10 @@ class Venue:
         for name in ("address", "operator", "phone", "description", "source"):
             if not isinstance(getattr(self, name), str):
                 raise DataError(f"{where}: {name} must be a string, got {getattr(self, name)!r}")
+        if self.last_confirmed is not None and not _iso_time(self.last_confirmed):
+            raise DataError(f"{where}: last_confirmed must be an ISO 8601 time or null, got {self.last_confirmed!r}")
+        if not isinstance(self.reported_closed, bool):
+            raise DataError(f"{where}: reported_closed must be true or false, got {self.reported_closed!r}")
         if self.opening_hours is not None and not isinstance(self.opening_hours, str):
             raise DataError(f"{where}: opening_hours must be a string or null, got {self.opening_hours!r}")
 
@@ -145,6 +157,8 @@ def parse_feature(feature: Any, position: int | None = None) -> Venue:
             source=props.get("source") or "",
             status=props.get("status") or "active",
             location_precision=props.get("location_precision") or "exact",
+            last_confirmed=props.get("last_confirmed") or None,
+            reported_closed=props.get("reported_closed") or False,
         )
     except DataError as exc:
         raise DataError(f"{where}: {exc}") from None
@@ -193,6 +207,14 @@ def venue_to_feature(v: Venue) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": [v.lon, v.lat]},
         "properties": props,
     }
+
+
+def _iso_time(value: Any) -> bool:
+    """Whether ``value`` is an ISO 8601 date-time with a time zone."""
+    try:
+        return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def _short(value: Any, limit: int = 60) -> str:

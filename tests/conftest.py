@@ -38,7 +38,17 @@ TEST_CONFIG = {"TESTING": True, "INDEX_REFRESH_SECONDS": 0}
 
 #: The store methods that write (``VenueStore`` in ``locator.storage.sqlite``).
 STORE_WRITES = frozenset(
-    {"put", "edit", "merge", "replace_all", "rollback", "seed_if_empty", "add_report", "decide_report"}
+    {
+        "put",
+        "edit",
+        "merge",
+        "replace_all",
+        "rollback",
+        "seed_if_empty",
+        "add_report",
+        "decide_report",
+        "add_confirmation",
+    }
 )
 
 

@@ -68,10 +68,13 @@ def test_nearest_shape(client):
             "amenities",
             "phone",
             "location_precision",
+            "last_confirmed",
+            "reported_closed",
             "distance_m",
             "bearing_deg",
         }
         assert p["location_precision"] in ("exact", "town")
+        assert p["last_confirmed"] is None and p["reported_closed"] is False  # the seed: nobody confirmed yet
         assert p["open_now"] in (True, False, None)
         assert p["open_now"] is None or p["opening_hours"]
         assert 0 <= p["bearing_deg"] < 360
@@ -424,9 +427,10 @@ def test_the_documented_schemas_are_what_the_server_accepts(client):
     for code in CATEGORY_CODES:
         assert client.get(f"/api/v1/venues?category={code}").status_code == 200
     assert client.get("/api/v1/venues?category=pool").status_code == 400
-    sizes = sorted(s["minItems"] for s in p["bbox"]["schema"]["oneOf"])
-    assert sizes == [4, 6] and all(s["minItems"] == s["maxItems"] for s in p["bbox"]["schema"]["oneOf"])
+    sizes = sorted(s["maxItems"] for s in p["bbox"]["schema"]["oneOf"])  # 0: blank, the same as absent
+    assert sizes == [0, 4, 6] and all(s.get("minItems", 0) == s["maxItems"] for s in p["bbox"]["schema"]["oneOf"])
     assert client.get("/api/v1/collections/venues/items?bbox=1,2,3,4,5").status_code == 400
+    assert client.get("/api/v1/collections/venues/items?bbox=").status_code == 200
     # an empty f is not one of the formats
     r = client.get("/api/v1/collections?f=")
     assert r.status_code == 400 and r.get_json(force=True)["invalid_params"][0]["name"] == "f"

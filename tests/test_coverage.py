@@ -382,3 +382,40 @@ def test_cli_errors_are_one_line(cov_cli, args, fragment):
     assert r.exit_code == 1  # click.ClickException: a one-line message, no traceback
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], r.output
+
+
+def test_cli_names_the_target_it_flags_against(cov_cli):
+    from locator.config import COVERAGE_TARGETS
+
+    walk, rooms = COVERAGE_TARGETS["outdoor_station"], COVERAGE_TARGETS["reading_room"]
+    r = cov_cli("--category", "outdoor_station", "--radius", f"{walk['radius_m']:g}")
+    line = next(x for x in r.output.splitlines() if x.startswith("* below the target"))
+    assert line.startswith(
+        f"* below the target (at least {walk['covered_pct']:g} % of residents within {walk['radius_m']:,.0f} m; "
+        "from COVERAGE_TARGETS): "
+    )
+    flagged = [x for x in r.output.splitlines() if x.split()[1:2] and x.split()[1].endswith("*")]
+    assert line.endswith(f": {len(flagged)} district(s)") and 0 < len(flagged) < 26
+    r = cov_cli("--category", "outdoor_station", "--radius", "500")
+    assert (
+        f"target: none at 500 m (outdoor_station's target, {walk['covered_pct']:g} % of residents within "
+        f"{walk['radius_m']:,.0f} m, applies at {walk['radius_m']:,.0f} m only)"
+    ) in r.output
+    r = cov_cli("--category", "reading_room")
+    assert f"(at least {rooms['per_10k']:g} venues per 10,000 residents; from COVERAGE_TARGETS)" in r.output
+    r = cov_cli("--category", "reading_room", "--target", "2")
+    assert "(at least 2 venues per 10,000 residents; from --target)" in r.output
+
+
+def test_cli_exact_keeps_its_time_limit_by_not_starting_the_solver_when_none_is_left(cov_cli, monkeypatch):
+    from locator.planning.siting import exact
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("HiGHS started with no time left")
+
+    monkeypatch.setattr(exact, "milp", refuse)
+    r = cov_cli(
+        "--category", "outdoor_station", "--suggest", "10", "--region", "460106", "--exact", "--time-limit", "0.01"
+    )
+    assert r.exit_code == 0, r.output
+    assert "exact MILP (time limit)" in r.output and "solver 0.0 s" in r.output

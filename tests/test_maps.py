@@ -82,7 +82,7 @@ def test_compact_layer_rows():
     assert layer["version"] == 7 and layer["categories"] == list(CATEGORY_CODES)
     first, second = layer["venues"]
     assert first[0] == "v0" and second[0] == "v1"  # sorted by id
-    vid, lon, lat, cat, name, addr, bits, hours, phone, district, open_now, town = second
+    vid, lon, lat, cat, name, addr, bits, hours, phone, district, open_now, town, confirmed, closed = second
     assert (lon, lat, CATEGORY_CODES[cat], name, addr, phone) == (
         110.33,
         20.03,
@@ -97,6 +97,9 @@ def test_compact_layer_rows():
     assert town == 0 and first[11] == 0
     placed = compact_layer([venue(id="t1", location_precision="town")], now=MONDAY_10)["venues"][0]
     assert placed[11] == 1  # the card then says 位置为乡镇中心，仅供参考
+    assert (confirmed, closed) == (None, 0)  # the card: 尚无确认记录
+    fresh = venue(id="f1", last_confirmed="2026-11-03T02:10:00+00:00", reported_closed=True)
+    assert compact_layer([fresh], now=MONDAY_10)["venues"][0][12:] == ["2026-11-03T02:10:00+00:00", 1]
 
 
 def test_hours_intervals_cover_a_week_in_unix_minutes():

@@ -150,6 +150,9 @@ def test_sqlite_unreachable_degrades_reads_keep_answering_writes_get_503(tmp_pat
     assert "unreachable" in w.get_json()["detail"]
     form = client.post(f"/report/{victim}", data={"kind": "closed"})
     assert form.status_code == 503 and form.headers["Retry-After"] == "5"
+    assert client.get(f"/report/{victim}").status_code == 200  # the form itself opens from memory
+    admin_read = client.get(url, headers=auth)  # the admin's reads go to the store: refused at once, not waited on
+    assert admin_read.status_code == 503 and admin_read.mimetype == "application/problem+json"
     gate.open.set()
     _wait_for(lambda: client.get("/readyz").get_json()["status"] == "ready", "ready again")
     assert client.delete(url, headers={**auth, "If-Match": etag}).status_code == 200
@@ -290,6 +293,9 @@ def test_postgis_outage_reads_answer_readyz_degrades_writes_503_and_recovers(pg_
             assert ready.status_code == 200 and ready.get_json()["reason"]
             w = client.delete(f"/api/v1/admin/venues/{victim}", headers={**auth, "If-Match": etag})
             assert w.status_code == 503 and w.mimetype == "application/problem+json" and w.headers["Retry-After"]
+            admin_read = client.get(f"/api/v1/admin/venues/{victim}", headers=auth)
+            assert admin_read.status_code == 503 and admin_read.headers["Retry-After"]  # not a wait on the pool
+            assert client.get(f"/report/{victim}").status_code == 200  # the public form opens from memory
             down_for = time.monotonic() - t0
         finally:
             start()

@@ -100,3 +100,25 @@ def test_a_request_with_a_body_is_read_whole(server):
     )
     r = conn.getresponse()
     assert r.status == 200 and json.loads(r.read())["properties"]["address"] == "新地址" * 50
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET /api/v1/venues?q=" + b"%E4%B8%89" * 600 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /api/v1/venues HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n", 400),
+    ],
+)
+def test_the_servers_own_refusals_are_problem_json(server, raw, status):
+    """gunicorn refuses these before the app sees them; the answer is still problem+json, never its HTML page."""
+    with socket.create_connection(("127.0.0.1", server), timeout=20) as s:
+        s.sendall(raw)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode())
+    assert b"Content-Type: application/problem+json" in head
+    doc = json.loads(body)
+    assert doc["status"] == status and doc["title"] and doc["detail"]
+    assert b"<html" not in data.lower()

@@ -186,9 +186,10 @@ def test_a_register_made_before_migrations_opens_as_version_1_with_its_data(tmp_
     _legacy_register(path)
     assert _user_version(path) == 0
     store = SQLiteStore(path)
-    assert _user_version(path) == 2  # 0001 recognised, 0002 (location_precision) applied
+    assert _user_version(path) == 3  # 0001 recognised, 0002 (location_precision) and 0003 (freshness) applied
     assert store.version() == 1 and store.venues() == [v("old", amenities=("wifi",))]
-    assert store.venues()[0].location_precision == "exact"
+    old = store.venues()[0]
+    assert (old.location_precision, old.last_confirmed, old.reported_closed) == ("exact", None, False)
     assert store.put(v("new")) == 2 and store.count() == 2
 
 
@@ -209,7 +210,7 @@ def test_concurrent_openers_migrate_once(tmp_path):
     for t in threads:
         t.join()
     # each migration ran exactly once, whichever opener took its write lock first
-    assert sorted(v for r in results for v in r) == [1, 2] and SQLiteStore(path).version() == 0
+    assert sorted(v for r in results for v in r) == [1, 2, 3] and SQLiteStore(path).version() == 0
 
 
 def test_a_later_migration_applies_once_and_a_failing_one_changes_nothing(tmp_path):
@@ -240,7 +241,7 @@ def test_a_register_newer_than_the_code_is_refused(tmp_path):
     con = sqlite3.connect(path)
     con.execute("PRAGMA user_version = 99")
     con.close()
-    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(2\)"):
+    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(3\)"):
         SQLiteStore(path)
 
 

@@ -8,6 +8,7 @@ PostGIS (see ``tests/pg.py``) and is skipped, with the reason, without them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -161,11 +162,14 @@ def test_edits_are_audited_with_before_and_after(store):
     store.seed_if_empty([v("a")])
     moved = v("a", lon=110.34)
     version = store.edit(moved, "lin", "move", "drag on the map")
-    assert store.get("a") == moved and store.changes_since(version - 1) == (version, ["a"])
+    got = store.get("a")
+    assert got.last_confirmed is not None  # an audited edit is a person checking the venue (issue 16)
+    assert got == dataclasses.replace(moved, last_confirmed=got.last_confirmed)
+    assert store.changes_since(version - 1) == (version, ["a"])
     (entry,) = store.audit_log()
     assert (entry.actor, entry.action, entry.venue_id, entry.note) == ("lin", "move", "a", "drag on the map")
     assert entry.before["lon"] == 110.33 and entry.after["lon"] == 110.34
-    assert entry.after == moved.as_dict() and entry.at.endswith("+00:00")
+    assert entry.after == got.as_dict() and entry.at.endswith("+00:00")
     store.edit(v("b"), "lin", "create")
     assert [e.action for e in store.audit_log()] == ["create", "move"]
     assert store.audit_log(venue_id="b")[0].before is None
@@ -363,7 +367,7 @@ def test_a_database_newer_than_the_code_is_refused(pg_url):  # noqa: F811
 
     with psycopg.connect(pg_url) as conn:
         conn.execute("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
-    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(2\)"):
+    with pytest.raises(DataError, match=r"schema is at version 99, newer than this code knows \(3\)"):
         open_store(pg_url)
 
 
@@ -382,4 +386,5 @@ def test_records_are_json_in_the_audit_log(pg_store):
     pg_store.seed_if_empty([v("a")])
     pg_store.edit(v("a", amenities=("wifi",)), "lin", "update")
     (entry,) = pg_store.audit_log()
-    assert json.loads(json.dumps(entry.after)) == v("a", amenities=("wifi",)).as_dict()
+    after = v("a", amenities=("wifi",), last_confirmed=pg_store.get("a").last_confirmed).as_dict()
+    assert json.loads(json.dumps(entry.after)) == after

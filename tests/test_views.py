@@ -119,6 +119,27 @@ def test_pages_load_their_scripts_as_modules_sharing_common_js(client):
         assert "from './common.js'" in ROOT.joinpath("static/js", js).read_text("utf-8").replace('"', "'")
 
 
+def _imports(name: str, seen: set[str] | None = None) -> set[str]:
+    """The static/js modules ``name`` imports, transitively (ES ``import … from './x.js'``)."""
+    seen = set() if seen is None else seen
+    text = ROOT.joinpath("static/js", name).read_text("utf-8")
+    for dep in re.findall(r"""^import .* from ['"]\./([\w-]+\.js)['"];""", text, flags=re.M):
+        if dep not in seen:
+            seen.add(dep)
+            _imports(dep, seen)
+    return seen
+
+
+def test_the_map_modules_are_precached_small_and_in_the_shell_version(client):
+    """Every module the map imports works offline (sw.js precaches it) and stays small."""
+    modules = _imports("map.js")
+    assert {"common.js", "format.js", "list.js", "card.js", "start-point.js", "textsize.js"} <= modules
+    sw = client.get("/sw.js").get_data(as_text=True)
+    for name in sorted(modules | {"map.js"}):
+        assert f"'/static/js/{name}" in sw, name
+        assert len(ROOT.joinpath("static/js", name).read_text("utf-8").splitlines()) < 400, name
+
+
 def test_map_venues_layer(client, ro_app):
     from locator.web.state import get_register
 
@@ -126,7 +147,7 @@ def test_map_venues_layer(client, ro_app):
     assert r.status_code == 200 and r.mimetype == "application/json"
     body = r.get_json()
     assert len(body["venues"]) == len(get_register(ro_app).index) == 2621
-    assert all(len(row) == 12 for row in body["venues"])
+    assert all(len(row) == 14 for row in body["venues"])
     etag = r.headers["ETag"]
     assert client.get("/api/v1/map/venues", headers={"If-None-Match": etag}).status_code == 304
 

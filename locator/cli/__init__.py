@@ -16,13 +16,14 @@ import click
 
 from locator.cli.admin import admin_group
 from locator.cli.backup import backup_command, restore_command
-from locator.cli.common import EXIT_CODES
+from locator.cli.common import EXIT_CODES, one_line
 from locator.cli.coverage import coverage_command
 from locator.cli.map import map_command
 from locator.cli.register import export_command, import_command, rollback_command, versions_command
 from locator.cli.serve import serve
 from locator.cli.venues import data_group, nearest
 from locator.errors import LocatorError
+from locator.storage import store_errors
 
 __all__ = ["main"]
 
@@ -48,6 +49,9 @@ class OneLineGroup(click.Group):
         except LocatorError as exc:
             click.echo(f"locator: error: {exc}", err=True)
             sys.exit(1)
+        except store_errors() as exc:  # the register's disk is full, read-only, or it is unreachable
+            click.echo(f"locator: error: the register failed: {one_line(exc)}; nothing was written", err=True)
+            sys.exit(3)
 
 
 EPILOG = "Exit status: " + "; ".join(f"{code} {what}" for code, what in EXIT_CODES.items()) + "."

@@ -19,9 +19,9 @@ from locator.categories import CATEGORY_CODES
 from locator.config import load_config
 from locator.errors import LocatorError
 from locator.gazetteer import Gazetteer, load_gazetteer
-from locator.storage import Register, Settings
+from locator.storage import Register, Settings, store_errors, store_failed
 
-__all__ = ["EXIT_CODES", "CliError", "config", "open_register", "parse_categories", "table", "width"]
+__all__ = ["EXIT_CODES", "CliError", "config", "one_line", "open_register", "parse_categories", "table", "width"]
 
 #: The exit statuses every command keeps (``locator --help`` lists them).
 EXIT_CODES = {
@@ -49,13 +49,19 @@ def open_register() -> Register:
     """The register, configured exactly as the server would open it (without its change listener)."""
     cfg = config()
     instance = Path(cfg.root_path)
+    environment: tuple[type[Exception], ...] = (OSError, *store_errors())  # full, read-only, unreachable: exit 3
     try:
         instance.mkdir(parents=True, exist_ok=True)  # the default SQLite register lives in the instance folder
         return Register.open(Settings.from_mapping(cfg, instance), listen=False)
-    except LocatorError as exc:
-        raise CliError(str(exc)) from None
-    except OSError as exc:
-        raise CliError(f"cannot open the register: {exc}") from None
+    except LocatorError as exc:  # the store says why; an unreachable or full one is the environment (exit 3)
+        raise CliError(str(exc), exit_code=3 if store_failed(exc) else 1) from None
+    except environment as exc:
+        raise CliError(f"cannot open the register: {one_line(exc)}", exit_code=3) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line (a database driver's message may span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def open_gazetteer() -> Gazetteer:

@@ -20,6 +20,8 @@ unreadable population grid or an unwritable output file, 2 on a usage error.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -37,7 +39,7 @@ from locator.planning import (
     validate_n,
     validate_radius,
 )
-from locator.planning.targets import parse_targets
+from locator.planning.targets import CategoryTarget, describe_target, parse_targets
 
 __all__ = ["coverage_command", "render_table"]
 
@@ -56,8 +58,19 @@ def _cell(v: Any, key: str = "") -> str:
     return str(v)
 
 
-def render_table(result: CoverageResult, suggestions: SitingResult | None) -> bytes:
-    """The terminal table: the districts, the province's figures and any suggested sites."""
+def render_table(
+    result: CoverageResult,
+    suggestions: SitingResult | None,
+    *,
+    targets: Mapping[str, CategoryTarget] | None = None,
+    target_source: str = "COVERAGE_TARGETS",
+) -> bytes:
+    """The terminal table: the districts, the province's figures and any suggested sites.
+
+    A district below its target is marked ``*`` after its name; the line under the
+    table says which target that was (the category's from ``COVERAGE_TARGETS``, or
+    the per-10,000 rate given by ``target_source``) and how many districts miss it.
+    """
     cols = [
         ("adcode", "adcode"),
         ("name_zh", "district"),
@@ -71,11 +84,11 @@ def render_table(result: CoverageResult, suggestions: SitingResult | None) -> by
         ("dist_max_m", "max m"),
     ]
     if result.population_grid is not None:
-        cols.append(("population_covered", "people covered"))
+        cols += [("population_covered", "people covered"), ("population_covered_pct", "people %")]
     body = []
     for r in result.rows:
         row = r.to_dict()
-        body.append([_cell(row[k], k) + ("*" if k == "venues_per_10k" and r.below_target else "") for k, _ in cols])
+        body.append([_cell(row[k], k) + ("*" if k == "name_zh" and r.below_target else "") for k, _ in cols])
     s = result.summary
     lines = [
         table(body, [h for _, h in cols]),
@@ -90,11 +103,16 @@ def render_table(result: CoverageResult, suggestions: SitingResult | None) -> by
         )
     none = s.districts_without_venues
     lines.append("districts without a venue: " + (", ".join(f"{d.name_zh} ({d.adcode})" for d in none) or "none"))
-    if result.target_per_10k is not None:
-        lines.append(
-            f"* below the target of {result.target_per_10k:g} per 10,000 residents: "
-            f"{len(s.districts_below_target)} district(s)"
-        )
+    what = describe_target(
+        result.categories, result.radius_m, result.target_per_10k, result.target_covered_pct, targets
+    )
+    if result.target_per_10k is None and result.target_covered_pct is None:
+        lines.append(f"target: {what}")
+    else:
+        sources = ["COVERAGE_TARGETS"] if result.target_covered_pct is not None else []
+        sources += [target_source] if result.target_per_10k is not None else []
+        source = " and ".join(dict.fromkeys(sources))
+        lines.append(f"* below the target ({what}; from {source}): {len(s.districts_below_target)} district(s)")
     if suggestions is not None:
         lines += ["", f"suggested sites ({suggestions.unit}):"]
         srows = [
@@ -114,7 +132,8 @@ def render_table(result: CoverageResult, suggestions: SitingResult | None) -> by
         if e is not None:
             lines.append(
                 f"exact MILP ({e.status}): grid gain {e.gain:,.3f}, bound {e.bound}, gap {e.mip_gap}, "
-                f"greedy/exact {e.greedy_over_exact}; solved in {e.solve_seconds} s"
+                f"greedy/exact {e.greedy_over_exact} on the grid, {e.greedy_over_exact_measured} measured in "
+                f"{e.unit}; solver {e.solve_seconds} s"
             )
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -138,7 +157,11 @@ def render_table(result: CoverageResult, suggestions: SitingResult | None) -> by
 @click.option("--region", default=None, help="Siting region: a district adcode or 'west,south,east,north'.")
 @click.option("--exact", is_flag=True, help="Also solve the exact maximal-covering MILP (HiGHS) and compare.")
 @click.option(
-    "--time-limit", type=float, default=30.0, show_default=True, help="Seconds the exact MILP solver may take."
+    "--time-limit",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Seconds the command may take with --exact: the MILP solver gets what the table, building and greedy left.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option(
@@ -159,6 +182,7 @@ def coverage_command(
     output: str | None,
 ) -> None:
     """Coverage per district: venues, reach within the radius, gaps, and where new sites help most."""
+    started = time.perf_counter()
     if fmt == "xlsx" and output is None:
         raise click.ClickException("--format xlsx needs -o FILE")
     cats = [c.strip() for v in category for c in v.split(",") if c.strip()] or None
@@ -175,22 +199,22 @@ def coverage_command(
         reg = open_register()
         grid_path = population_grid or cfg.get("POPULATION_GRID")
         popgrid = load_popgrid(grid_path) if grid_path else None
+        source = "--target"
         if target is None:
-            target = cfg.get("COVERAGE_TARGET_PER_10K")
+            target, source = cfg.get("COVERAGE_TARGET_PER_10K"), "COVERAGE_TARGET_PER_10K"
         gazetteer = open_gazetteer()
+        targets = parse_targets(cfg.get("COVERAGE_TARGETS"))
         analyzer = CoverageAnalyzer.from_register(
-            reg,
-            popgrid=popgrid,
-            target_per_10k=target,
-            targets=parse_targets(cfg.get("COVERAGE_TARGETS")),
-            gazetteer=gazetteer,
+            reg, popgrid=popgrid, target_per_10k=target, targets=targets, gazetteer=gazetteer
         )
         result = analyzer.table(cats, radius)
-        suggestions = (
-            analyzer.suggest(cats, radius, n, region=region, exact=exact, time_limit=time_limit) if n else None
-        )
+        # --time-limit holds for the command: the siting gets what opening the register and the table left
+        left = max(1e-3, time_limit - (time.perf_counter() - started))
+        suggestions = analyzer.suggest(cats, radius, n, region=region, exact=exact, time_limit=left) if n else None
         if fmt == "table":
-            data = render_table(result, suggestions)
+            data = render_table(
+                result, suggestions, targets=targets, target_source=source if target is not None else "COVERAGE_TARGETS"
+            )
         else:
             data = render(coverage_document(result, suggestions, reg.districts), fmt, lang)
     except LocatorError as exc:

@@ -1,16 +1,43 @@
-"""``locator serve``: the app under gunicorn."""
+"""``locator serve``: the app under gunicorn, loaded once and forked (``locator.cli.gunicorn_hooks``)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
+from pathlib import Path
 
 import click
 
-from locator.cli.common import CliError, open_register
+from locator.cli.common import CliError, config
+from locator.errors import LocatorError
+from locator.storage import Register, Settings, store_errors
 
-__all__ = ["serve"]
+__all__ = ["check_register", "serve"]
+
+
+def check_register() -> None:
+    """Fail fast, with one line, on bad data or config, and seed an empty register once; load nothing.
+
+    gunicorn's master loads the register afterwards, once. A register that
+    does not answer is only a warning: each process then starts from its
+    local snapshot, ``degraded`` (or ``not_ready``), and catches up when the
+    register is back; an outage must not keep an instance down.
+    """
+    cfg = config()
+    instance = Path(cfg.root_path)
+    try:
+        instance.mkdir(parents=True, exist_ok=True)  # the default SQLite register lives in the instance folder
+        settings = Settings.from_mapping(cfg, instance)
+        Register.check(settings)
+    except (LocatorError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    try:
+        settings.open_store().close()  # migrates, and seeds an empty register once
+    except Exception as exc:
+        if not isinstance(exc, (LocatorError, OSError, *store_errors())):
+            raise
+        click.echo(f"warning: the register does not answer ({exc}); serving the local snapshot until it does", err=True)
 
 
 @click.command()
@@ -38,7 +65,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     if gunicorn is None:
         raise CliError("gunicorn is not installed; run 'make serve' or pip install gunicorn")
-    open_register().close()  # fail fast, with one line, on bad data or config (and seed the register once)
+    check_register()
     argv = [
         gunicorn,
         "--bind",
@@ -50,6 +77,9 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         # Threads take a request only once its headers are in: slow clients cost a socket, not a thread.
         "--worker-class",
         "locator.web.worker.HeaderBufferingWorker",
+        # Load the register and build the index once in the master; the workers share it (see the module).
+        "--config",
+        "python:locator.cli.gunicorn_hooks",
         # No gunicorn access log: the app writes its own JSON-lines one (locator/web/http.py).
         "locator:create_app()",
     ]

@@ -41,6 +41,11 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: The fields an import could overwrite. Not a venue's freshness (``last_confirmed``, ``reported_closed``):
+#: a file does not carry it, and an import keeps the register's (``locator.storage.confirmations``).
+_COMPARED = tuple(name for name in VENUE_FIELDS[1:] if name not in ("last_confirmed", "reported_closed"))
+
+
 def find_conflicts(
     venues: list[Venue], exported_at: Mapping[str, int], store: VenueStore, replace: bool = False
 ) -> list[Conflict]:
@@ -68,7 +73,7 @@ def find_conflicts(
             now = current.get(v.id)
             if now is None:
                 continue
-            for name in VENUE_FIELDS[1:]:
+            for name in _COMPARED:
                 mine, theirs = getattr(v, name), getattr(now, name)
                 if mine != theirs:
                     out.append(Conflict(v.id, name, mine, theirs, version))

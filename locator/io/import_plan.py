@@ -14,7 +14,6 @@ the same plan, so the two cannot drift.
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,13 +22,13 @@ from locator.errors import InvalidParameter, LocatorError
 from locator.gazetteer import Gazetteer
 from locator.io.conflicts import Conflict, find_conflicts
 from locator.io.importer import ImportReport, read_register
-from locator.storage.base import VenueStore
+from locator.storage import VenueStore, storage_full, store_errors
 from locator.venues import Venue
 
 if TYPE_CHECKING:  # only its districts and store are used: no need to load the index for the CLI's --help
     from locator.storage.register import Register
 
-__all__ = ["IMPORT_MODES", "OUTCOMES", "ImportPlan", "ImportResult", "apply_import", "plan_import", "store_errors"]
+__all__ = ["IMPORT_MODES", "OUTCOMES", "ImportPlan", "ImportResult", "apply_import", "plan_import"]
 
 IMPORT_MODES = ("merge", "replace")
 
@@ -40,16 +39,6 @@ OUTCOMES = {
     2: "the file cannot be read, or bad usage",
     3: "an environment error (disk full, read-only, database unreachable): nothing written",
 }
-
-
-def store_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions a write may raise because of its environment, not its data."""
-    errors: tuple[type[BaseException], ...] = (OSError, sqlite3.OperationalError, sqlite3.DatabaseError)
-    try:
-        import psycopg
-    except ImportError:  # the PostGIS extra is not installed: SQLite only
-        return errors
-    return (*errors, psycopg.Error)
 
 
 @dataclass
@@ -154,14 +143,16 @@ def apply_import(plan: ImportPlan, store: VenueStore, actor: str = "system", not
     if not plan.write:
         raise ValueError("this import plan writes nothing; check plan.write first")
     note = note if note is not None else f"import {os.path.basename(plan.name)} ({plan.mode})"
+    environment: tuple[type[Exception], ...] = (OSError, *store_errors())  # the disk or the database, not the data
     try:
         if plan.mode == "replace":
             version = store.replace_all(plan.venues, note=note, actor=actor)
         else:
             version = store.merge(plan.venues, note=note, actor=actor)
-    except store_errors() as exc:
+    except environment as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        return ImportResult(f"nothing written: the register could not be written: {reason}", 3)
+        what = "the disk under the register is full" if storage_full(exc) else "the register could not be written"
+        return ImportResult(f"nothing written: {what}: {reason}", 3)
     return ImportResult(
         f"wrote {len(plan.venues)} venues ({plan.mode}); register version {version}; "
         f"the previous register is kept (locator versions)",

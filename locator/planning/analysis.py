@@ -167,12 +167,7 @@ def analyse(
         if pixels is not None and not offshore:
             px = pixels[k]
             pop_grid = float(px.population.sum())
-            if len(px.population):
-                dd = nearest.distance(px.lon, px.lat, upper=r)
-                pop_cov = float(px.population[dd <= r].sum())
-                people_median, people_p90 = nearest.weighted_percentiles(px.lon, px.lat, px.population, (50, 90))
-            else:
-                pop_cov = 0.0
+            pop_cov, (people_median, people_p90) = nearest.people(px.lon, px.lat, px.population, r, (50, 90))
         if offshore:
             finite = np.zeros(0)  # no walking-radius statistics on reefs 300 km out
         per10k = n / d.population_2020 * 10_000 if d.population_2020 > 0 else None

@@ -51,7 +51,9 @@ __all__ = [
     "on_hainan_island",
     "region_districts",
     "snap",
+    "split_pixels",
     "transform",
+    "transformers",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -64,6 +66,31 @@ def district_crs(geometry: BaseGeometry) -> CRS:
     w, s, e, n = geometry.bounds
     return CRS.from_proj4(
         f"+proj=laea +lat_0={(s + n) / 2:.4f} +lon_0={(w + e) / 2:.4f} +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+    )
+
+
+def transformers(crs: CRS) -> tuple[Transformer, Transformer]:
+    """WGS-84 lon/lat → ``crs`` metres, and back (``always_xy``).
+
+    For a LAEA on the WGS-84 ellipsoid (every CRS made here) the two are built
+    from the very pipeline ``Transformer.from_crs`` would choose (unit
+    conversion, then ``+proj=laea``), which is about 60 times quicker: ``from_crs``
+    searches PROJ's database for candidate operations (15–20 ms a call, the
+    largest single cost of a cold coverage table); the coordinates are the same
+    to the bit. Any other CRS goes through ``from_crs``.
+    """
+    params = dict(t.lstrip("+").partition("=")[::2] for t in crs.srs.split())  # the proj4 string it was made from
+    if params.get("proj") == "laea" and params.get("ellps") == "WGS84" and params.get("units", "m") == "m":
+        step = " ".join(f"+{k}={params[k]}" for k in ("proj", "lat_0", "lon_0", "x_0", "y_0", "ellps") if k in params)
+        unit = "+proj=unitconvert +xy_in=deg +xy_out=rad"
+        fwd = Transformer.from_pipeline(f"+proj=pipeline +step {unit} +step {step}")
+        inv = Transformer.from_pipeline(
+            f"+proj=pipeline +step +inv {step} +step +proj=unitconvert +xy_in=rad +xy_out=deg"
+        )
+        return fwd, inv
+    return (
+        Transformer.from_crs("EPSG:4326", crs, always_xy=True),
+        Transformer.from_crs(crs, "EPSG:4326", always_xy=True),
     )
 
 
@@ -144,8 +171,7 @@ def on_hainan_island(district: District) -> bool:
 def build_frame(district: District, cell_m: float = DEFAULT_CELL_M, crs: CRS | None = None) -> DistrictFrame:
     """Project ``district`` (its own LAEA unless ``crs`` is given) and grid it."""
     crs = crs or district_crs(district.geometry)
-    to_m = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    to_ll = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    to_m, to_ll = transformers(crs)
     geom_m = shapely.make_valid(transform(to_m, district.geometry))
     shapely.prepare(geom_m)
     cx, cy = grid_centres(geom_m, cell_m)
@@ -185,14 +211,23 @@ class DistrictPixels:
 
 def district_pixels(frames: Sequence[DistrictFrame], grid: PopGrid) -> list[DistrictPixels]:
     """Split a population grid by district (pixel centre in the lon/lat polygon)."""
-    out = []
+    parts = split_pixels([f.district for f in frames], grid)
+    return [DistrictPixels(grid.lon[i], grid.lat[i], grid.population[i]) for i in parts]
+
+
+def split_pixels(districts: Sequence[District], grid: PopGrid) -> list[npt.NDArray[np.int64]]:
+    """Each district's pixel indices (centre in its lon/lat polygon), a pixel in two of them going to the first.
+
+    A pixel on a border two polygons share counts once, for the first district in
+    ``districts`` order. The point-in-polygon tests are :meth:`PopGrid.inside`'s, memoised.
+    """
     taken = np.zeros(len(grid), dtype=bool)
-    for f in frames:
-        w, s, e, n = f.district.geometry.bounds
-        box = np.flatnonzero(~taken & (grid.lon >= w) & (grid.lon <= e) & (grid.lat >= s) & (grid.lat <= n))
-        inside = box[shapely.contains_xy(f.district.geometry, grid.lon[box], grid.lat[box])] if len(box) else box
-        taken[inside] = True  # a pixel on a shared border counts once
-        out.append(DistrictPixels(grid.lon[inside], grid.lat[inside], grid.population[inside]))
+    out = []
+    for d in districts:
+        inside = grid.inside(d.geometry)
+        inside = inside[~taken[inside]]
+        taken[inside] = True
+        out.append(inside)
     return out
 
 
@@ -218,6 +253,28 @@ class NearestVenue:
             out[found] = d
         return out
 
+    def people(
+        self, lon: FloatArray, lat: FloatArray, weights: FloatArray, r: float, qs: tuple[float, ...]
+    ) -> tuple[float, tuple[float | None, ...]]:
+        """The weight within ``r`` (geodesic) of a venue, and :meth:`weighted_percentiles`, from one tree query.
+
+        The same figures as ``weights[distance(lon, lat, upper=r) <= r].sum()`` and
+        :meth:`weighted_percentiles`, which each query the tree over every pixel:
+        here the one unbounded query serves both (a chord above ``r`` cannot be a
+        geodesic within it, so only pixels with a chord within ``r`` get a geodesic).
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        if self.tree is None or len(lon) == 0:
+            return 0.0, tuple(None for _ in qs)
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        chord, idx = self.tree.query(ecef(lon, lat), k=1)
+        near = np.flatnonzero(chord <= r * (1 + 1e-9) + 1e-6)
+        covered = 0.0
+        if len(near):
+            _, _, d = GEOD.inv(lon[near], lat[near], self.lon[idx[near]], self.lat[idx[near]])
+            covered = float(w[near[d <= r]].sum())
+        return covered, self.percentiles_from(lon, lat, w, chord, idx, qs)
+
     def weighted_percentiles(
         self, lon: FloatArray, lat: FloatArray, weights: FloatArray, qs: tuple[float, ...]
     ) -> tuple[float | None, ...]:
@@ -228,10 +285,24 @@ class NearestVenue:
         then gets its exact geodesic distance, so the figure is geodesic metres
         without a geodesic computation per pixel. ``None`` without venues or weight.
         """
-        total = float(np.sum(weights))
-        if self.tree is None or len(lon) == 0 or total <= 0:
+        if self.tree is None or len(lon) == 0 or float(np.sum(weights)) <= 0:
             return tuple(None for _ in qs)
         chord, idx = self.tree.query(ecef(lon, lat), k=1)
+        return self.percentiles_from(lon, lat, weights, chord, idx, qs)
+
+    def percentiles_from(
+        self,
+        lon: FloatArray,
+        lat: FloatArray,
+        weights: FloatArray,
+        chord: FloatArray,
+        idx: npt.NDArray[np.intp],
+        qs: tuple[float, ...],
+    ) -> tuple[float | None, ...]:
+        """:meth:`weighted_percentiles` given the tree's answer (``chord``, ``idx``) for every point."""
+        total = float(np.sum(weights))
+        if total <= 0:
+            return tuple(None for _ in qs)
         order = np.argsort(chord, kind="stable")
         cum = np.cumsum(np.asarray(weights, dtype=np.float64)[order])
         out: list[float | None] = []
@@ -244,7 +315,7 @@ class NearestVenue:
 
 def district_area_m2(d: District) -> float:
     """A district's area in m² (its own equal-area projection), without gridding it."""
-    tr = Transformer.from_crs("EPSG:4326", district_crs(d.geometry), always_xy=True)
+    tr, _ = transformers(district_crs(d.geometry))
     return float(transform(tr, d.geometry).area)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from locator.categories import CATEGORY_CODES
 from locator.errors import InvalidParameter
 
-__all__ = ["CategoryTarget", "EffectiveTarget", "effective_target", "parse_targets"]
+__all__ = ["CategoryTarget", "EffectiveTarget", "describe_target", "effective_target", "parse_targets"]
 
 _KEYS = ("covered_pct", "radius_m", "per_10k")
 
@@ -105,3 +105,35 @@ def effective_target(
         if t.covered_pct is not None and t.radius_m is not None and abs(t.radius_m - radius_m) < 1e-9:
             share, radius = t.covered_pct, t.radius_m
     return EffectiveTarget(per_10k=per, covered_pct=share, radius_m=radius)
+
+
+def describe_target(
+    categories: Iterable[str],
+    radius_m: float,
+    per_10k: float | None,
+    covered_pct: float | None,
+    targets: Mapping[str, CategoryTarget] | None = None,
+) -> str:
+    """The target a table was flagged against, in words (English, for the terminal).
+
+    ``per_10k`` and ``covered_pct`` are what was applied (a result's ``target_per_10k`` and
+    ``target_covered_pct``). When neither was, and ``targets`` has a walking-radius target
+    for the one category at another radius, it says so, so that a planner sees why
+    nothing is flagged.
+    """
+    cats = tuple(categories)
+    parts = []
+    if covered_pct is not None:
+        parts.append(f"at least {covered_pct:g} % of residents within {radius_m:,.0f} m")
+    if per_10k is not None:
+        parts.append(f"at least {per_10k:g} venues per 10,000 residents")
+    if parts:
+        return " and ".join(parts)
+    if targets and len(cats) == 1 and cats[0] in targets:
+        t = targets[cats[0]]
+        if t.covered_pct is not None and t.radius_m is not None:
+            return (
+                f"none at {radius_m:,.0f} m ({cats[0]}'s target, {t.covered_pct:g} % of residents within "
+                f"{t.radius_m:,.0f} m, applies at {t.radius_m:,.0f} m only)"
+            )
+    return "none"

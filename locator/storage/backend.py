@@ -14,7 +14,7 @@ from locator.errors import DataError
 from locator.storage.base import VenueStore
 from locator.storage.sqlite import SQLiteStore
 
-__all__ = ["POSTGRES_SCHEMES", "open_store"]
+__all__ = ["POSTGRES_SCHEMES", "check_target", "open_store"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -36,15 +36,24 @@ def open_store(target: str | Path, *, pool_size: int = 4) -> VenueStore:
         On an unsupported URL scheme, or a register that cannot be opened
         (the message quotes the target, without its password).
     """
-    text = str(target)
+    text = check_target(target)
     if text.startswith(POSTGRES_SCHEMES):
         # Imported here so that a SQLite-only deployment never loads psycopg.
         from locator.storage.postgis import PostGISStore
 
         return PostGISStore(text, max_size=pool_size)
-    if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///") :]
-    elif "://" in text:
+    return SQLiteStore(text.removeprefix("sqlite:///"))
+
+
+def check_target(target: str | Path) -> str:
+    """``target`` as text, or ``DataError`` on an unsupported URL scheme: a mistake, not an outage.
+
+    ``Register.open`` checks this before trying the store, so a process that
+    may start from its snapshot while the store is down still refuses a
+    malformed setting at once.
+    """
+    text = str(target)
+    if "://" in text and not text.startswith((*POSTGRES_SCHEMES, "sqlite:///")):
         scheme = text.split("://", 1)[0]
         raise DataError(f"unsupported database URL scheme {scheme!r}; use a SQLite path, sqlite:/// or postgresql://")
-    return SQLiteStore(text)
+    return text

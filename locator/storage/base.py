@@ -76,6 +76,8 @@ _FIELD_ORDER = [f.name for f in fields(Venue)]
 assert sorted(_FIELD_ORDER) == sorted(COLUMNS), "venues.VENUE_FIELDS and the Venue fields disagree"
 _as_fields = itemgetter(*(COLUMNS.index(name) for name in _FIELD_ORDER))
 _FIELD_AMENITIES = _FIELD_ORDER.index("amenities")
+_FIELD_CONFIRMED = _FIELD_ORDER.index("last_confirmed")
+_FIELD_CLOSED = _FIELD_ORDER.index("reported_closed")
 
 
 class TooManyReports(DataError):
@@ -187,7 +189,11 @@ class VenueStore(Protocol):
         ...
 
     def edit(self, venue: Venue, actor: str, action: str, note: str = "") -> int:
-        """Insert or update one venue and record it in the audit log, atomically."""
+        """Insert or update one venue and record it in the audit log, atomically.
+
+        An audited edit is a person who checked the venue: it is written
+        :func:`~locator.storage.confirmations.stamped` (confirmed now, no longer reported closed).
+        """
         ...
 
     def audit_log(self, limit: int = 100, offset: int = 0, venue_id: str | None = None) -> list[AuditEntry]:
@@ -206,6 +212,18 @@ class VenueStore(Protocol):
         """Queue a public problem report; raises TooManyReports past the client's hourly limit."""
         ...
 
+    def add_confirmation(
+        self, venue_id: str, kind: str, client: str, max_per_hour: int, closed_taps: int, closed_days: int
+    ) -> tuple[int, bool]:
+        """Queue a public one-tap confirmation (a report of kind ``confirm_*``, under the same hourly limit).
+
+        A ``confirm_closed`` that makes ``closed_taps`` distinct clients with
+        pending ones in the last ``closed_days`` days marks the venue
+        ``reported_closed`` (a new data version). Returns the report's id and
+        whether the venue is now marked.
+        """
+        ...
+
     def reports(self, status: str | None = "pending") -> list[Report]:
         """Reports with that status (all when None), oldest first."""
         ...
@@ -215,7 +233,10 @@ class VenueStore(Protocol):
         ...
 
     def decide_report(self, report_id: int, accept: bool, actor: str, venue: Venue | None = None) -> Report:
-        """Accept (applying ``venue`` through the audited path) or reject a report, atomically."""
+        """Accept (applying ``venue`` through the audited path) or reject a report, atomically.
+
+        Deciding a public confirmation also does :func:`~locator.storage.confirmations.confirmation_change`.
+        """
         ...
 
     def listen_on(self) -> tuple[str, str] | None:
@@ -260,6 +281,8 @@ def decode_venue(row: Sequence[Any], amenities: Callable[[Any], Iterable[str]] =
     """
     args = list(_as_fields(row))
     args[_FIELD_AMENITIES] = tuple(amenities(args[_FIELD_AMENITIES]))
+    args[_FIELD_CONFIRMED] = as_text(args[_FIELD_CONFIRMED])
+    args[_FIELD_CLOSED] = bool(args[_FIELD_CLOSED])  # SQLite keeps 0/1
     return Venue(*args)  # positional: at 200,000 rows, keyword dicts cost a second
 
 

@@ -62,7 +62,9 @@ class Poller:
     ``skip`` lets the PostGIS register poll only while its listener is down.
     A failing ``on_poll`` is logged and retried on the next tick; the thread
     never dies of it. ``ok`` is whether the last call succeeded (``None``
-    before the first), ``last_error`` its message when it did not.
+    before the first), ``last_error`` its message when it did not. ``after``
+    runs on the same thread after every tick, polled or skipped (the
+    register's local snapshot), its failures logged.
     """
 
     def __init__(
@@ -71,12 +73,14 @@ class Poller:
         interval: float,
         skip: Callable[[], bool] = lambda: False,
         name: str = "locator-poll",
+        after: Callable[[], Any] | None = None,
     ) -> None:
         if interval < 0:
             raise ValueError(f"poll interval must be >= 0 seconds, got {interval!r}")
         self.on_poll = on_poll
         self.interval = max(MIN_POLL_SECONDS, float(interval))
         self.skip = skip
+        self.after = after
         self.ok: bool | None = None
         self.last_error = ""
         self.polls = 0
@@ -113,6 +117,11 @@ class Poller:
         while not self._stop.wait(self.interval):
             if not self.skip():
                 self.poll_once()
+            if self.after is not None and not self._stop.is_set():
+                try:
+                    self.after()
+                except Exception:  # housekeeping (the local snapshot) must not end the polling
+                    log.exception("the poller's housekeeping failed")
 
 
 class ChangeListener:

@@ -56,6 +56,7 @@ from locator.storage.base import (
     too_many_reports,
     utc_now,
 )
+from locator.storage.confirmations import CONFIRM_CLOSED, FRESHNESS_SQL, carry_freshness, confirmation_change, stamped
 from locator.storage.migrations import migrate_postgis
 from locator.venues import Venue, validate_unique
 
@@ -222,6 +223,7 @@ class PostGISStore:
 
     def _replace(self, conn: psycopg.Connection[Any], items: list[Venue], note: str, actor: str) -> int:
         version = self._bump(conn)
+        items = carry_freshness(items, conn.execute(FRESHNESS_SQL).fetchall())
         self._snapshot(conn, version - 1, before_note(note, "replace"))
         conn.execute("DELETE FROM venues")
         self._insert(conn, items)
@@ -239,6 +241,7 @@ class PostGISStore:
         validate_unique(items)
         with self._tx() as conn:
             version = self._bump(conn)
+            items = carry_freshness(items, conn.execute(FRESHNESS_SQL).fetchall())
             self._snapshot(conn, version - 1, before_note(note, "merge"))
             self._upsert(conn, items)
             self._audit(conn, actor, "merge", None, None, None, bulk_note(note, "merge", len(items)))
@@ -295,11 +298,19 @@ class PostGISStore:
             (utc_now(), actor, action, venue_id, _dump(before), _dump(after), note),
         )
 
-    def _edit(self, conn: psycopg.Connection[Any], venue: Venue, actor: str, action: str, note: str) -> int:
+    @staticmethod
+    def _venue(conn: psycopg.Connection[Any], venue_id: str) -> Venue | None:
+        row = conn.execute(f"SELECT {COLUMN_LIST} FROM venues WHERE id=%s", (venue_id,)).fetchone()
+        return row_venue(row) if row else None
+
+    def _edit(
+        self, conn: psycopg.Connection[Any], venue: Venue, actor: str, action: str, note: str, stamp: bool = True
+    ) -> int:
+        venue = stamped(venue) if stamp else venue
         version = self._bump(conn)
-        row = conn.execute(f"SELECT {COLUMN_LIST} FROM venues WHERE id=%s", (venue.id,)).fetchone()
+        before = self._venue(conn, venue.id)
         self._upsert(conn, [venue])
-        self._audit(conn, actor, action, venue.id, row_venue(row) if row else None, venue, note)
+        self._audit(conn, actor, action, venue.id, before, venue, note)
         return self._changed(conn, version, [venue.id])
 
     def edit(self, venue: Venue, actor: str, action: str, note: str = "") -> int:
@@ -314,31 +325,58 @@ class PostGISStore:
         return [audit_from_row(r) for r in rows]
 
     def add_report(
+        self, venue_id: str, kind: str, message: str, proposal: dict[str, Any], client: str, max_per_hour: int
+    ) -> int:
+        with self._tx() as conn:
+            return self._queue(conn, venue_id, kind, message, proposal, client, max_per_hour)
+
+    def _queue(
         self,
+        conn: psycopg.Connection[Any],
         venue_id: str,
         kind: str,
         message: str,
-        proposal: dict[str, Any],
+        proposal: Any,
         client: str,
-        max_per_hour: int,
+        limit: int,
     ) -> int:
+        """Queue a report (or a confirmation) within the client's hourly ``limit``, in the caller's transaction."""
+        # Serialise one client's reports (on any host) so the hourly count cannot be raced past.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 8))", ("report:" + client,))
+        now = utc_now()
+        row = conn.execute(
+            "SELECT count(*) FROM reports WHERE client=%s AND created_at >= %s - interval '1 hour'", (client, now)
+        ).fetchone()
+        if row is not None and row[0] >= limit:
+            raise too_many_reports(limit)
+        row = conn.execute(
+            "INSERT INTO reports (venue_id, kind, message, proposal, created_at, client)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (venue_id, kind, message, Jsonb(proposal), now, client),
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def add_confirmation(
+        self, venue_id: str, kind: str, client: str, max_per_hour: int, closed_taps: int, closed_days: int
+    ) -> tuple[int, bool]:
         with self._tx() as conn:
-            # Serialise one client's reports (on any host) so the hourly count cannot be raced past.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 8))", ("report:" + client,))
-            now = utc_now()
+            report_id = self._queue(conn, venue_id, kind, "", {}, client, max_per_hour)
+            if kind != CONFIRM_CLOSED:
+                return report_id, False
             row = conn.execute(
-                "SELECT count(*) FROM reports WHERE client=%s AND created_at >= %s - interval '1 hour'", (client, now)
+                "SELECT count(DISTINCT client) FROM reports WHERE venue_id=%s AND kind=%s AND status='pending'"
+                " AND created_at >= now() - make_interval(days => %s)",
+                (venue_id, CONFIRM_CLOSED, closed_days),
             ).fetchone()
-            assert row is not None
-            if row[0] >= max_per_hour:
-                raise too_many_reports(max_per_hour)
-            row = conn.execute(
-                "INSERT INTO reports (venue_id, kind, message, proposal, created_at, client)"
-                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                (venue_id, kind, message, Jsonb(proposal), now, client),
-            ).fetchone()
-            assert row is not None
-            return int(row[0])
+            if row is None or row[0] < closed_taps:
+                return report_id, False
+            marked = conn.execute(
+                "UPDATE venues SET reported_closed = true WHERE id=%s AND NOT reported_closed", (venue_id,)
+            )
+            if marked.rowcount:
+                self._changed(conn, self._bump(conn), [venue_id])
+            return report_id, True
 
     def get_report(self, report_id: int) -> Report | None:
         row = self._one(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id=%s", (report_id,))
@@ -354,6 +392,8 @@ class PostGISStore:
             report = check_pending(report_from_row(row) if row else None, report_id)
             if accept and venue is not None:
                 self._edit(conn, venue, actor, f"report-{report.kind}", report_note(report))
+            elif change := confirmation_change(report, accept, self._venue(conn, report.venue_id)):
+                self._edit(conn, change, actor, f"review-{report.kind}", report_note(report), stamp=False)
             row = conn.execute(
                 f"UPDATE reports SET status=%s, decided_by=%s, decided_at=%s WHERE id=%s RETURNING {REPORT_COLUMNS}",
                 ("accepted" if accept else "rejected", actor, utc_now(), report_id),

@@ -52,6 +52,7 @@ from locator.storage.base import (
     too_many_reports,
     utc_now,
 )
+from locator.storage.confirmations import CONFIRM_CLOSED, FRESHNESS_SQL, carry_freshness, confirmation_change, stamped
 from locator.storage.migrations import migrate_sqlite
 from locator.venues import Venue, validate_unique
 
@@ -88,6 +89,8 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self._pid = os.getpid()
+        self._inherited: list[threading.local] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if str(path) != ":memory:":
@@ -100,6 +103,9 @@ class SQLiteStore:
 
     # -- connections -------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # forked: never use (nor close) the parent's connection; keep it referenced
+            self._inherited.append(self._local)
+            self._local, self._pid = threading.local(), os.getpid()
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
             con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -161,7 +167,11 @@ class SQLiteStore:
         return [row_venue(r) for r in self._con().execute(sql + " ORDER BY id")]
 
     def get(self, venue_id: str) -> Venue | None:
-        row = self._con().execute(f"SELECT {COLUMN_LIST} FROM venues WHERE id=?", (venue_id,)).fetchone()
+        return self._get(self._con(), venue_id)
+
+    @staticmethod
+    def _get(con: sqlite3.Connection, venue_id: str) -> Venue | None:
+        row = con.execute(f"SELECT {COLUMN_LIST} FROM venues WHERE id=?", (venue_id,)).fetchone()
         return row_venue(row) if row else None
 
     def get_many(self, venue_ids: Iterable[str]) -> dict[str, Venue]:
@@ -207,6 +217,7 @@ class SQLiteStore:
         items = list(venues)
         validate_unique(items)
         with self._write() as con:
+            items = carry_freshness(items, con.execute(FRESHNESS_SQL))
             self._snapshot(con, before_note(note, "replace"))
             con.execute("DELETE FROM venues")
             self._upsert(con, items, replace=False)
@@ -217,6 +228,7 @@ class SQLiteStore:
         items = list(venues)
         validate_unique(items)
         with self._write() as con:
+            items = carry_freshness(items, con.execute(FRESHNESS_SQL))
             self._snapshot(con, before_note(note, "merge"))
             self._upsert(con, items)
             self._audit(con, actor, "merge", None, None, None, bulk_note(note, "merge", len(items)))
@@ -267,7 +279,10 @@ class SQLiteStore:
             (_now(), actor, action, venue_id, _dump(before), _dump(after), note),
         )
 
-    def _edit(self, con: sqlite3.Connection, venue: Venue, actor: str, action: str, note: str) -> int:
+    def _edit(
+        self, con: sqlite3.Connection, venue: Venue, actor: str, action: str, note: str, stamp: bool = True
+    ) -> int:
+        venue = stamped(venue) if stamp else venue
         row = con.execute(f"SELECT {COLUMN_LIST} FROM venues WHERE id=?", (venue.id,)).fetchone()
         self._upsert(con, [venue])
         self._audit(con, actor, action, venue.id, row_venue(row) if row else None, venue, note)
@@ -285,27 +300,45 @@ class SQLiteStore:
         return [audit_from_row(r) for r in rows]
 
     def add_report(
-        self,
-        venue_id: str,
-        kind: str,
-        message: str,
-        proposal: dict[str, Any],
-        client: str,
-        max_per_hour: int,
+        self, venue_id: str, kind: str, message: str, proposal: dict[str, Any], client: str, max_per_hour: int
     ) -> int:
         with self._write() as con:
-            now = utc_now()
-            since = (now - timedelta(hours=1)).isoformat()
-            recent = con.execute(
-                "SELECT count(*) FROM reports WHERE client=? AND created_at>=?", (client, since)
-            ).fetchone()[0]
-            if recent >= max_per_hour:
-                raise too_many_reports(max_per_hour)
-            cur = con.execute(
-                "INSERT INTO reports (venue_id, kind, message, proposal, created_at, client) VALUES (?, ?, ?, ?, ?, ?)",
-                (venue_id, kind, message, json.dumps(proposal, ensure_ascii=False), now.isoformat(), client),
-            )
-            return int(cur.lastrowid or 0)
+            return self._queue(con, venue_id, kind, message, proposal, client, max_per_hour)
+
+    def _queue(
+        self, con: sqlite3.Connection, venue_id: str, kind: str, message: str, proposal: Any, client: str, limit: int
+    ) -> int:
+        """Queue a report (or a confirmation) within the client's hourly ``limit``, in the caller's transaction."""
+        now = utc_now()
+        since = (now - timedelta(hours=1)).isoformat()
+        recent = con.execute("SELECT count(*) FROM reports WHERE client=? AND created_at>=?", (client, since))
+        if recent.fetchone()[0] >= limit:
+            raise too_many_reports(limit)
+        cur = con.execute(
+            "INSERT INTO reports (venue_id, kind, message, proposal, created_at, client) VALUES (?, ?, ?, ?, ?, ?)",
+            (venue_id, kind, message, json.dumps(proposal, ensure_ascii=False), now.isoformat(), client),
+        )
+        return int(cur.lastrowid or 0)
+
+    def add_confirmation(
+        self, venue_id: str, kind: str, client: str, max_per_hour: int, closed_taps: int, closed_days: int
+    ) -> tuple[int, bool]:
+        with self._write() as con:
+            report_id = self._queue(con, venue_id, kind, "", {}, client, max_per_hour)
+            if kind != CONFIRM_CLOSED:
+                return report_id, False
+            since = (utc_now() - timedelta(days=closed_days)).isoformat()
+            (clients,) = con.execute(
+                "SELECT count(DISTINCT client) FROM reports"
+                " WHERE venue_id=? AND kind=? AND status='pending' AND created_at>=?",
+                (venue_id, CONFIRM_CLOSED, since),
+            ).fetchone()
+            if clients < closed_taps:
+                return report_id, False
+            marked = con.execute("UPDATE venues SET reported_closed=1 WHERE id=? AND reported_closed=0", (venue_id,))
+            if marked.rowcount:
+                self._bump(con, [venue_id])
+            return report_id, True
 
     def get_report(self, report_id: int) -> Report | None:
         row = self._con().execute(f"SELECT {REPORT_COLUMNS} FROM reports WHERE id=?", (report_id,)).fetchone()
@@ -322,6 +355,8 @@ class SQLiteStore:
             report = check_pending(report_from_row(row) if row else None, report_id)
             if accept and venue is not None:
                 self._edit(con, venue, actor, f"report-{report.kind}", report_note(report))
+            elif change := confirmation_change(report, accept, self._get(con, report.venue_id)):
+                self._edit(con, change, actor, f"review-{report.kind}", report_note(report), stamp=False)
             con.execute(
                 "UPDATE reports SET status=?, decided_by=?, decided_at=? WHERE id=?",
                 ("accepted" if accept else "rejected", actor, _now(), report_id),

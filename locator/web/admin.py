@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from locator.categories import AMENITIES, CATEGORIES
-from locator.editing import REPORT_KINDS, apply_report, venue_from_fields
+from locator.editing import CONFIRMATION_KINDS, REPORT_KINDS, apply_report, venue_from_fields
 from locator.errors import InvalidParameter, LocatorError
 from locator.venues import Venue
 from locator.web import auth
@@ -62,7 +62,8 @@ def _ctx(**extra: Any) -> dict[str, Any]:
         "user": auth.current_user(),
         "categories": CATEGORIES,
         "amenities": AMENITIES,
-        "report_kinds": REPORT_KINDS,
+        "report_kinds": {**REPORT_KINDS, **CONFIRMATION_KINDS},
+        "confirmation_kinds": CONFIRMATION_KINDS,
         **extra,
     }
 

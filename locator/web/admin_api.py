@@ -20,7 +20,7 @@ from locator.editing import MAX_TEXT, venue_from_fields
 from locator.errors import InvalidParameter, NotFound
 from locator.venues import STATUSES, Venue, venue_to_feature
 from locator.web import auth, oas
-from locator.web.api import export_response
+from locator.web.api import export_ok, export_response
 from locator.web.problems import ApiError
 from locator.web.state import get_register
 
@@ -61,6 +61,10 @@ def venue_etag(venue: Venue) -> str:
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
+_CODINGS = ("zstd", "br", "gzip", "deflate")
+"""The content codings ``locator.web.http`` may compress a venue with (its ETag then ends ``:<coding>``)."""
+
+
 def _require_current(venue: Venue) -> None:
     """428 without ``If-Match``, 412 when it names another version of the venue."""
     if "If-Match" not in request.headers:
@@ -70,7 +74,9 @@ def _require_current(venue: Venue) -> None:
             "send If-Match with the venue's ETag (GET it first), so that no one else's change is overwritten",
             [{"name": "If-Match", "reason": "is required"}],
         )
-    if venue_etag(venue) not in request.if_match:
+    current = venue_etag(venue)
+    # a compressed GET's ETag carries its coding (Flask-Compress: "…:br"); it names the same version
+    if not any(tag in request.if_match for tag in (current, *(f"{current}:{c}" for c in _CODINGS))):
         raise ApiError(
             412,
             "Precondition Failed",
@@ -104,6 +110,11 @@ def _json_fields() -> dict[str, Any]:
     return body
 
 
+def _stored(reg: Any, venue: Venue) -> Venue:
+    """The venue as the store wrote it (an edit also stamps ``last_confirmed``), so its ETag is the stored one."""
+    return reg.store.get(venue.id) or venue
+
+
 def _user() -> str:
     return str(request.environ.get("locator.admin_user", "?"))
 
@@ -114,7 +125,7 @@ def api_create() -> tuple[Response, int]:
     reg = get_register()
     venue = venue_from_fields(_json_fields(), reg.districts)
     reg.store.edit(venue, _user(), "create", "api")
-    return _venue_response(venue, 201), 201
+    return _venue_response(_stored(reg, venue), 201), 201
 
 
 @api_bp.get("/venues/<venue_id>")
@@ -136,6 +147,7 @@ def api_update(venue_id: str) -> Response:
     if updated != venue:
         moved = (updated.lon, updated.lat) != (venue.lon, venue.lat)
         reg.store.edit(updated, _user(), "move" if moved else "update", "api")
+        updated = _stored(reg, updated)
     return _venue_response(updated)
 
 
@@ -149,6 +161,7 @@ def api_close(venue_id: str) -> Response:
     if venue.status != "closed":
         venue = Venue(**{**venue.as_dict(), "amenities": venue.amenities, "status": "closed"})
         reg.store.edit(venue, _user(), "close", "api")
+        venue = _stored(reg, venue)
     return _venue_response(venue)
 
 
@@ -157,7 +170,7 @@ def api_close(venue_id: str) -> Response:
 def api_export() -> Response:
     """The whole register, closed venues included, in ``format`` (csv, xlsx, geojson, gpkg)."""
     version, venues = get_register().store.snapshot_venues(include_closed=True)  # closed ones too: from the store
-    return export_response(venues, request.args.get("format") or "csv", version)
+    return export_response(venues, request.args.get("format", "csv"), version)  # an empty format= is refused
 
 
 @api_bp.get("/audit")
@@ -190,9 +203,10 @@ def _op(
         op["responses"]["412"] = oas.error("412")
         op["responses"]["428"] = oas.error("428")
     if body:
+        schema = "NewVenue" if method == "post" else "VenueFields"
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VenueFields"}}},
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
         }
     return {method: op}
 
@@ -231,22 +245,26 @@ def get_oas() -> oas.Fragment:
             ),
         },
         f"{api}/export": _op(
-            "get",
-            "Export register",
-            "The whole register, closed venues included.",
-            ["format"],
-            {"description": "The file.", "content": {"application/octet-stream": {}}},
+            "get", "Export register", "The whole register, closed venues included.", ["format"], export_ok()
         ),
         f"{api}/audit": _op(
             "get",
             "Audit log",
-            f"The latest {AUDIT_LIMIT} changes: who, when, action, before and after.",
-            [],
-            oas.ok("Audit entries.", "application/json"),
+            f"The latest {AUDIT_LIMIT} changes, newest first: who, when, action, before and after.",
+            ["auditVenue"],
+            {
+                "description": "Audit entries.",
+                "content": {"application/json": {"schema": {"type": "array", "items": AUDIT_ENTRY_SCHEMA}}},
+            },
         ),
     }
     parameters = {
-        "venueId": oas.param("venueId", "A venue id.", {"type": "string"}, where="path"),
+        "venueId": oas.param(
+            "venueId", "A venue id.", {"type": "string", "minLength": 1, "example": "460105-IS-001"}, where="path"
+        ),
+        "auditVenue": oas.param(
+            "venue", "Only the changes to this venue (its id).", {"type": "string", "example": "460105-IS-001"}
+        ),
         "ifMatch": oas.param(
             "If-Match",
             "The venue's ETag from a GET (required: 428 without it, 412 when the venue has changed since).",
@@ -255,25 +273,81 @@ def get_oas() -> oas.Fragment:
             required=True,
         ),
     }
-    return oas.fragment(paths, parameters, {"VenueFields": VENUE_FIELDS_SCHEMA})
+    return oas.fragment(paths, parameters, {"VenueFields": VENUE_FIELDS_SCHEMA, "NewVenue": NEW_VENUE_SCHEMA})
+
+
+_CODE = f"({'|'.join(AMENITIES)})"
+_AMENITY_TEXT = rf"^\s*{_CODE}?\s*([,;]\s*{_CODE}?\s*)*$"
+"""Amenity codes as text (the edit form's way, also taken here), separated by commas or semicolons."""
+_NUMBER_TEXT = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)\s*$"
+"""A decimal number as text (the edit form's way, also taken here)."""
+
+
+def _coordinate(limit: int, example: float) -> dict[str, Any]:
+    number = {"type": "number", "minimum": -limit, "maximum": limit}
+    return {"anyOf": [number, {"type": "string", "pattern": _NUMBER_TEXT}], "example": example}
+
+
+def _text(limit: int = MAX_TEXT) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limit, "nullable": True}
 
 
 VENUE_FIELDS_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "Venue fields (WGS-84 lon/lat). On PATCH/PUT, absent fields keep their value; "
-    "the district is the one the point lies in.",
+    "description": "Venue fields (WGS-84 lon/lat; the point must lie on Hainan's land). On PATCH/PUT, absent "
+    "or null fields keep their value; the district is the one the point lies in. Text is trimmed.",
     "properties": {
-        "name": {"type": "string", "maxLength": MAX_TEXT},
-        "category": {"type": "string", "enum": list(CATEGORY_CODES)},
-        "lon": {"type": "number"},
-        "lat": {"type": "number"},
-        "address": {"type": "string"},
-        "operator": {"type": "string"},
-        "phone": {"type": "string", "maxLength": 40},
-        "opening_hours": {"type": "string", "nullable": True, "description": "OpenStreetMap opening_hours syntax."},
-        "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
-        "description": {"type": "string"},
-        "status": {"type": "string", "enum": list(STATUSES)},
+        "name": {**_text(), "minLength": 1, "pattern": r"\S"},
+        "category": {"type": "string", "enum": [*CATEGORY_CODES, None], "nullable": True},
+        "lon": {**_coordinate(180, 110.33), "nullable": True},
+        "lat": {**_coordinate(90, 20.03), "nullable": True},
+        "address": _text(),
+        "operator": _text(),
+        "phone": _text(40),
+        "opening_hours": {
+            **_text(),
+            "description": "OpenStreetMap opening_hours syntax.",
+            "example": "Mo-Fr 09:00-17:00",
+        },
+        "amenities": {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "enum": list(AMENITIES)}},
+                {"type": "string", "pattern": _AMENITY_TEXT, "description": "The codes separated by , or ;"},
+            ],
+            "nullable": True,
+        },
+        "description": _text(1000),
+        "status": {"type": "string", "enum": [*STATUSES, None], "nullable": True},
     },
 }
 """What ``locator.editing.venue_from_fields`` takes."""
+
+NEW_VENUE_SCHEMA: dict[str, Any] = {
+    **VENUE_FIELDS_SCHEMA,
+    "description": "A new venue's fields (WGS-84 lon/lat; the point must lie on Hainan's land). Text is trimmed.",
+    "required": ["name", "category", "lon", "lat"],
+    "properties": {
+        **VENUE_FIELDS_SCHEMA["properties"],
+        "name": {**_text(), "minLength": 1, "pattern": r"\S", "nullable": False},
+        "category": {"type": "string", "enum": list(CATEGORY_CODES)},
+        "lon": _coordinate(180, 110.33),
+        "lat": _coordinate(90, 20.03),
+    },
+}
+"""What ``POST /api/v1/admin/venues`` takes: name, category and the point are required."""
+
+AUDIT_ENTRY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "at", "actor", "action", "venue_id", "before", "after", "note"],
+    "properties": {
+        "id": {"type": "integer"},
+        "at": {"type": "string", "description": "When, ISO 8601 (UTC)."},
+        "actor": {"type": "string"},
+        "action": {"type": "string", "example": "update"},
+        "venue_id": {"type": "string", "nullable": True},
+        "before": {"type": "object", "nullable": True, "description": "The venue's fields before (null: created)."},
+        "after": {"type": "object", "nullable": True, "description": "The venue's fields after."},
+        "note": {"type": "string"},
+    },
+}
+"""One entry of ``/api/v1/admin/audit`` (``locator.storage.AuditEntry``)."""

@@ -31,6 +31,7 @@ __all__ = [
     "GEOJSON",
     "MAX_NEAREST_K",
     "bp",
+    "export_ok",
     "export_response",
     "get_oas",
     "json_response",
@@ -102,6 +103,8 @@ def venue_feature(
         "amenities": list(venue.amenities),
         "phone": venue.phone,
         "location_precision": venue.location_precision,
+        "last_confirmed": venue.last_confirmed,
+        "reported_closed": venue.reported_closed,
     }
     if hit is not None:
         props["distance_m"] = round(hit.distance_m, 1)
@@ -254,7 +257,7 @@ def export_response(venues: list[Venue], fmt: str, version: int | None = None) -
 
     if fmt not in FORMATS:
         raise InvalidParameter("format", f"unknown format {fmt[:20]!r}; expected one of {', '.join(FORMATS)}")
-    resp = Response(export_bytes(venues, fmt, version), mimetype=media_type(fmt))
+    resp = Response(export_bytes(venues, fmt, version), content_type=media_type(fmt))  # its charset, once
     resp.headers["Content-Disposition"] = f'attachment; filename="hainan-worker-venues.{fmt}"'
     return resp
 
@@ -264,7 +267,19 @@ def export() -> Response:
     """Every active venue as CSV (UTF-8 with BOM, Chinese headers), XLSX, GeoJSON or GeoPackage."""
     params.reject_repeats(request.args)
     index = get_register().index  # from memory: reads never wait on the database
-    return export_response(index.venues(), params.one(request.args, "format", "csv") or "csv", index.version)
+    return export_response(index.venues(), request.args.get("format", "csv"), index.version)  # format= is a 400
+
+
+def export_ok() -> dict[str, Any]:
+    """The success response of an export: one media type per ``format`` (``locator.io.render``)."""
+    from locator.io.exporter import FORMATS
+    from locator.io.render import media_type
+
+    def schema(fmt: str) -> dict[str, str]:
+        return {"type": "object"} if fmt == "geojson" else {"type": "string", "format": "binary"}
+
+    content = {media_type(f).split(";")[0]: {"schema": schema(f)} for f in FORMATS}
+    return {"description": "The file.", "content": content}
 
 
 def get_oas() -> oas.Fragment:
@@ -294,18 +309,7 @@ def get_oas() -> oas.Fragment:
             "Every active venue as a file to download (Content-Disposition: attachment).",
             "venues",
             ["format"],
-            {
-                "description": "The file.",
-                "content": {
-                    t: {}
-                    for t in (
-                        "text/csv",
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        "application/geo+json",
-                        "application/geopackage+sqlite3",
-                    )
-                },
-            },
+            export_ok(),
             op_id="export",
         ),
     }
@@ -379,6 +383,18 @@ VENUE_SCHEMA: dict[str, Any] = {
                     "type": "string",
                     "enum": ["exact", "town"],
                     "description": "town: placed at the centre of the town its address names (位置为乡镇中心).",
+                },
+                "last_confirmed": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "When the venue was last confirmed to work (an admin's edit or review, or an "
+                    "accepted confirmation from the public), UTC; null: never.",
+                },
+                "reported_closed": {
+                    "type": "boolean",
+                    "description": "Several people said lately that it is closed (有人反映已关闭) and no admin "
+                    "has reviewed it yet.",
                 },
                 "distance_m": {"type": "number", "description": "Geodesic WGS-84 metres, one decimal (nearest only)."},
                 "bearing_deg": {

@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         auth,
         coverage,
         coverage_oas,
+        deadline,
         embed,
         health,
         http,
@@ -94,6 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         )
     problems.register_handlers(app)
     state.init_app(app, settings)
+    deadline.init_app(app, settings.request_deadline_s)
     http.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

@@ -52,6 +52,7 @@ __all__ = [
     "filter_district_features",
     "landing_page",
     "summarise",
+    "to_crs84",
 ]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -189,6 +190,8 @@ VENUE_PROPERTIES: tuple[str, ...] = (
     "amenities",
     "phone",
     "location_precision",
+    "last_confirmed",
+    "reported_closed",
 )
 """A venue feature's properties (``locator.web.api.venue_feature``), which ``properties`` may select."""
 DISTRICT_PROPERTIES: tuple[str, ...] = (
@@ -360,9 +363,35 @@ class ItemQuery:
     properties: tuple[str, ...] | None = None
 
 
-def item_query(cid: str, where: str | None, lang: str | None, sortby: str | None, properties: str | None) -> ItemQuery:
-    """Parse a collection's ``filter``/``filter-lang``, ``sortby`` and ``properties`` (raises InvalidParameter)."""
+def to_crs84(crs: Crs) -> Callable[[Any], Any] | None:
+    """A map of ``crs``'s coordinates (an ``(n, 2)`` array) to CRS84's; None for CRS84 itself."""
+    if crs.datum == "wgs84" and not crs.lat_first:
+        return None
+
+    def transform(xy: Any) -> Any:
+        x, y = (xy[:, 1], xy[:, 0]) if crs.lat_first else (xy[:, 0], xy[:, 1])
+        if crs.datum != "wgs84":
+            x, y = to_wgs84(x, y, crs.datum)
+        return np.column_stack([x, y])
+
+    return transform
+
+
+def item_query(
+    cid: str,
+    where: str | None,
+    lang: str | None,
+    sortby: str | None,
+    properties: str | None,
+    filter_crs: str | None = None,
+) -> ItemQuery:
+    """Parse a collection's ``filter``/``filter-lang``/``filter-crs``, ``sortby`` and ``properties``.
+
+    Raises InvalidParameter. ``filter-crs`` (Part 3) takes what ``crs`` takes: the coordinates
+    of the filter's geometries are read in it (latitude first for EPSG:4326 and 4490).
+    """
     queryables = QUERYABLES[cid]
+    crs = crs_param(filter_crs, "filter-crs")  # a 400 even without a filter
     if lang is not None and lang not in FILTER_LANGS:  # a 400 even without a filter
         raise InvalidParameter(
             "filter-lang", f"unknown filter language {lang[:30]!r}; expected one of {', '.join(FILTER_LANGS)}"
@@ -371,7 +400,7 @@ def item_query(cid: str, where: str | None, lang: str | None, sortby: str | None
     if properties is not None and not properties.strip(", "):
         raise InvalidParameter("properties", f"must name at least one property of {', '.join(names)}")
     return ItemQuery(
-        parse_filter(where, lang, queryables) if where is not None else None,
+        parse_filter(where, lang, queryables, to_crs84(crs)) if where is not None else None,
         parse_sortby(sortby, queryables) if sortby is not None else (),
         parse_properties(properties, [Queryable(n, "string", n) for n in names]) if properties is not None else None,
     )

@@ -27,6 +27,12 @@ DEFAULT_API_N = 10
 """``n`` of the coverage API when not given (the handlers' ``default_n``)."""
 
 
+_LON = r"-?(180(\.0+)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]+)?)"
+"""A longitude from -180 to 180 in decimal notation (a regular expression)."""
+_LAT = r"-?(90(\.0+)?|[0-8]?[0-9](\.[0-9]+)?)"
+"""A latitude from -90 to 90."""
+
+
 def _number(x: float) -> float | int:
     """``x`` as JSON writes it best: ``1000``, not ``1000.0``."""
     return int(x) if float(x).is_integer() else x
@@ -89,8 +95,15 @@ def get_oas() -> oas.Fragment:
         ),
         "region": oas.param(
             "region",
-            "Limit siting to one district (adcode) or a box `west,south,east,north`; default the whole province.",
-            {"type": "string", "example": "460106"},
+            "Limit siting to one district (adcode) or a box `west,south,east,north` in WGS-84 degrees with "
+            "west < east and south < north; `province`, `all` or blank (the default) for the whole province.",
+            {
+                "anyOf": [
+                    {"type": "string", "enum": ["", "province", "all"]},  # the register's adcodes join at start-up
+                    {"type": "string", "pattern": f"^{_LON},{_LAT},{_LON},{_LAT}$"},
+                ],
+                "example": "460106",
+            },
         ),
         "exact": oas.param(
             "exact",
@@ -104,10 +117,12 @@ def get_oas() -> oas.Fragment:
             "The measure a map would colour districts by (echoed in the answer).",
             {"type": "string", "enum": list(MEASURES), "default": MEASURES[0]},
         ),
-        "coverageCategory": oas.param(
+        "coverageCategory": oas.list_param(
             "category",
             f"{oas.CSV} of venue categories to count (default {DEFAULT_CATEGORY}): {', '.join(CATEGORY_CODES)}.",
-            {"type": "string", "example": DEFAULT_CATEGORY},
+            {"type": "string", "enum": list(CATEGORY_CODES)},
+            len(CATEGORY_CODES),
+            DEFAULT_CATEGORY,
         ),
     }
     return oas.fragment(paths, parameters)

@@ -3,7 +3,9 @@
 ``/readyz`` answers from memory, never from the store (issue 13): ``ready``
 when the register is reachable, ``degraded`` when it is not (reads keep
 answering from the last good index; both 200, so a balancer keeps the
-instance), ``not_ready`` (503) only when this process cannot serve at all.
+instance), ``not_ready`` (503) only when this process has no data at all
+(it started while the store was down and found no local snapshot: it keeps
+running and trying, and every other request gets 503 meanwhile).
 While the register is unreachable every write is refused at once with 503
 problem+json and ``Retry-After``, before it can wait on a connection pool;
 a store error that still escapes a write is turned into 503 (507 when the
@@ -17,7 +19,7 @@ import os
 
 from flask import Blueprint, Response, current_app, request
 
-from locator.storage import store_errors
+from locator.storage import storage_full, store_errors
 from locator.web import oas
 from locator.web.problems import problem
 from locator.web.state import KEY, get_register
@@ -31,6 +33,9 @@ RETRY_AFTER_S = 5
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _NO_STORE_WRITES = frozenset({"admin.login", "admin.logout"})  # credentials live in a file, not the register
+_STORE_READERS = frozenset({"admin", "admin_api", "admin_import"})
+"""Blueprints whose reads go to the store itself (the admin's current rows, audit, exports), not to memory:
+while it is unreachable they are refused at once instead of waiting on a connection (rule 5)."""
 
 
 def _unavailable(detail: str) -> Response:
@@ -39,11 +44,19 @@ def _unavailable(detail: str) -> Response:
 
 @bp.before_app_request
 def _refuse_writes_while_unreachable() -> Response | None:
-    if request.method in _SAFE_METHODS or request.endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
+    if request.endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
+        return None
+    if request.method in _SAFE_METHODS and (
+        request.blueprint == "health"
+        or request.endpoint == "static"
+        or (get_register().loaded and request.blueprint not in _STORE_READERS)
+    ):
         return None
     fresh = get_register().freshness()
     if fresh.reachable:
         return None
+    if not fresh.loaded:
+        return _unavailable(f"no data to serve yet ({fresh.reason}); retry after {RETRY_AFTER_S} s")
     return _unavailable(
         f"the register is unreachable ({fresh.reason}); reads are served from data version "
         f"{fresh.data_version}, writes are refused until it is back: retry after {RETRY_AFTER_S} s"
@@ -52,7 +65,7 @@ def _refuse_writes_while_unreachable() -> Response | None:
 
 def _store_failed(exc: Exception) -> Response:
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-    if "disk is full" in text or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+    if storage_full(exc):
         return problem(507, "Insufficient Storage", f"the register's disk is full ({text}); nothing was written")
     return _unavailable(f"the register did not answer ({text}); retry after {RETRY_AFTER_S} s")
 
@@ -90,15 +103,15 @@ def readyz() -> tuple[dict[str, object], int]:
     fresh = reg.freshness()
     listener = reg.listener
     return {
-        "status": "ready" if fresh.reachable else "degraded",
-        "data_version": fresh.data_version,
-        "data_age_s": fresh.data_age_s,
+        "status": "not_ready" if not fresh.loaded else "ready" if fresh.reachable else "degraded",
+        "data_version": fresh.data_version if fresh.loaded else None,
+        "data_age_s": fresh.data_age_s if fresh.loaded else None,
         "reason": fresh.reason or None,
         "venues": len(reg.index),
         "backend": reg.backend,
         "pid": os.getpid(),
         "listening": None if listener is None else listener.healthy,
-    }, 200
+    }, 200 if fresh.loaded else 503
 
 
 def get_oas() -> oas.Fragment:

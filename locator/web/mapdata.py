@@ -70,7 +70,8 @@ def compact_layer(
 
     Row: ``[id, lon, lat, category index, name, address, amenity bits,
     hours index or -1, phone, district index or -1, open now (1/0/null),
-    town-level position (1 when the venue was placed at its town's centre from its address, else 0)]``.
+    town-level position (1 when the venue was placed at its town's centre from its address, else 0),
+    last confirmed (the UTC date-time, or null), reported closed (1/0)]``.
     Lon/lat are WGS-84 rounded to 5 decimals (about 1 m).
     """
     now = now or datetime.now(TZ)
@@ -105,6 +106,8 @@ def compact_layer(
                 dindex.get(v.district_code, -1),
                 None if state is None else int(state),
                 int(v.location_precision == "town"),
+                v.last_confirmed,
+                int(v.reported_closed),
             ]
         )
     return {

@@ -12,6 +12,7 @@ the error responses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from locator.categories import AMENITIES, CATEGORY_CODES
@@ -22,12 +23,15 @@ from locator.params import MAX_Q
 __all__ = [
     "API",
     "COMMON_PARAMETERS",
+    "DISTRICT_PARAMETERS",
     "CSV",
     "ERROR_RESPONSES",
     "PROBLEM",
     "Fragment",
     "error",
+    "error_responses",
     "fragment",
+    "name_districts",
     "list_param",
     "ok",
     "operation",
@@ -65,10 +69,23 @@ def param(
 
 
 def list_param(
-    name: str, description: str, items: dict[str, Any], max_items: int | None = None, example: str | None = None
+    name: str,
+    description: str,
+    items: dict[str, Any],
+    max_items: int | None = None,
+    example: str | None = None,
+    *,
+    required_items: bool = False,
 ) -> dict[str, Any]:
-    """A comma-separated list parameter (``form``, unexploded: the API refuses a parameter given twice)."""
-    schema: dict[str, Any] = {"type": "array", "minItems": 1, "items": items}
+    """A comma-separated list parameter (``form``, unexploded: the API refuses a parameter given twice).
+
+    Each item at most once (``uniqueItems``), as ``locator.params`` checks; an empty list
+    (``category=``) is the same as none, as for every parameter (``params.one``). With
+    ``required_items`` (``sortby``, ``properties``: ``locator.queryables`` parses them) an empty
+    list is refused instead, and an item may come twice.
+    """
+    schema: dict[str, Any] = {"type": "array", "items": items}
+    schema |= {"minItems": 1} if required_items else {"uniqueItems": True}
     if max_items is not None:
         schema["maxItems"] = max_items
     out: dict[str, Any] = {"name": name, "in": "query", "description": description, "style": "form"}
@@ -142,7 +159,7 @@ COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
         f"{CSV} of district adcodes (see the districts collection).",
         {"type": "string", "pattern": "^[0-9]{6}$"},
         example="460106",
-    ),
+    ),  # the register's own adcodes are filled in as an enum at start-up: name_districts
     "amenity": list_param(
         "amenity",
         f"{CSV} of amenities; a venue must offer all of them: {', '.join(AMENITIES)}.",
@@ -152,7 +169,8 @@ COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
     ),
     "q": param(
         "q",
-        f"Substring of the name or address, case-insensitive (Chinese works); at most {MAX_Q} characters.",
+        f"Substring of the name or address, case-insensitive (Chinese works); at most {MAX_Q} characters. "
+        "Blank is the same as absent.",
         {"type": "string", "maxLength": MAX_Q},
     ),
     "format": param(
@@ -162,6 +180,32 @@ COMMON_PARAMETERS: dict[str, dict[str, Any]] = {
         {"type": "string", "enum": list(FORMATS), "default": FORMATS[0]},
     ),
 }
+
+DISTRICT_PARAMETERS = ("district", "district_code")
+"""The list parameters whose items are the register's district adcodes (:func:`name_districts`)."""
+
+
+def name_districts(doc: dict[str, Any], adcodes: Sequence[str]) -> dict[str, Any]:
+    """``doc`` with the register's district ``adcodes`` as the enum of every district parameter.
+
+    The districts come from the data (``GEODATA_DIR``), not from code, so the
+    fragments describe a district as six digits and the app fills the real
+    codes in once, at start-up (``locator.web.openapi.init_app``): a client or
+    a fuzzer then knows exactly which codes the API accepts. ``region``
+    (coverage) takes an adcode too, or a box, or ``province``.
+    """
+    params = doc["components"]["parameters"]
+    codes = list(adcodes)
+    for name in DISTRICT_PARAMETERS:
+        if name in params:
+            schema = params[name]["schema"]
+            params[name]["schema"] = {**schema, "maxItems": len(codes), "items": {"type": "string", "enum": codes}}
+    if "region" in params:  # anyOf: [the words for the whole province, a box]; the adcodes join the words
+        schema = params["region"]["schema"]
+        words, *rest = schema["anyOf"]
+        params["region"]["schema"] = {**schema, "anyOf": [{**words, "enum": [*words["enum"], *codes]}, *rest]}
+    return doc
+
 
 PROBLEM: dict[str, Any] = {
     "type": "object",
@@ -191,8 +235,17 @@ ERROR_RESPONSES: dict[str, str] = {
     "405": "Method not allowed (the API is read-only); `Allow` lists the methods.",
     "412": "`If-Match` names an older version of the venue: GET it again and reapply the change.",
     "413": "Request body too large.",
+    "414": "The request line (path and query) is longer than the HTTP server takes (gunicorn: 4,094 bytes; "
+    "percent-encoded, a Chinese character is 9): answered by the server before the app, still as problem+json.",
     "422": "The request would cost more than a documented budget; `invalid_params` names the parameter and `limit`.",
     "428": "`If-Match` is required on this write (the venue's `ETag` from a GET).",
     "429": "Rate limited; `Retry-After` says when to try again.",
-    "503": "Not ready, or the register is unreachable (writes); `Retry-After` says when to try again.",
+    "503": "Not ready (no data loaded yet), the register unreachable (writes and the admin's reads), or a read that "
+    "passed the request deadline (`REQUEST_DEADLINE_SECONDS`); `Retry-After` says when to try again.",
 }
+
+
+def error_responses() -> dict[str, Any]:
+    """``components.responses``: each error of :data:`ERROR_RESPONSES`, all problem+json (the server's own too)."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    return {status: {"description": text, "content": problem} for status, text in ERROR_RESPONSES.items()}

@@ -29,6 +29,7 @@ from locator.web import catalog as colls
 from locator.web import oas
 from locator.web.api import GEOJSON, json_response, open_now, venue_feature
 from locator.web.catalog import OPENAPI_MIMETYPE
+from locator.web.i18n import LANGUAGES
 from locator.web.ogc_html import HTML_FORMATS, JSON_FORMATS, alternate_html, render, wants_html
 from locator.web.openapi import openapi_document
 from locator.web.state import app_state, get_register
@@ -54,6 +55,9 @@ def _check_args() -> None:
     f = request.args.get("f")
     if f is not None and f not in FORMATS:  # an empty f= too: it is not one of the formats
         raise InvalidParameter("f", f"unsupported format {f!r}; expected one of {', '.join(FORMATS)}")
+    lang = request.args.get("lang")
+    if lang is not None and lang not in LANGUAGES:  # as the document's enum: the pages link zh and en
+        raise InvalidParameter("lang", f"unsupported language {lang[:20]!r}; expected one of {', '.join(LANGUAGES)}")
 
 
 def _respond(doc: dict[str, Any], mimetype: str, template: str, title: str, **context: Any) -> Response:
@@ -204,6 +208,7 @@ def items(cid: str) -> Response:
         args.get("filter-lang"),
         args.get("sortby"),
         args.get("properties"),
+        args.get("filter-crs"),
     )
     features: list[dict[str, Any]]
     if cid == "venues":

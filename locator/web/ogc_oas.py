@@ -23,6 +23,7 @@ from locator.queryables import MAX_SORT_KEYS
 from locator.web import catalog as colls
 from locator.web import oas
 from locator.web.api import GEOJSON
+from locator.web.i18n import LANGUAGES
 from locator.web.ogc import DEFAULT_LIMIT, LIMIT_CEILING, MAX_LIMIT
 from locator.web.ogc_html import HTML
 
@@ -43,6 +44,7 @@ VENUE_ITEM_PARAMS = [
     "open_now",
     "filter",
     "filter-lang",
+    "filterCrs",
     "venueSortby",
     "venueProperties",
     "ogcCrs",
@@ -54,8 +56,9 @@ DISTRICT_ITEM_PARAMS = [
     "bbox",
     "limit",
     "offset",
-    "filter",
+    "districtFilter",
     "filter-lang",
+    "filterCrs",
     "districtSortby",
     "districtProperties",
     "ogcCrs",
@@ -65,6 +68,18 @@ DISTRICT_ITEM_PARAMS = [
 """What ``…/collections/districts/items`` takes: no venue filters."""
 
 FILTER_EXAMPLE = "category = 'outdoor_station' AND district_code = '460106'"
+DISTRICT_FILTER_EXAMPLE = "population_2020 > 500000 AND venue_total >= 50"
+
+
+def _filter(example: str) -> dict[str, Any]:
+    """The ``filter`` parameter, with an ``example`` that names the collection's own queryables."""
+    return oas.param(
+        "filter",
+        "A CQL2 filter on the collection's queryables (`…/queryables`): comparisons, LIKE, IN, BETWEEN, "
+        "IS NULL, AND/OR/NOT, CASEI, S_INTERSECTS/S_WITHIN/S_DISJOINT on venue points, A_CONTAINS… on "
+        f"amenities. At most {MAX_FILTER_CHARS} characters.",
+        {"type": "string", "minLength": 1, "maxLength": MAX_FILTER_CHARS, "example": example},
+    )
 
 
 def _items(cid: str, names: list[str]) -> dict[str, Any]:
@@ -100,6 +115,7 @@ def _sortby(cid: str) -> dict[str, Any]:
         "Features without the value come last; ties keep the id order.",
         {"type": "string", "enum": [f"{sign}{n}" for n in names for sign in ("", "+", "-")]},
         MAX_SORT_KEYS,
+        required_items=True,
     )
 
 
@@ -108,7 +124,7 @@ def _properties(names: tuple[str, ...]) -> dict[str, Any]:
         "properties",
         "The feature properties to return (the geometry and id always come).",
         {"type": "string", "enum": list(names)},
-        len(names),
+        required_items=True,
     )
 
 
@@ -213,16 +229,18 @@ def get_oas() -> oas.Fragment:
             "name": "bbox",
             "in": "query",
             "description": (
-                "west,south,east,north in WGS-84 degrees (CRS84); 6 numbers (with heights) are accepted too. "
-                "West greater than east is a box across the antimeridian."
+                "west,south,east,north in WGS-84 degrees (CRS84: longitudes from -180 to 180, latitudes from -90 "
+                "to 90, south ≤ north); in `bbox-crs` EPSG:4326 or 4490, south,west,north,east. 6 numbers "
+                "(with a lowest and a highest height after the corners' latitudes; the heights are ignored) are "
+                "accepted too. West greater than east is a box across the antimeridian. Blank is the same as absent."
             ),
             "required": False,
             "style": "form",
             "explode": False,
             "schema": {
                 "type": "array",
-                "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
-                "items": {"type": "number"},
+                "oneOf": [{"maxItems": 0}, {"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}],
+                "items": {"type": "number", "minimum": -180, "maximum": 180},
             },
             "example": "110.25,19.95,110.45,20.08",
         },
@@ -243,7 +261,9 @@ def get_oas() -> oas.Fragment:
         ),
         "fJson": oas.param("f", "Output format; only JSON is served.", {"type": "string", "enum": ["json"]}),
         "lang": oas.param(
-            "lang", "Language of the HTML page: Chinese (default) or English.", {"type": "string", "enum": ["zh", "en"]}
+            "lang",
+            "Language of the HTML page: Chinese (default) or English.",
+            {"type": "string", "enum": list(LANGUAGES)},
         ),
         "collectionId": oas.param(
             "collectionId", "The collection.", {"type": "string", "enum": list(colls.COLLECTIONS)}, where="path"
@@ -256,13 +276,8 @@ def get_oas() -> oas.Fragment:
         ),
         "district_code": {**oas.COMMON_PARAMETERS["district"], "name": "district_code"},
         "amenities": {**oas.COMMON_PARAMETERS["amenity"], "name": "amenities"},
-        "filter": oas.param(
-            "filter",
-            "A CQL2 filter on the collection's queryables (`…/queryables`): comparisons, LIKE, IN, BETWEEN, "
-            "IS NULL, AND/OR/NOT, CASEI, S_INTERSECTS/S_WITHIN/S_DISJOINT on venue points, A_CONTAINS… on "
-            f"amenities. At most {MAX_FILTER_CHARS} characters.",
-            {"type": "string", "minLength": 1, "maxLength": MAX_FILTER_CHARS, "example": FILTER_EXAMPLE},
-        ),
+        "filter": _filter(FILTER_EXAMPLE),
+        "districtFilter": _filter(DISTRICT_FILTER_EXAMPLE),
         "filter-lang": oas.param(
             "filter-lang",
             "The language of `filter`.",
@@ -273,6 +288,12 @@ def get_oas() -> oas.Fragment:
             "The CRS of the answer's geometries (Part 2; `Content-Crs` says which): CRS84 (longitude first), "
             "EPSG:4326 and EPSG:4490 (CGCS2000; latitude first), GCJ-02 or BD-09 (the project's URIs; "
             "`wgs84`, `gcj02`, `bd09` work too). Stored in CRS84.",
+            {"type": "string", "enum": crs_values, "default": colls.CRS84},
+        ),
+        "filterCrs": oas.param(
+            "filter-crs",
+            "The CRS of the coordinates in `filter`'s geometries (Part 3), as `crs`: CRS84 (the default; "
+            "longitude first), EPSG:4326 or 4490 (latitude first), GCJ-02 or BD-09 (shifted to WGS-84).",
             {"type": "string", "enum": crs_values, "default": colls.CRS84},
         ),
         "bboxCrs": oas.param(

@@ -51,7 +51,8 @@ INFO: dict[str, Any] = {
         "Every error is application/problem+json (RFC 9457). Responses carry ETag and Cache-Control "
         "(send If-None-Match for a 304), X-Request-ID, and CORS `Access-Control-Allow-Origin: *`. "
         "Clients are rate-limited per address (429 with Retry-After). A parameter given twice, or one the "
-        "operation does not list, is a 400."
+        "operation does not list, is a 400; a parameter given blank (`k=`) is the same as one not given, "
+        "except where its description says otherwise."
     ),
     "license": {"name": "MIT"},
 }
@@ -100,6 +101,8 @@ def build_document(fragments: Iterable[oas.Fragment]) -> dict[str, Any]:
         if path.startswith(oas.API):  # every /api operation refuses unknown parameters (init_app)
             for op in item.values():
                 op["responses"].setdefault("400", oas.error("400"))
+                op["responses"].setdefault("414", oas.error("414"))  # a query too long for the HTTP server
+                op["responses"].setdefault("503", oas.error("503"))  # not ready, the read deadline, an outage
     return {
         "openapi": "3.0.3",
         "info": INFO,
@@ -110,13 +113,7 @@ def build_document(fragments: Iterable[oas.Fragment]) -> dict[str, Any]:
             "parameters": parameters,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             "schemas": schemas,
-            "responses": {
-                status: {
-                    "description": text,
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-                }
-                for status, text in oas.ERROR_RESPONSES.items()
-            },
+            "responses": oas.error_responses(),
         },
     }
 
@@ -222,8 +219,9 @@ def init_app(app: Flask, sources: Sequence[Callable[[], oas.Fragment]]) -> None:
     Also installs the check that refuses query parameters the document does
     not name for the operation (OGC API – Features /req/core/query-param-unknown).
     """
-    doc = build_document(source() for source in sources)
-    app_state(app).openapi = doc
+    state = app_state(app)
+    doc = oas.name_districts(build_document(source() for source in sources), state.register.districts.codes)
+    state.openapi = doc
     rules = query_rules(doc, ((r.endpoint, r.rule) for r in app.url_map.iter_rules()))
     app.before_request(UnknownParameterCheck(rules))
 

@@ -106,8 +106,8 @@ def get_oas() -> oas.Fragment:
         "place_q": oas.param(
             "q",
             f"A place name: Chinese with or without its suffix (那大, 那大镇), pinyin, full-width; at most "
-            f"{MAX_PLACE_Q} characters.",
-            {"type": "string", "maxLength": MAX_PLACE_Q},
+            f"{MAX_PLACE_Q} characters, not blank.",
+            {"type": "string", "minLength": 1, "maxLength": MAX_PLACE_Q, "pattern": r"\S", "example": "那大"},
             True,
         )
     }

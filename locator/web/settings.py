@@ -132,6 +132,8 @@ class Settings:
     """``PUBLIC_BASE_URL`` without a trailing slash, or None (then the request's address)."""
     proxy_fix_x_for: int = 0
     """``PROXY_FIX_X_FOR``: trusted reverse proxies in front (0: trust no ``X-Forwarded-*`` header)."""
+    request_deadline_s: float = 10.0
+    """``REQUEST_DEADLINE_SECONDS``: a read still running after it gets 503 (0: no deadline)."""
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any], instance_path: str | Path) -> Settings:
@@ -180,6 +182,7 @@ class Settings:
             embed_frame_ancestors="*" if ancestors is None else _ancestors(ancestors),
             public_base_url=_public_base_url(cfg),
             proxy_fix_x_for=_count(cfg, "PROXY_FIX_X_FOR"),
+            request_deadline_s=float(_optional_number(cfg, "REQUEST_DEADLINE_SECONDS") or 0),
         )
 
 

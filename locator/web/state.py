@@ -90,6 +90,8 @@ class AppState:
     """The ``frame-ancestors`` source of embeddable views (``locator.web.security``)."""
     login_throttle: Any = None
     """Failed logins per name and client (``locator.web.auth.LoginThrottle``; typed loosely: auth imports this)."""
+    deadline: Any = None
+    """The request deadline's watchdog (``locator.web.deadline.Watchdog``), None when off; typed loosely likewise."""
     collections: Cached[Any] = field(default_factory=Cached)
     map_venues: Cached[Any] = field(default_factory=Cached)
     map_outlines: Cached[Any] = field(default_factory=Cached)

@@ -46,18 +46,12 @@ def vendor_file(name: str, node_modules: Path = maps.NODE_MODULES) -> Path | Non
 def _shell_version() -> str:
     """A hash of the app shell's files: a new release gets a new service-worker cache by itself."""
     h = hashlib.sha256()
-    for rel in (
-        "static/js/map.js",
-        "static/js/common.js",
-        "static/js/textsize.js",
-        "static/css/map.css",
-        "static/sw.js",
-        "templates/map.html",
-        "templates/_venue_panel.html",
-        "templates/_head_icons.html",
-        "package-lock.json",
-    ):
-        path = ROOT / rel
+    shell = sorted([*ROOT.glob("static/js/*.js"), *ROOT.glob("static/css/*.css"), *ROOT.glob("templates/*.html")]) + [
+        ROOT / "static/sw.js",
+        ROOT / "package-lock.json",
+    ]
+    for path in shell:
+        rel = str(path.relative_to(ROOT))
         h.update(path.read_bytes() if path.exists() else rel.encode())
     return h.hexdigest()[:12]
 
@@ -81,6 +75,8 @@ def page_config(lang: str) -> dict[str, Any]:
                 "sw": url_for("views.service_worker"),
                 "places": url_for("places.places"),
                 "report": url_for("reports.report", venue_id="__ID__"),
+                "confirm": url_for("reports.confirm", venue_id="__ID__"),
+                "confirmToken": url_for("reports.token"),
             },
             "nearestDefault": "outdoor_station",
         }

@@ -15,6 +15,27 @@ a socket each, not a thread (gunicorn's ``--worker-connections``, 1000 a
 worker, bounds them). Request bodies are still read in the thread; behind the
 nginx of ``deploy/``, nginx buffers whole requests anyway.
 
+The per-request deadline (``REQUEST_DEADLINE_SECONDS``) is not enforced
+here but in the app (``locator.web.deadline``): requests run in this worker's
+threads, and a ``SIGALRM`` is only ever handled in a process's main thread, so
+a per-process watchdog raises the deadline's exception inside the request's
+own thread instead, and the app answers it as 503 problem+json with the same
+headers and log line as any answer, under any server. gunicorn's
+``--timeout`` stays the last resort for a C call that never returns.
+
+An unreachable store no longer stops a worker from booting: the register
+starts from its local snapshot, or with no data (``not_ready``), and catches
+up later (``locator.storage.register``). Should opening still fail with a
+store error (:func:`locator.storage.store_failed`), the worker would exit with gunicorn's boot-error
+status, and gunicorn then halts the whole instance: a worker that crashed
+during a database outage took its instance down with it. A *replacement*
+worker (one started after the instance's first workers) instead logs one
+line, waits :data:`BOOT_RETRY_S` and exits with :data:`EXIT_RETRY`, so the
+arbiter starts another while its siblings keep serving from memory. At the
+instance's first start the failure still halts it, so a balancer sees the
+port refuse connections (instead of requests queueing for workers that never
+come) and the supervisor (systemd, ``deploy/run.sh``) restarts it.
+
 TLS (``--certfile``) falls back to plain gthread: the raw bytes are not the
 request. Used by ``locator serve``:
 ``gunicorn --worker-class locator.web.worker.HeaderBufferingWorker``.
@@ -23,8 +44,10 @@ request. Used by ``locator serve``:
 from __future__ import annotations
 
 import errno
+import json
 import selectors
 import socket
+import sys
 import time
 from collections import deque
 from functools import partial
@@ -32,7 +55,14 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-__all__ = ["HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker"]
+from locator.storage import store_failed
+
+__all__ = ["BOOT_RETRY_S", "EXIT_RETRY", "HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker", "problem_bytes"]
+
+BOOT_RETRY_S = 2.0
+"""Seconds a replacement worker waits before exiting to be replaced again, while the register is unreachable."""
+EXIT_RETRY = 75
+"""The exit status of such a worker (EX_TEMPFAIL): neither gunicorn's boot error (3) nor its app-load error (4)."""
 
 HEADER_TIMEOUT = 10.0
 """Seconds a client has to send its request line and headers."""
@@ -54,12 +84,84 @@ class _Conn(TConn):  # type: ignore[misc]
             self.head = b""
 
 
+class _Captured:
+    """Stands in for the client socket while gunicorn formats its own error page, to keep only the status."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def gettimeout(self) -> float | None:
+        return None
+
+    def setblocking(self, flag: bool) -> None:
+        pass
+
+    def sendall(self, data: bytes) -> None:
+        self.data += data
+
+
+_SERVER_ERROR_DETAIL = {
+    400: "The HTTP server could not parse the request (request line or headers).",
+    414: "The request line (path and query) is longer than 4,094 bytes: shorten the query.",
+    431: "The request headers are too large.",
+}
+
+
+def problem_bytes(status: int, reason: str) -> bytes:
+    """An HTTP/1.1 response carrying problem+json, for errors the server answers before the app sees the request."""
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "title": reason,
+            "status": status,
+            "detail": _SERVER_ERROR_DETAIL.get(status, "The HTTP server refused the request."),
+        }
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
+        f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
 class HeaderBufferingWorker(ThreadWorker):  # type: ignore[misc]
     """gthread, reading each request's head in the event loop (see the module's docstring)."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn's own refusals (414, 400, 431…) as problem+json, never its HTML page (rule 4).
+
+        gunicorn decides the status and logs as usual; its HTML body is captured and
+        replaced by a problem+json body with the same status line.
+        """
+        captured = _Captured()
+        super().handle_error(req, captured, addr, exc)
+        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1").split(" ", 2)
+        try:
+            status, reason = int(status_line[1]), status_line[2]
+        except (IndexError, ValueError):
+            status, reason = 500, "Internal Server Error"
+        try:
+            client.sendall(problem_bytes(status, reason))
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
     def init_process(self) -> None:
         self.reading: deque[_Conn] = deque()
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        """Build the app; a replacement that finds the store unreachable exits to be retried (module docstring)."""
+        try:
+            super().load_wsgi()
+        except Exception as exc:
+            if not store_failed(exc) or self.age <= self.cfg.workers:  # a first worker: fail as gunicorn does
+                raise
+            reason = " ".join(str(exc).split())[:300]
+            self.log.warning(
+                "worker %s cannot open the register (%s); retrying in %g s", self.pid, reason, BOOT_RETRY_S
+            )
+            time.sleep(BOOT_RETRY_S)
+            sys.exit(EXIT_RETRY)
 
     def accept(self, listener: socket.socket) -> None:
         if self.cfg.is_ssl:

@@ -19,7 +19,7 @@ from locator.planning.population import PopGrid
 from locator.planning.results import CurvePoint, ExactCheck, ExactSite, SitingResult, SuggestedSite
 from locator.planning.siting.exact import ExactResult, ProblemTooLarge, solve_exact
 from locator.planning.siting.greedy import greedy
-from locator.planning.siting.measure import ExactMeasure, measure_picks
+from locator.planning.siting.measure import ExactMeasure
 from locator.planning.siting.problem import SitingProblem, build_problem, distance_to_any_venue, estimate_size
 from locator.planning.validation import validate_categories, validate_n, validate_radius, validate_region
 from locator.venues import Venue
@@ -58,7 +58,10 @@ def suggest(
         Also solve the MILP (``time_limit`` seconds) and compare with greedy.
 
     time_limit
-        Seconds for the MILP solver (HiGHS's own time limit).
+        Seconds for the whole request with ``exact`` (building the problem, greedy,
+        the solver and re-measuring): HiGHS gets what is left, less an allowance for
+        the work outside its clock, and is not started when too little is left
+        (``exact.status`` is then ``time limit``, with greedy's sites and the bound).
     exact_budget
         The largest exact problem accepted, as candidates × demand cells; a bigger one
         raises :class:`ProblemTooLarge` (naming 'exact') before anything is solved: first on the
@@ -80,6 +83,7 @@ def suggest(
     InvalidParameter
         naming 'category', 'radius', 'n' or 'region', quoting the value.
     """
+    started, started_cpu = time.perf_counter(), time.process_time()
     cats = validate_categories(categories)
     r = validate_radius(radius_m)
     nn = validate_n(n)
@@ -108,6 +112,7 @@ def suggest(
     chosen = [v for v in venues if v.category in cats and v.status == "active"]
     t1 = time.perf_counter()
     measure = ExactMeasure(districts, chosen, r, reg, popgrid)
+    exact_measure = measure.copy() if exact else None  # the MILP's sites are measured from the same start
     total = measure.total
 
     def pct(v: float) -> float:
@@ -146,9 +151,23 @@ def suggest(
     t_measure = time.perf_counter() - t1
     ex: ExactCheck | None = None
     if exact:
-        res = solve_exact(prob.cover, prob.weight, nn, time_limit=time_limit, warm_start=picks)
+        # the time limit holds for the whole request: HiGHS gets what building, greedy and
+        # measuring have left of it (see locator.planning.siting.exact)
+        cpu = time.process_time() - started_cpu
+        res = solve_exact(
+            prob.cover,
+            prob.weight,
+            nn,
+            time_limit=time_limit,
+            warm_start=picks,
+            deadline=started + time_limit,
+            slowdown=(time.perf_counter() - started) / cpu if cpu > 0 else 1.0,
+        )
         greedy_gain = float(sum(gains))
-        exact_after = measure_picks(districts, chosen, r, reg, popgrid, prob, res.picks)
+        assert exact_measure is not None
+        exact_after = exact_measure.before + sum(
+            exact_measure.add(float(prob.cand_lon[j]), float(prob.cand_lat[j])) for j in res.picks
+        )
         ex = ExactCheck(
             status=res.status,
             gain=round(res.objective, 3),

@@ -7,21 +7,29 @@ agree with :func:`locator.planning.analysis.analyse` rerun with the sites added.
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from locator.districts import District
-from locator.geo import GEOD, ecef
-from locator.planning.grid import QUAD_SEGS, NearestVenue, box_mask, build_frame, region_districts, transform
+from locator.geo import GEOD
+from locator.planning.grid import (
+    QUAD_SEGS,
+    NearestVenue,
+    box_mask,
+    build_frame,
+    region_districts,
+    split_pixels,
+    transform,
+)
 from locator.planning.population import PopGrid
-from locator.planning.siting.problem import SitingProblem
 from locator.planning.validation import DEFAULT_CELL_M, Region
 from locator.venues import Venue
 
-__all__ = ["ExactMeasure", "measure_picks"]
+__all__ = ["ExactMeasure"]
 
 
 class ExactMeasure:
@@ -67,20 +75,25 @@ class ExactMeasure:
             self.before = sum(c.area for c in self.covered) / 1e6
         else:
             taken = np.zeros(len(popgrid), dtype=bool)
-            for d in chosen:
-                wb, sb, eb, nb = d.geometry.bounds
-                sel = np.flatnonzero(
-                    ~taken & (popgrid.lon >= wb) & (popgrid.lon <= eb) & (popgrid.lat >= sb) & (popgrid.lat <= nb)
-                )
-                if len(sel):
-                    sel = sel[shapely.contains_xy(d.geometry, popgrid.lon[sel], popgrid.lat[sel])]
-                    sel = sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]
-                taken[sel] = True
+            for sel in split_pixels(chosen, popgrid):
+                taken[sel[box_mask(popgrid.lon[sel], popgrid.lat[sel], box)]] = True
             self.plon, self.plat, self.ppop = popgrid.lon[taken], popgrid.lat[taken], popgrid.population[taken]
             self.pcov = NearestVenue(vlon, vlat).distance(self.plon, self.plat, upper=r) <= r
-            self.ptree = cKDTree(ecef(self.plon, self.plat)) if len(self.plon) else None
+            # pixels by longitude: a site's candidates are a strip found by bisection (cheaper
+            # than a k-d tree over every pixel for the few sites a request adds)
+            self.by_lon = np.argsort(self.plon, kind="stable")
+            self.sorted_lon = self.plon[self.by_lon]
             self.total = float(self.ppop.sum())
             self.before = float(self.ppop[self.pcov].sum())
+
+    def copy(self) -> ExactMeasure:
+        """An independent measure in the same state (to measure another set of sites from here)."""
+        other = copy.copy(self)
+        if self.popgrid is None:
+            other.covered = list(self.covered)
+        else:
+            other.pcov = self.pcov.copy()
+        return other
 
     def add(self, lon: float, lat: float) -> float:
         """Add a site; returns its marginal gain (km² or people)."""
@@ -96,26 +109,24 @@ class ExactMeasure:
                 gain += (new.area - self.covered[k].area) / 1e6
                 self.covered[k] = new
             return gain
-        if self.ptree is None:
+        if len(self.plon) == 0:
             return 0.0
-        idx = np.asarray(self.ptree.query_ball_point(ecef(lon, lat)[0], self.r * (1 + 1e-9)), dtype=np.int64)
-        idx = idx[~self.pcov[idx]]
+        # a geodesic of length r moves at most r / M in latitude (M ≥ 6,335 km, the least
+        # meridional radius of curvature) and, never reaching beyond that latitude, at most
+        # r / (a cos φ) in longitude: every pixel within r lies in this box
+        dlat = math.degrees(self.r / 6_335_000.0) * 1.01
+        reach = min(89.0, abs(lat) + dlat)
+        dlon = math.degrees(self.r / (6_335_000.0 * math.cos(math.radians(reach)))) * 1.01
+        if lon - dlon < -180 or lon + dlon > 180:
+            strip = np.arange(len(self.plon))
+        else:
+            lo = int(np.searchsorted(self.sorted_lon, lon - dlon, side="left"))
+            hi = int(np.searchsorted(self.sorted_lon, lon + dlon, side="right"))
+            strip = self.by_lon[lo:hi]
+        idx = np.sort(strip[(np.abs(self.plat[strip] - lat) <= dlat) & ~self.pcov[strip]])
         if len(idx) == 0:
             return 0.0
         _, _, dist = GEOD.inv(np.full(len(idx), lon), np.full(len(idx), lat), self.plon[idx], self.plat[idx])
         idx = idx[dist <= self.r]
         self.pcov[idx] = True
         return float(self.ppop[idx].sum())
-
-
-def measure_picks(
-    districts: Sequence[District],
-    venues: Sequence[Venue],
-    r: float,
-    region: Region,
-    popgrid: PopGrid | None,
-    prob: SitingProblem,
-    picks: Sequence[int],
-) -> float:
-    m = ExactMeasure(districts, venues, r, region, popgrid)
-    return m.before + sum(m.add(float(prob.cand_lon[j]), float(prob.cand_lat[j])) for j in picks)

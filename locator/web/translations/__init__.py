@@ -280,6 +280,22 @@ EN: dict[str, str] = {
     "谢谢": "Thank you",
     "谢谢！": "Thank you!",
     "您的报告已提交，工会工作人员核实后会更新地图。": "Your report has been sent; union staff will check it and update the map.",
+    # a report written offline (static/js/report.js) and the meta descriptions of the form pages
+    "已保存，联网后自动发送": "Saved; it will be sent when you are back online",
+    "正在发送…": "Sending…",
+    "报告没有发出：": "The report was not sent: ",
+    "向工会报告“%(name)s”的问题：已关闭、位置不对、缺少设施或其他": (
+        "Tell the trade union about a problem with “%(name)s”: closed, in the wrong place, a missing amenity or other"
+    ),
+    "您的问题报告已提交，工会工作人员核实后会更新地图": (
+        "Your problem report has been sent; union staff will check it and update the map"
+    ),
+    "海南职工服务阵地名录的管理页面：维护场所、审核问题报告、导入名录": (
+        "Administration of the Hainan worker service venue register: edit venues, review problem reports, import"
+    ),
+    "海南职工服务阵地名录管理员登录": "Sign in to administer the Hainan worker service venue register",
+    "%(d)s职工服务阵地的服务半径覆盖报告": "Service-radius coverage report for worker service venues in %(d)s",
+    "海南职工服务阵地的 OGC API 要素服务：%(t)s": "OGC API Features service of the Hainan worker service venues: %(t)s",
     "已新增 %(name)s": "Added %(name)s",
     "已保存": "Saved",
     "已重新启用": "Reopened",
@@ -392,5 +408,26 @@ EN: dict[str, str] = {
     "场所类别": "Category",
     "共 %(matched)s 个要素，本页 %(returned)s 个（从第 %(first)s 个起）。": (
         "%(matched)s features; %(returned)s on this page (from number %(first)s)."
+    ),
+    # freshness: the card's confirmations (templates/_venue_panel.html, static/js/card.js) and their moderation
+    "是否还在开放": "Still working?",
+    "最后确认 %(d)s": "Last confirmed %(d)s",
+    "尚无确认记录": "Not confirmed yet",
+    "有人反映已关闭": "Reported closed",
+    "您在现场吗？点一下告诉我们：": "Are you there? One tap tells us:",
+    "开着": "Open",
+    "关着": "Closed",
+    "设施有问题": "Facilities problem",
+    "正在提交……": "Sending…",
+    "谢谢！已收到，管理员核实后更新。": "Thank you! Received; an administrator will check it.",
+    "提交失败，请稍后再试。": "Could not send: please try again later.",
+    "公众确认": "Public confirmation",
+    "最后确认": "Last confirmed",
+    "采纳后，此阵地的最后确认时间将记为本次确认的时间。": (
+        "Accepting records the time of this confirmation as the venue's last confirmation."
+    ),
+    "处理（采纳或驳回）即为已复核：取消“有人反映已关闭”标记。如确已关闭，请在阵地页面停用。": (
+        "Deciding (accept or reject) counts as a review: the “Reported closed” mark comes off. "
+        "If it really is closed, close it on the venue's page."
     ),
 }
