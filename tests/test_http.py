@@ -346,3 +346,20 @@ def test_vary_names_host_and_accept_encoding_once_whatever_the_client_accepts(cl
     assert r.headers["ETag"].startswith('W/"') and r.headers["Cache-Control"].startswith("public, max-age=")
     probe = client.get("/healthz", headers=headers)
     assert "Accept-Encoding" in probe.headers["Vary"] and probe.headers["Cache-Control"] == "no-store"
+
+
+def test_hooks_are_asked_once_whether_they_are_coroutines(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "sync.sqlite3"), "ACCESS_LOG": False})
+    c = app.test_client()
+    for _ in range(3):
+        c.get(NEAREST)
+    known = set(app.sync_funcs)
+    for _ in range(20):  # functions made per request (after_this_request) share their code: no growth
+        assert c.get(NEAREST).status_code == 200
+    assert app.sync_funcs == known and known
+
+    async def view() -> str:
+        return "x"
+
+    with pytest.raises(RuntimeError):  # still wrapped (here: refused without Flask's async extra) as Flask does
+        app.ensure_sync(view)

@@ -31,14 +31,18 @@ class LocatorFlask(Flask):
         self.sync_funcs: set[Any] = set()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # A function (or method) is a coroutine function by its code's flags alone: keyed by the code,
+        # the functions made per request (after_this_request) hit too, and the set stays bounded.
+        code = getattr(func, "__code__", None)
+        key = func if code is None else code
         try:
-            if func in self.sync_funcs:
+            if key in self.sync_funcs:
                 return func
         except TypeError:  # unhashable: ask every time
             return super().ensure_sync(func)
         wrapped = super().ensure_sync(func)
-        if wrapped is func and len(self.sync_funcs) < _MAX_SYNC_FUNCS:  # bounded, should functions be made per call
-            self.sync_funcs.add(func)
+        if wrapped is func and len(self.sync_funcs) < _MAX_SYNC_FUNCS:
+            self.sync_funcs.add(key)
         return wrapped
 
 
