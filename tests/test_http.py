@@ -249,3 +249,117 @@ def test_access_log_keeps_no_precise_position(query, logged):
     from locator.web.http import coarse_query
 
     assert coarse_query(query) == logged
+
+
+def _access_handler():
+    from locator.web.http import AccessLogHandler
+
+    handlers = [h for h in logging.getLogger(ACCESS_LOGGER).handlers if isinstance(h, AccessLogHandler)]
+    assert len(handlers) == 1
+    return handlers[0]
+
+
+def test_the_access_log_is_written_off_the_request_thread(tmp_path):
+    import io
+
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "bg.sqlite3"), "ACCESS_LOG": True})
+    handler = _access_handler()
+    handler.flush()
+    buf, old = io.StringIO(), handler.stream
+    handler.stream = buf
+    try:
+        app.test_client().get(NEAREST, headers={"X-Request-ID": "bg-1"})
+        waiting = list(handler.lines)  # queued, not yet written: the request did not write
+        handler.flush()
+    finally:
+        handler.stream = old
+    assert [json.loads(line)["request_id"] for line in waiting] == ["bg-1"]
+    entry = json.loads(buf.getvalue())
+    assert entry["request_id"] == "bg-1" and entry["status"] == 200 and "lat=20.03" in entry["query"]
+
+
+def test_the_access_log_thread_writes_batches(tmp_path):
+    import io
+    import threading
+
+    from locator.web.http import AccessLogHandler
+
+    class Stream(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.written = threading.Event()
+
+        def flush(self):
+            self.written.set()
+
+    stream = Stream()
+    handler = AccessLogHandler(stream, interval=0.01, batch=3)
+    log = logging.Logger("test.access.batches")
+    log.addHandler(handler)
+    for i in range(3):
+        log.info("line %d", i)
+    assert stream.written.wait(10)  # woken by the third line (or the interval)
+    handler.flush()
+    assert stream.getvalue().splitlines() == ["line 0", "line 1", "line 2"]
+
+
+def test_the_access_log_line_is_the_same_through_other_handlers(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "same.sqlite3"), "ACCESS_LOG": True})
+    handler = _access_handler()
+    handler.flush()
+    cap = _Capture()
+    c = app.test_client()
+    c.get(NEAREST, headers={"X-Request-ID": "fast"})
+    fast = list(handler.lines)
+    logging.getLogger(ACCESS_LOGGER).addHandler(cap)  # two handlers: the record goes through logging
+    try:
+        c.get(NEAREST, headers={"X-Request-ID": "slow"})
+    finally:
+        logging.getLogger(ACCESS_LOGGER).removeHandler(cap)
+    slow = list(handler.lines)[len(fast) :]
+    handler.flush()
+    assert len(fast) == 1 and slow == cap.lines
+    a, b = json.loads(fast[0]), json.loads(slow[0])
+    assert a.keys() == b.keys() and (a["request_id"], b["request_id"]) == ("fast", "slow")
+    assert {k: v for k, v in a.items() if k not in ("ts", "ms", "request_id")} == {
+        k: v for k, v in b.items() if k not in ("ts", "ms", "request_id")
+    }
+
+
+@pytest.mark.parametrize(
+    "path", [NEAREST, "/healthz", "/api/v1/nope", "/no-such-page", "/api/v1/collections/venues/items?limit=2"]
+)
+def test_every_sent_header_appears_once(client, path):
+    r = client.get(path, headers={"Origin": "https://example.org"})
+    names = [k.lower() for k, _ in r.headers.items()]
+    for name in ("x-request-id", "x-data-version", "x-data-age", "content-security-policy", "x-frame-options"):
+        assert names.count(name) == 1, (name, names)
+    assert names.count("access-control-allow-origin") == (1 if path.startswith("/api/v1/") else 0)
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip", "identity"])
+def test_vary_names_host_and_accept_encoding_once_whatever_the_client_accepts(client, encoding):
+    headers = {"Accept-Encoding": encoding} if encoding else {}
+    r = client.get(NEAREST, headers=headers)
+    vary = [v.strip() for v in r.headers["Vary"].split(",")]
+    assert sorted(vary) == ["Accept-Encoding", "Host"] and len(r.headers.getlist("Vary")) == 1
+    assert r.headers["ETag"].startswith('W/"') and r.headers["Cache-Control"].startswith("public, max-age=")
+    probe = client.get("/healthz", headers=headers)
+    assert "Accept-Encoding" in probe.headers["Vary"] and probe.headers["Cache-Control"] == "no-store"
+
+
+def test_hooks_are_asked_once_whether_they_are_coroutines(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "sync.sqlite3"), "ACCESS_LOG": False})
+    c = app.test_client()
+    for _ in range(3):
+        c.get(NEAREST)
+    known = set(app.sync_funcs)
+    for _ in range(20):  # functions made per request (after_this_request) share their code: no growth
+        assert c.get(NEAREST).status_code == 200
+    assert app.sync_funcs == known and known
+
+    async def view() -> str:
+        return "x"
+
+    with pytest.raises(RuntimeError):  # still wrapped (here: refused without Flask's async extra) as Flask does
+        app.ensure_sync(view)

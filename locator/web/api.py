@@ -64,6 +64,13 @@ def _open_at_minute(expr: str, minute: datetime) -> bool | None:
     return is_open(expr, minute)
 
 
+@lru_cache(maxsize=8192)
+def _open_at_minute_ts(expr: str, minute: int) -> bool | None:
+    """``is_open`` at the minute starting at Unix time ``minute``, in Asia/Shanghai (an int key hashes
+    faster than an aware datetime, whose hash asks the time zone for its offset)."""
+    return _open_at_minute(expr, datetime.fromtimestamp(minute, TZ))
+
+
 def open_now(expr: str | None, now: datetime | None = None) -> bool | None:
     """``is_open`` at ``now`` (default: now in Asia/Shanghai), cached per minute.
 
@@ -114,9 +121,8 @@ def venue_feature(
 _OPEN_JSON = {True: "true", False: "false", None: "null"}
 
 
-def _fragments(venue: Venue, crs: str) -> tuple[str, str]:
-    """The feature's JSON around its ``open_now`` value, built once per venue record and crs."""
-    cache = app_state().feature_json
+def _fragments(venue: Venue, crs: str, cache: dict[tuple[str, str], tuple[Any, str, str]]) -> tuple[str, str]:
+    """The feature's JSON around its ``open_now`` value, built once per venue record and crs (kept in ``cache``)."""
     entry = cache.get((venue.id, crs))
     if entry is None or entry[0] is not venue:
         feature = venue_feature(venue, crs)
@@ -139,15 +145,16 @@ def nearest_collection_json(hits: list[Hit], crs: str, now: datetime, extra: dic
     Each venue's static JSON is built once (``_fragments``); per request only
     ``open_now``, ``distance_m`` and ``bearing_deg`` are written.
     """
-    minute = now.astimezone(TZ).replace(second=0, microsecond=0)
+    minute = int(now.timestamp()) // 60 * 60
+    cache = app_state().feature_json
     parts = []
     for h in hits:
-        head, tail = _fragments(h.venue, crs)
+        head, tail = _fragments(h.venue, crs, cache)
         expr = h.venue.opening_hours
-        is_open_now = _open_at_minute(expr, minute) if expr else None
+        is_open_now = _open_at_minute_ts(expr, minute) if expr else None
+        # f"{x:.1f}" is repr(round(x, 1)) for these magnitudes, without making the float
         parts.append(
-            f'{head}{_OPEN_JSON[is_open_now]}{tail},"distance_m":{round(h.distance_m, 1)!r},'
-            f'"bearing_deg":{round(h.bearing_deg, 1)!r}}}}}'
+            f'{head}{_OPEN_JSON[is_open_now]}{tail},"distance_m":{h.distance_m:.1f},"bearing_deg":{h.bearing_deg:.1f}}}}}'
         )
     more = "".join(f",{_dumps(k)}:{_dumps(v)}" for k, v in (extra or {}).items())
     return f'{{"type":"FeatureCollection","features":[{",".join(parts)}]{more}}}'

@@ -23,7 +23,8 @@ COOKIE = "lang"
 
 
 def _requested() -> str | None:
-    lang = (request.args.get("lang") or "").strip().lower()
+    args = request.args
+    lang = (args["lang"] if "lang" in args else "").strip().lower()  # .get() of a missing key builds an exception
     if lang.startswith("zh"):
         return "zh"
     if lang.startswith("en"):

@@ -11,7 +11,7 @@ serves appears, with every method.
 The document is also the API's allow-list of query parameters: OGC API –
 Features answers 400 to a parameter it does not know, so :func:`init_app`
 reads each ``/api`` operation's query parameters out of the merged document
-and refuses any other (:func:`reject_unknown`). The list each handler
+and refuses any other (:class:`UnknownParameterCheck`). The list each handler
 accepts is the one its ``get_oas()`` publishes, so the two cannot drift: a
 handler reading a parameter its fragment does not name answers 400 to it.
 """
@@ -26,10 +26,19 @@ from flask import Flask, request
 
 from locator.web import oas
 from locator.web.catalog import OPENAPI_MIMETYPE
+from locator.web.http import current_request
 from locator.web.problems import ApiError
 from locator.web.state import app_state
 
-__all__ = ["OPENAPI_MIMETYPE", "QueryRules", "build_document", "init_app", "openapi_document", "query_rules"]
+__all__ = [
+    "OPENAPI_MIMETYPE",
+    "QueryRules",
+    "UnknownParameterCheck",
+    "build_document",
+    "init_app",
+    "openapi_document",
+    "query_rules",
+]
 
 QueryRules = dict[str, list[tuple[re.Pattern[str], dict[str, frozenset[str]]]]]
 """Per endpoint: the document's paths it serves (literal paths first), each with the query names per method."""
@@ -154,27 +163,54 @@ def _matches(rule: str, path: str) -> bool:
     return "{" not in path and re.fullmatch(pattern, path) is not None
 
 
-def reject_unknown(rules: QueryRules) -> None:
-    """Before a request: 400 naming every query parameter its operation does not document."""
-    if not request.args or request.endpoint not in rules:
-        return
-    method = "GET" if request.method == "HEAD" else request.method
-    candidates = rules[request.endpoint]
-    for pattern, allowed_by_method in candidates:
-        if len(candidates) == 1 or pattern.fullmatch(request.path):  # one path: no need to match it
-            allowed = allowed_by_method.get(method)
-            if allowed is None:
-                return  # OPTIONS, or a method the routing answers with 405
-            unknown = [name for name in request.args if name not in allowed]
-            if unknown:
-                takes = f"only {', '.join(sorted(allowed))}" if allowed else "no query parameters"
-                raise ApiError(
-                    400,
-                    "Invalid parameter",
-                    "; ".join(f"{n[:40]}: unknown parameter" for n in unknown) + f" (this operation takes {takes})",
-                    [{"name": n[:100], "reason": f"unknown parameter; this operation takes {takes}"} for n in unknown],
-                )
+def _unknown(allowed: frozenset[str]) -> ApiError:
+    """The 400 naming every query parameter of this request that ``allowed`` does not list."""
+    unknown = [name for name in request.args if name not in allowed]
+    takes = f"only {', '.join(sorted(allowed))}" if allowed else "no query parameters"
+    return ApiError(
+        400,
+        "Invalid parameter",
+        "; ".join(f"{n[:40]}: unknown parameter" for n in unknown) + f" (this operation takes {takes})",
+        [{"name": n[:100], "reason": f"unknown parameter; this operation takes {takes}"} for n in unknown],
+    )
+
+
+class UnknownParameterCheck:
+    """The ``before_request`` hook: 400 naming every query parameter its operation does not document.
+
+    Built once from :func:`query_rules`: an endpoint that serves one path
+    keeps only its allow-list per method, so a request costs a dict lookup and
+    a subset test; only endpoints serving several paths match the path.
+    """
+
+    def __init__(self, rules: QueryRules) -> None:
+        self.single = {endpoint: cands[0][1] for endpoint, cands in rules.items() if len(cands) == 1}
+        self.several = {endpoint: cands for endpoint, cands in rules.items() if len(cands) > 1}
+
+    def allowed(self, endpoint: str, method: str, path: str) -> frozenset[str] | None:
+        """The query names the operation takes; None when it is not checked (OPTIONS, a 405, no such path)."""
+        by_method = self.single.get(endpoint)
+        if by_method is None:
+            for pattern, allowed_by_method in self.several.get(endpoint, ()):
+                if pattern.fullmatch(path):
+                    by_method = allowed_by_method
+                    break
+            else:
+                return None
+        return by_method.get(method)
+
+    def __call__(self) -> None:
+        req = current_request()
+        endpoint = req.endpoint
+        if endpoint is None or not req.environ.get("QUERY_STRING"):
             return
+        if endpoint not in self.single and endpoint not in self.several:
+            return
+        args = req.args
+        method = req.method
+        allowed = self.allowed(endpoint, "GET" if method == "HEAD" else method, req.path)
+        if args and allowed is not None and not allowed.issuperset(args.keys()):
+            raise _unknown(allowed)
 
 
 def init_app(app: Flask, sources: Sequence[Callable[[], oas.Fragment]]) -> None:
@@ -187,7 +223,7 @@ def init_app(app: Flask, sources: Sequence[Callable[[], oas.Fragment]]) -> None:
     doc = oas.name_districts(build_document(source() for source in sources), state.register.districts.codes)
     state.openapi = doc
     rules = query_rules(doc, ((r.endpoint, r.rule) for r in app.url_map.iter_rules()))
-    app.before_request(lambda: reject_unknown(rules))
+    app.before_request(UnknownParameterCheck(rules))
 
 
 def openapi_document(root: str) -> dict[str, Any]:

@@ -33,9 +33,10 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response
 
-from locator.web.pages import tile_origins
+from locator import tiles
+from locator.web.http import current_request, send_headers
 from locator.web.state import app_state
 
 __all__ = ["csp_for", "embeddable", "frame_ancestors_source", "init_app"]
@@ -96,26 +97,59 @@ def csp_for(frame_ancestors: str, tile_origins: Iterable[str] = ()) -> str:
     )
 
 
-def _is_embeddable() -> bool:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "_locator_embeddable", False))
+class _Headers:
+    """The ``after_request`` hook: the headers of each kind of view, computed once.
 
+    A response's security headers depend only on whether its view is
+    embeddable and on the request's base map (``?tiles=``, else ``TILES``):
+    the policy for each (kind, tile provider) is built at start-up, and a
+    request looks it up (building the policy per request cost ~20 µs).
+    """
 
-def _headers(response: Response) -> Response:
-    embed = _is_embeddable()
-    ancestors = app_state().frame_ancestors if embed else "'self'"
-    response.headers["Content-Security-Policy"] = csp_for(ancestors, tile_origins())
-    if embed:
-        response.headers.pop("X-Frame-Options", None)
-    else:
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    return response
+    def __init__(self, app: Flask) -> None:
+        state = app_state(app)
+        settings = state.settings
+        self.view_functions = app.view_functions
+        self.default = settings.tiles
+        key = settings.tianditu_key
+        by_code = {code: tiles.tile_provider(code, key).origins() for code in tiles.TILE_PROVIDERS}
+        self.policies = {
+            embed: {
+                code: self._headers(embed, csp_for(state.frame_ancestors if embed else "'self'", o))
+                for code, o in by_code.items()
+            }
+            for embed in (False, True)
+        }
+        self.fallback = {embed: self.policies[embed][self.default] for embed in (False, True)}  # TILES is checked
+
+    @staticmethod
+    def _headers(embed: bool, policy: str) -> tuple[tuple[str, str], ...]:
+        frame = () if embed else (("X-Frame-Options", "SAMEORIGIN"),)
+        return (
+            ("Content-Security-Policy", policy),
+            *frame,
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        )
+
+    def _policy(self, embed: bool, code: str | None) -> tuple[tuple[str, str], ...] | None:
+        """What ``tiles.tile_provider`` would pick for ``code``, as headers; None for an unknown code."""
+        return self.policies[embed].get((code or "osm").strip().lower())
+
+    def __call__(self, response: Response) -> Response:
+        req = current_request()
+        embed = bool(getattr(self.view_functions.get(req.endpoint or ""), "_locator_embeddable", False))
+        if embed:
+            response.headers.pop("X-Frame-Options", None)
+        # Appended as the response is sent (no view sets these: test_security checks).
+        args = req.args
+        chosen = args["tiles"] if "tiles" in args else None  # .get() of a missing key builds an exception
+        send_headers(self._policy(embed, chosen or self.default) or self.fallback[embed], req.environ)
+        return response
 
 
 def init_app(app: Flask) -> None:
     """Check ``EMBED_FRAME_ANCESTORS`` (a bad entry stops start-up) and set the headers on every response."""
     state = app_state(app)
     state.frame_ancestors = frame_ancestors_source(state.settings.embed_frame_ancestors)
-    app.after_request(_headers)
+    app.after_request(_Headers(app))
