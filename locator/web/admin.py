@@ -41,8 +41,17 @@ PAGE = 50
 def init_app(app: Flask) -> None:
     """Sessions with a real secret, CSRF on every form, and the two blueprints."""
     auth.init_app(app)
+    # Flask-WTF's own hook looks up its exemptions on every request, GETs included; ours asks only of writes
+    # (what it checks is unchanged: the methods in WTF_CSRF_METHODS, exemptions applied).
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing for a forged form to ride on
+    unsafe = frozenset(app.config.get("WTF_CSRF_METHODS") or ("POST", "PUT", "PATCH", "DELETE"))
+
+    @app.before_request
+    def _csrf_on_writes() -> None:
+        if request.method in unsafe and app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect(apply_exemptions=True)
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:

@@ -44,13 +44,14 @@ def _unavailable(detail: str) -> Response:
 
 @bp.before_app_request
 def _refuse_writes_while_unreachable() -> Response | None:
-    if request.endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
-        return None
-    if request.method in _SAFE_METHODS and (
-        request.blueprint == "health"
-        or request.endpoint == "static"
-        or (get_register().loaded and request.blueprint not in _STORE_READERS)
-    ):
+    endpoint = request.endpoint or ""
+    if request.method in _SAFE_METHODS:  # the common case first, cheaply (it runs on every request)
+        blueprint = endpoint.rpartition(".")[0]
+        if blueprint == "health" or endpoint == "static":
+            return None
+        if blueprint not in _STORE_READERS and KEY in current_app.extensions and get_register().loaded:
+            return None
+    if endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
         return None
     fresh = get_register().freshness()
     if fresh.reachable:
