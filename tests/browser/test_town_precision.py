@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from locator import create_app
 from locator.venues import Venue
 from locator.web.state import get_register
+
+from .conftest import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +30,7 @@ def town_server(tmp_path_factory):
     )
     reg.store.merge([placed], note="a row placed at its town from its address")
     reg.refresh()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    yield from serve_in_thread(app)
 
 
 @pytest.mark.parametrize(
