@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from locator.storage import open_store
-from locator.storage.freshness import ChangeListener, Throttle
+from locator.storage.freshness import ChangeListener
 from locator.venues import Venue
 
 from .conftest import ROOT
@@ -177,32 +177,6 @@ def test_an_import_from_elsewhere_reaches_both_instances(instances):
 
 
 # -- the pieces, without processes --------------------------------------------------
-
-
-class FakeClock:
-    """A clock the test steps by hand: no sleeping, and no flakiness on a loaded machine."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_throttle_says_when_the_interval_has_passed():
-    clock = FakeClock()
-    t = Throttle(0.5, clock=clock)
-    assert not t.due()
-    clock.now += 0.499
-    assert not t.due()
-    clock.now += 0.001
-    assert t.due() and t.due()  # asking does not reset it; mark() does
-    t.mark()
-    assert not t.due()
-    clock.now += 10
-    assert t.due() and Throttle(0, clock=clock).due()
-    with pytest.raises(ValueError, match="got -1"):
-        Throttle(-1)
 
 
 def test_listener_refreshes_on_notify_and_survives_a_failing_refresh(pg_url):  # noqa: F811

@@ -23,37 +23,15 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["MIN_POLL_SECONDS", "ChangeListener", "Poller", "Throttle"]
+__all__ = ["MIN_POLL_SECONDS", "ChangeListener", "Poller"]
 
 MIN_POLL_SECONDS = 0.2
 """The poller's shortest interval: ``INDEX_REFRESH_SECONDS = 0`` (the tests: dozens of apps) polls this often."""
 
 log = logging.getLogger("locator.storage.freshness")
-
-
-class Throttle:
-    """Says when ``interval`` seconds have passed since the last check (0: always).
-
-    ``clock`` (seconds, monotonic) is injectable so tests can step time
-    instead of sleeping.
-    """
-
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if interval < 0:
-            raise ValueError(f"refresh interval must be >= 0 seconds, got {interval!r}")
-        self.interval = interval
-        self._clock = clock
-        self._last = clock()
-
-    def due(self) -> bool:
-        return self._clock() - self._last >= self.interval
-
-    def mark(self) -> None:
-        self._last = self._clock()
 
 
 class Poller:
