@@ -38,8 +38,10 @@ class AccessLogHandler(logging.Handler):
     ``batch`` lines are waiting, in one ``write``. A queue that woke the
     writer for every line cost a thread switch a request. ``flush`` writes the
     waiting lines on the calling thread; ``logging.shutdown`` calls it at
-    exit. ``stream`` None means the current ``sys.stderr`` at the time of
-    writing.
+    exit. ``stream`` None means the process's standard error
+    (``sys.__stderr__``): the writer thread writes whenever it wakes, and
+    ``sys.stderr`` may by then point somewhere else for a while (a CLI test
+    runner's capture, for one), which must not receive another request's line.
     """
 
     def __init__(self, stream: IO[str] | None = None, interval: float = 0.2, batch: int = 512) -> None:
@@ -95,7 +97,7 @@ class AccessLogHandler(logging.Handler):
             pass
         if not batch:
             return
-        stream = self.stream or sys.stderr
+        stream = self.stream or sys.__stderr__ or sys.stderr
         with self.write_lock:
             try:
                 stream.write("\n".join(batch) + "\n")
