@@ -77,8 +77,14 @@ MORE_HEAVY = [
 
 
 # -- HTTP load --------------------------------------------------------------------------------------------------------
-def request(port: int, path: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None,
-            timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+def request(
+    port: int,
+    path: str,
+    method: str = "GET",
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         data = None if body is None else json.dumps(body).encode()
@@ -139,8 +145,14 @@ class Load:
         ms = sorted(r[1] for r in rows)
         failed = [r for r in rows if r[2] != "200"]
         pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))] if ms else float("nan")  # noqa: E731
-        return {"n": len(rows), "failed": len(failed), "statuses": Counter(r[2] for r in failed),
-                "p50": pick(0.5), "p99": pick(0.99), "max": ms[-1] if ms else float("nan")}
+        return {
+            "n": len(rows),
+            "failed": len(failed),
+            "statuses": Counter(r[2] for r in failed),
+            "p50": pick(0.5),
+            "p99": pick(0.99),
+            "max": ms[-1] if ms else float("nan"),
+        }
 
 
 def fmt(s: dict[str, Any]) -> str:
@@ -173,20 +185,34 @@ def import_file(path: Path, n: int = 5000, prefix: str = "bench") -> Path:
     feats = []
     for i in range(n):
         v = seeds[i % len(seeds)]
-        feats.append({
-            "type": "Feature", "id": f"{prefix}-{i}",
-            "geometry": {"type": "Point", "coordinates": [v.lon + rng.uniform(-2e-4, 2e-4),
-                                                          v.lat + rng.uniform(-2e-4, 2e-4)]},
-            "properties": {"name": f"{v.name}（导入{i}）", "category": v.category, "district_code": v.district_code},
-        })
+        feats.append(
+            {
+                "type": "Feature",
+                "id": f"{prefix}-{i}",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [v.lon + rng.uniform(-2e-4, 2e-4), v.lat + rng.uniform(-2e-4, 2e-4)],
+                },
+                "properties": {
+                    "name": f"{v.name}（导入{i}）",
+                    "category": v.category,
+                    "district_code": v.district_code,
+                },
+            }
+        )
     path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), "utf-8")
     return path
 
 
 def run_import(env: dict[str, str], path: Path) -> tuple[int, float, str]:
     t0 = time.monotonic()
-    done = subprocess.run([PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = (done.stdout + done.stderr).strip().splitlines()
     return done.returncode, time.monotonic() - t0, lines[-1] if lines else ""
 
@@ -247,16 +273,22 @@ def pg_ctl(data: Path) -> tuple[Callable[[], None], Callable[[], None]]:
     log = str(data.parent / "server.log")
     return (
         lambda: subprocess.run([*ctl, "-m", "fast", "-w", "stop"], check=True, capture_output=True, timeout=60),
-        lambda: subprocess.run([*ctl, "-o", shlex.join(opts), "-l", log, "-w", "start"], check=True,
-                               capture_output=True, timeout=90),
+        lambda: subprocess.run(
+            [*ctl, "-o", shlex.join(opts), "-l", log, "-w", "start"], check=True, capture_output=True, timeout=90
+        ),
     )
 
 
 @contextlib.contextmanager
 def deployment(env: dict[str, str], run: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "run.sh"), "-n", "2", "-p", str(A_PORT),
-                             "-l", str(NGINX_PORT), "-d", str(run)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "deploy" / "run.sh"), "-n", "2", "-p", str(A_PORT), "-l", str(NGINX_PORT), "-d", str(run)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
 
     def pump() -> None:
@@ -290,9 +322,14 @@ def outage_and_pg_import(outage_s: float, tmp: Path) -> None:
         print(f"  skipped: {exc}")
         return
     try:
-        env = {**os.environ, "LOCATOR_DATABASE_URL": url, "LOCATOR_RATELIMIT_ENABLED": "false",
-               "LOCATOR_ACCESS_LOG": "false", "LOCATOR_INDEX_REFRESH_SECONDS": "0.5",
-               "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bench"})}
+        env = {
+            **os.environ,
+            "LOCATOR_DATABASE_URL": url,
+            "LOCATOR_RATELIMIT_ENABLED": "false",
+            "LOCATOR_ACCESS_LOG": "false",
+            "LOCATOR_INDEX_REFRESH_SECONDS": "0.5",
+            "LOCATOR_ADMIN_TOKENS": json.dumps({hashlib.sha256(TOKEN.encode()).hexdigest(): "bench"}),
+        }
         with deployment(env, tmp / "run") as proc:
             _outage(outage_s, stop, start, proc)
             print("import (PostGIS, through nginx):")
@@ -301,8 +338,7 @@ def outage_and_pg_import(outage_s: float, tmp: Path) -> None:
         ctx.__exit__(None, None, None)
 
 
-def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None],
-            proc: subprocess.Popen[str]) -> None:
+def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None], proc: subprocess.Popen[str]) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     victim = json.loads(request(NGINX_PORT, "/api/v1/nearest?lon=110.33&lat=20.03&k=1")[2])["features"][0]
     vid = victim["id"]
@@ -329,9 +365,14 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
                 if etag is None:  # a GET reads the store: only when the ETag is unknown or stale
                     status, headers, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", headers=auth, timeout=15)
                     etag = headers.get("etag") if status == 200 else None
-                status, headers, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", "PATCH",
-                                             {"opening_hours": f"Mo-Su 08:00-{18 + i % 4}:00"},
-                                             {**auth, "If-Match": etag or "*"}, timeout=15)
+                status, headers, _ = request(
+                    A_PORT,
+                    f"/api/v1/admin/venues/{vid}",
+                    "PATCH",
+                    {"opening_hours": f"Mo-Su 08:00-{18 + i % 4}:00"},
+                    {**auth, "If-Match": etag or "*"},
+                    timeout=15,
+                )
                 etag = headers.get("etag") if status == 200 else (None if status == 412 else etag)
                 kind = headers.get("content-type", "").split(";")[0]
                 writes.append((t, f"{status} {kind}" + (" Retry-After" if "retry-after" in headers else "")))
@@ -344,8 +385,7 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
     def store_reads() -> None:
         """Reads that are not answered from memory: the admin API's venue (its ETag comes from the store)."""
         time.sleep(3 + 2)
-        for path, headers in ((f"/api/v1/collections/venues/items/{vid}", {}),
-                              (f"/api/v1/admin/venues/{vid}", auth)):
+        for path, headers in ((f"/api/v1/collections/venues/items/{vid}", {}), (f"/api/v1/admin/venues/{vid}", auth)):
             t0 = time.monotonic()
             try:
                 status, hdrs, _ = request(B_PORT, path, headers=headers, timeout=45)
@@ -382,8 +422,10 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
             t.join(15)
     during = load.stats(t_stop, t_up)
     after = load.stats(t_back)
-    print(f"  PostgreSQL stop took {t_stopped - t_stop:.1f} s, its start {t_back - t_up:.1f} s; "
-          f"down for {t_back - t_stopped:.1f} s (windows below: from the stop asked to the start asked)")
+    print(
+        f"  PostgreSQL stop took {t_stopped - t_stop:.1f} s, its start {t_back - t_up:.1f} s; "
+        f"down for {t_back - t_stopped:.1f} s (windows below: from the stop asked to the start asked)"
+    )
     print(f"  nearest during the outage: {fmt(during)}  (asked: 0 failed, p99 <= 250 ms)")
     print(f"  nearest after it: {fmt(after)}")
     w_out = Counter(s for t, s in writes if t_stopped <= t < t_up)
@@ -394,12 +436,20 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
         deg = next((t - t_stopped for t, s, _ in rows if t >= t_stopped and s == "degraded"), None)
         back = next((t - t_back for t, s, _ in rows if t >= t_back and s == "ready"), None)
         seen = Counter(s for t, s, _ in rows if t_stopped <= t < t_up)
-        print(f"  /readyz :{port}: degraded {deg if deg is None else f'{deg:.2f} s'} after the stop (asked <= 2 s), "
-              f"ready {back if back is None else f'{back:.2f} s'} after the return (asked <= 10 s); "
-              f"during: {dict(seen)}")
+        print(
+            f"  /readyz :{port}: degraded {deg if deg is None else f'{deg:.2f} s'} after the stop (asked <= 2 s), "
+            f"ready {back if back is None else f'{back:.2f} s'} after the return (asked <= 10 s); "
+            f"during: {dict(seen)}"
+        )
     pids_after = {pid for t, s, pid in probes[A_PORT] if t > t_kill and pid}
-    first_new = next(((t, s) for t, s, pid in probes[A_PORT] if t > t_kill and pid and pid != killed
-                      and pid not in {q for u, _, q in probes[A_PORT] if u < t_kill}), None)
+    first_new = next(
+        (
+            (t, s)
+            for t, s, pid in probes[A_PORT]
+            if t > t_kill and pid and pid != killed and pid not in {q for u, _, q in probes[A_PORT] if u < t_kill}
+        ),
+        None,
+    )
     if first_new is None:
         replaced = "never seen on /readyz"
     else:
@@ -417,9 +467,11 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
         print(f"    gunicorn :{A_PORT} said: " + " | ".join(said[-4:]))
     restarts = (Path(proc.args[-1]) / "restarts.log") if isinstance(proc.args, list) else None
     rs = restarts.read_text().strip().splitlines() if restarts and restarts.exists() else []
-    print(f"  worker {killed} of :{A_PORT} killed {t_kill - t_stopped:.1f} s into the outage: its replacement "
-          f"{replaced} (pids seen after: {sorted(pids_after)}); instance restarts by run.sh: {len(rs)}; "
-          f"run.sh alive {proc.poll() is None}; both instances ready again: {ready_both is not None}")
+    print(
+        f"  worker {killed} of :{A_PORT} killed {t_kill - t_stopped:.1f} s into the outage: its replacement "
+        f"{replaced} (pids seen after: {sorted(pids_after)}); instance restarts by run.sh: {len(rs)}; "
+        f"run.sh alive {proc.poll() is None}; both instances ready again: {ready_both is not None}"
+    )
     if ready_both is not None:
         _propagation(vid, auth)
 
@@ -429,26 +481,40 @@ def _propagation(vid: str, auth: dict[str, str]) -> None:
     status, headers, body = request(A_PORT, f"/api/v1/admin/venues/{vid}", headers=auth)
     v = json.loads(body)
     lon, lat = v["geometry"]["coordinates"] if "geometry" in v else (v["lon"], v["lat"])
-    status, _, _ = request(A_PORT, f"/api/v1/admin/venues/{vid}", "PATCH", {"name": name},
-                           {**auth, "If-Match": headers["etag"]})
+    status, _, _ = request(
+        A_PORT, f"/api/v1/admin/venues/{vid}", "PATCH", {"name": name}, {**auth, "If-Match": headers["etag"]}
+    )
 
     def seen() -> bool:
         feats = json.loads(request(B_PORT, f"/api/v1/nearest?lon={lon}&lat={lat}&k=3", timeout=5)[2])["features"]
         return any(f["properties"].get("name") == name for f in feats)
 
     took = wait_for(seen, 10, 0.01)
-    print(f"  edit on :{A_PORT} after recovery (PATCH {status}) seen on :{B_PORT} after "
-          f"{'never (10 s)' if took is None else f'{took * 1000:.0f} ms'} (asked <= 1 s)")
+    print(
+        f"  edit on :{A_PORT} after recovery (PATCH {status}) seen on :{B_PORT} after "
+        f"{'never (10 s)' if took is None else f'{took * 1000:.0f} ms'} (asked <= 1 s)"
+    )
 
 
 # -- locator serve on SQLite ------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def serve_sqlite(tmp: Path) -> Iterator[dict[str, str]]:
-    env = {**os.environ, "LOCATOR_DATABASE": str(tmp / "serve.sqlite3"), "LOCATOR_RATELIMIT_ENABLED": "false",
-           "LOCATOR_ACCESS_LOG": "false", "WEB_WORKERS": "2", "WEB_THREADS": "4"}
+    env = {
+        **os.environ,
+        "LOCATOR_DATABASE": str(tmp / "serve.sqlite3"),
+        "LOCATOR_RATELIMIT_ENABLED": "false",
+        "LOCATOR_ACCESS_LOG": "false",
+        "WEB_WORKERS": "2",
+        "WEB_THREADS": "4",
+    }
     log = open(tmp / "serve.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([PY, "-m", "locator.cli", "serve", "--port", str(SERVE_PORT)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [PY, "-m", "locator.cli", "serve", "--port", str(SERVE_PORT)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         if wait_for(lambda: readyz(SERVE_PORT)["status"] == "ready", 120, 0.2) is None:
             raise RuntimeError("locator serve never became ready")
@@ -504,8 +570,10 @@ def heavy(env: dict[str, str]) -> None:
     print(f"  nearest alongside the two costly connections: {fmt(load.stats(b0, b1))}")
     logf = Path(env["LOCATOR_DATABASE"]).with_name("serve.log")
     text = logf.read_text(errors="replace") if logf.exists() else ""
-    print(f"  worker kills/timeouts in gunicorn's log: {text.count('WORKER TIMEOUT')}; "
-          f"deadline warnings: {text.count('request deadline')}")
+    print(
+        f"  worker kills/timeouts in gunicorn's log: {text.count('WORKER TIMEOUT')}; "
+        f"deadline warnings: {text.count('request deadline')}"
+    )
 
 
 # -- disk full --------------------------------------------------------------------------------------------------------
@@ -536,15 +604,22 @@ def disk_full(tmp: Path, template: Path) -> None:
             f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - 48 * 1024))
         env = {**os.environ, "LOCATOR_DATABASE": str(db)}
         path = import_file(tmp / "disk.geojson", 3000, "disk")
-        out = subprocess.run([PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
-                             env=env, capture_output=True, text=True, timeout=300)
+        out = subprocess.run(
+            [PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         (mnt / "filler").unlink()
         after = register_state(db)
         errs = [line for line in out.stderr.splitlines() if line.strip()]
         print(f"  exit status {out.returncode} (asked: 3); stderr {len(errs)} line(s) (asked: 1): {errs[:2]}")
-        print(f"  register before: version {before[0]}, {before[1]} venues, integrity {before[2]}; "
-              f"after: version {after[0]}, {after[1]} venues, integrity {after[2]} "
-              f"-> {'intact' if before == after else 'CHANGED'}")
+        print(
+            f"  register before: version {before[0]}, {before[1]} venues, integrity {before[2]}; "
+            f"after: version {after[0]}, {after[1]} venues, integrity {after[2]} "
+            f"-> {'intact' if before == after else 'CHANGED'}"
+        )
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
