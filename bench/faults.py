@@ -460,8 +460,6 @@ def _outage(outage_s: float, stop: Callable[[], None], start: Callable[[], None]
     run_dir = Path(str(proc.args[-1])) if isinstance(proc.args, list) else None
     inst_log = run_dir / f"instance-{A_PORT}.log" if run_dir else None
     text = inst_log.read_text(errors="replace") if inst_log and inst_log.exists() else ""
-    retries = sum("cannot open the register" in line and "WARNING" in line for line in text.splitlines())
-    replaced += f"; boot retries logged: {retries}"
     said = [line[:160] for line in text.splitlines() if "orker" in line]
     if said:
         print(f"    gunicorn :{A_PORT} said: " + " | ".join(said[-4:]))

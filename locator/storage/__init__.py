@@ -15,7 +15,7 @@ Other layers import from here, never from the modules inside:
 - :func:`store_errors` (``errors``), the exceptions that mean the store did
   not answer or could not write, :func:`store_failed` (one of them, even
   wrapped) and :func:`storage_full` (a full disk): the web's 503/507, the
-  CLI's exit 3 and the worker's boot retry all use them.
+  CLI's exit 3 and the register's start from a snapshot all use them.
 """
 
 from locator.storage.backend import open_store

@@ -23,18 +23,10 @@ own thread instead, and the app answers it as 503 problem+json with the same
 headers and log line as any answer, under any server. gunicorn's
 ``--timeout`` stays the last resort for a C call that never returns.
 
-An unreachable store no longer stops a worker from booting: the register
+An unreachable store does not stop a worker from booting: the register
 starts from its local snapshot, or with no data (``not_ready``), and catches
-up later (``locator.storage.register``). Should opening still fail with a
-store error (:func:`locator.storage.store_failed`), the worker would exit with gunicorn's boot-error
-status, and gunicorn then halts the whole instance: a worker that crashed
-during a database outage took its instance down with it. A *replacement*
-worker (one started after the instance's first workers) instead logs one
-line, waits :data:`BOOT_RETRY_S` and exits with :data:`EXIT_RETRY`, so the
-arbiter starts another while its siblings keep serving from memory. At the
-instance's first start the failure still halts it, so a balancer sees the
-port refuse connections (instead of requests queueing for workers that never
-come) and the supervisor (systemd, ``deploy/run.sh``) restarts it.
+up later (``locator.storage.register``), so gunicorn never halts an instance
+for an outage.
 
 TLS (``--certfile``) falls back to plain gthread: the raw bytes are not the
 request. Used by ``locator serve``:
@@ -47,7 +39,6 @@ import errno
 import json
 import selectors
 import socket
-import sys
 import time
 from collections import deque
 from functools import partial
@@ -55,14 +46,7 @@ from typing import Any
 
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from locator.storage import store_failed
-
-__all__ = ["BOOT_RETRY_S", "EXIT_RETRY", "HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker", "problem_bytes"]
-
-BOOT_RETRY_S = 2.0
-"""Seconds a replacement worker waits before exiting to be replaced again, while the register is unreachable."""
-EXIT_RETRY = 75
-"""The exit status of such a worker (EX_TEMPFAIL): neither gunicorn's boot error (3) nor its app-load error (4)."""
+__all__ = ["HEADER_TIMEOUT", "MAX_HEAD", "HeaderBufferingWorker", "problem_bytes"]
 
 HEADER_TIMEOUT = 10.0
 """Seconds a client has to send its request line and headers."""
@@ -148,20 +132,6 @@ class HeaderBufferingWorker(ThreadWorker):  # type: ignore[misc]
     def init_process(self) -> None:
         self.reading: deque[_Conn] = deque()
         super().init_process()
-
-    def load_wsgi(self) -> None:
-        """Build the app; a replacement that finds the store unreachable exits to be retried (module docstring)."""
-        try:
-            super().load_wsgi()
-        except Exception as exc:
-            if not store_failed(exc) or self.age <= self.cfg.workers:  # a first worker: fail as gunicorn does
-                raise
-            reason = " ".join(str(exc).split())[:300]
-            self.log.warning(
-                "worker %s cannot open the register (%s); retrying in %g s", self.pid, reason, BOOT_RETRY_S
-            )
-            time.sleep(BOOT_RETRY_S)
-            sys.exit(EXIT_RETRY)
 
     def accept(self, listener: socket.socket) -> None:
         if self.cfg.is_ssl:
