@@ -204,15 +204,20 @@ def import_file(path: Path, n: int = 5000, prefix: str = "bench") -> Path:
     return path
 
 
-def run_import(env: dict[str, str], path: Path) -> tuple[int, float, str]:
-    t0 = time.monotonic()
-    done = subprocess.run(
+def locator_import(env: dict[str, str], path: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``locator import PATH`` as an operator runs it (WGS-84, skipping invalid rows), output captured."""
+    return subprocess.run(
         [PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def run_import(env: dict[str, str], path: Path) -> tuple[int, float, str]:
+    t0 = time.monotonic()
+    done = locator_import(env, path)
     lines = (done.stdout + done.stderr).strip().splitlines()
     return done.returncode, time.monotonic() - t0, lines[-1] if lines else ""
 
@@ -602,13 +607,7 @@ def disk_full(tmp: Path, template: Path) -> None:
             f.write(b"\0" * max(0, st.f_bavail * st.f_frsize - 48 * 1024))
         env = {**os.environ, "LOCATOR_DATABASE": str(db)}
         path = import_file(tmp / "disk.geojson", 3000, "disk")
-        out = subprocess.run(
-            [PY, "-m", "locator.cli", "import", str(path), "--crs", "wgs84", "--skip-invalid"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        out = locator_import(env, path, timeout=300)
         (mnt / "filler").unlink()
         after = register_state(db)
         errs = [line for line in out.stderr.splitlines() if line.strip()]
