@@ -135,6 +135,7 @@ class VenueIndex:
         self._by_cat = {c: _new_tree(3) for c in CATEGORY_CODES}
         self._flat = _new_tree(2)
         self._by_id: tuple[Venue, ...] | None = ()
+        self._edits = 0  # bumped by every edit: a tuple sorted meanwhile is not kept
         self._bulk_load([v for v in venues if v.status == "active"])
 
     # -- building and editing ---------------------------------------------
@@ -191,7 +192,7 @@ class VenueIndex:
         """Add or replace one venue; a closed venue is removed."""
         with self._lock:
             self.remove(venue.id)
-            self._by_id = None
+            self._by_id, self._edits = None, self._edits + 1
             if venue.status != "active":
                 return
             if self._free:
@@ -220,7 +221,7 @@ class VenueIndex:
             slot = self._slot_of.pop(venue_id, None)
             if slot is None:
                 return False
-            self._by_id = None
+            self._by_id, self._edits = None, self._edits + 1
             venue = self._venues[slot]
             assert venue is not None
             x, y, z = self._xyz[slot]
@@ -243,11 +244,23 @@ class VenueIndex:
         return None if slot is None else self._venues[slot]
 
     def venues(self) -> tuple[Venue, ...]:
-        """Every venue, by id; one tuple kept until the next edit (callers only read it)."""
+        """Every venue, by id; one tuple kept until the next edit (callers only read it).
+
+        Sorted without the lock: the local snapshot's writer calls this in a
+        forked child, where a lock some other thread held at the fork is held
+        for ever. The tuple is kept only if no edit came meanwhile, checked
+        under the lock when it is free.
+        """
         by_id = self._by_id
         if by_id is None:
-            with self._lock:
-                by_id = self._by_id = tuple(sorted((v for v in self._venues if v is not None), key=lambda v: v.id))
+            edits = self._edits
+            by_id = tuple(sorted((v for v in self._venues if v is not None), key=lambda v: v.id))
+            if self._lock.acquire(blocking=False):
+                try:
+                    if self._edits == edits:
+                        self._by_id = by_id
+                finally:
+                    self._lock.release()
         return by_id
 
     # -- queries ------------------------------------------------------------

@@ -162,3 +162,38 @@ def test_fast_nearest_call_matches_rtrees_own(shipped):
         x, y, z = _ecef(lon, lat)
         for n in (1, 8, 40):
             assert _nearest_ids(index._all, (x, y, z), n) == list(index._all.nearest((x, y, z, x, y, z), n))
+
+
+def test_venues_in_a_child_forked_while_another_thread_holds_the_lock():
+    """The snapshot writer reads ``venues()`` in a forked child: a lock held at the fork must not hang it."""
+    import os
+    import threading
+    import time
+
+    index = VenueIndex([Venue(id="a", name="甲", category="other", district_code="460106", lon=110.3, lat=20.0)])
+    index.upsert(Venue(id="b", name="乙", category="other", district_code="460106", lon=110.4, lat=20.0))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with index._lock:
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(30)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: the lock's owner does not exist here
+            ok = [v.id for v in index.venues()] == ["a", "b"]
+            os._exit(0 if ok else 1)
+        deadline = time.monotonic() + 30  # a hang guard, not a speed assertion
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if done[0] == 0:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0, "the child hung or read the wrong venues"
+    finally:
+        release.set()
+        t.join(30)
