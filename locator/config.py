@@ -45,7 +45,8 @@ SEED_VENUES: str | None = None
 #: boundaries clipped to the shoreline (GSHHG, plus reclaimed land; 三沙's two
 #: districts unclipped), so that areas, coverage shares and sites are on land
 #: (see geodata/README.md). ``None`` means ``GEODATA_DIR/districts.geojson``,
-#: Amap's unclipped boundaries, which reach into the sea.
+#: Amap's unclipped boundaries, which reach into the sea. When ``GEODATA_DIR`` is
+#: set elsewhere and this is left at its default, it follows: ``<GEODATA_DIR>/districts_land.geojson``.
 DISTRICTS_FILE: str | None = str(ROOT / "geodata" / "districts_land.geojson")
 
 #: How often (seconds) a process checks the register's data version and
@@ -128,7 +129,8 @@ TIANDITU_KEY = ""
 #: MODELLED surface (``geodata/population_250m.tif``: each district's 2020
 #: census total allocated to its GeoNames settlements; see geodata/README.md),
 #: and every figure from it says ``modelled`` (``summary.population_source``).
-#: ``None`` (``LOCATOR_POPULATION_GRID=null``): coverage by area only.
+#: ``None`` (``LOCATOR_POPULATION_GRID=null``): coverage by area only. Left at its
+#: default, it follows ``GEODATA_DIR`` as ``DISTRICTS_FILE`` does.
 POPULATION_GRID: str | None = str(ROOT / "geodata" / "population_250m.tif")
 
 #: The older single target: when set, districts with fewer venues of the chosen
@@ -279,4 +281,22 @@ def load_config(instance: str | os.PathLike[str] | None = None, overrides: Mappi
     cfg.from_prefixed_env("LOCATOR")
     if overrides is not None:
         cfg.from_mapping(overrides)
+    _follow_geodata_dir(cfg)
     return cfg
+
+
+#: Settings whose default is a file in the checkout's ``geodata/``: left at that
+#: default, they follow ``GEODATA_DIR`` when it is set elsewhere (an installed
+#: package, whose data is not inside it, points ``LOCATOR_GEODATA_DIR`` at a copy).
+_GEODATA_DEFAULTS = ("DISTRICTS_FILE", "POPULATION_GRID")
+
+
+def _follow_geodata_dir(cfg: Config) -> None:
+    default_dir = Path(GEODATA_DIR)
+    chosen_dir = Path(str(cfg.get("GEODATA_DIR") or default_dir))
+    if chosen_dir == default_dir:
+        return
+    for key in _GEODATA_DEFAULTS:
+        default = globals()[key]
+        if default is not None and cfg.get(key) == default:
+            cfg[key] = str(chosen_dir / Path(default).name)

@@ -105,6 +105,19 @@ def test_the_app_uses_the_clipped_districts_by_default(ro_app):
     assert ro_app.config["DISTRICTS_FILE"] == DISTRICTS_FILE
 
 
+def test_the_geodata_defaults_follow_a_moved_geodata_dir(tmp_path, monkeypatch):
+    """An installed package has no geodata/ beside it: LOCATOR_GEODATA_DIR moves the defaults too."""
+    from locator.config import load_config
+
+    monkeypatch.setenv("LOCATOR_GEODATA_DIR", str(tmp_path))
+    cfg = load_config(tmp_path / "instance")
+    assert cfg["DISTRICTS_FILE"] == str(tmp_path / "districts_land.geojson")
+    assert cfg["POPULATION_GRID"] == str(tmp_path / "population_250m.tif")
+    # A file named on purpose stays where it was named; so does "no grid".
+    cfg = load_config(tmp_path / "instance", {"DISTRICTS_FILE": "/x/d.geojson", "POPULATION_GRID": None})
+    assert (cfg["DISTRICTS_FILE"], cfg["POPULATION_GRID"]) == ("/x/d.geojson", None)
+
+
 def test_no_demonstration_venue_is_off_land(venues):
     doc = json.loads((GEODATA / "land.geojson").read_text(encoding="utf-8"))
     assert [f["id"] for f in doc["features"]] == ["hainan-land", "sansha-islands"]
