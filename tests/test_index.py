@@ -197,3 +197,62 @@ def test_venues_in_a_child_forked_while_another_thread_holds_the_lock():
     finally:
         release.set()
         t.join(30)
+
+
+def _agrees_with_brute_force(index: VenueIndex, points, ks=(1, 5, 12)) -> list:
+    cat_sets = [None, ["outdoor_station"], ["service_center", "other"]]
+    wrong = []
+    for i, (lon, lat) in enumerate(points):
+        cats, k = cat_sets[i % len(cat_sets)], ks[i % len(ks)]
+        got = index.nearest(lon, lat, k, cats)
+        want = index.brute_force_nearest(lon, lat, k, cats)
+        if [h.venue.id for h in got] != [h.venue.id for h in want]:
+            wrong.append((lon, lat, cats, k))
+    return wrong
+
+
+def test_nearest_stays_exact_through_edits_on_both_paths(monkeypatch):
+    """The kd-trees with their delta (drops, moves, adds), the rtree fallback past KD_DELTA_MAX, and after compact()."""
+    import locator.index as index_module
+
+    venues = load_venues(GEODATA / "venues.geojson")
+    index = VenueIndex(venues)
+    rng = np.random.default_rng(31)
+    points = _query_points(400, seed=31)
+    calls = {"rtree": 0}
+    real = index_module._nearest_ids
+
+    def counting(*a):
+        calls["rtree"] += 1
+        return real(*a)
+
+    monkeypatch.setattr(index_module, "_nearest_ids", counting)
+    for v in rng.choice(len(venues), 300, replace=False).tolist():  # drop 300: stale slots in the kd-trees
+        index.remove(venues[v].id)
+    for v in rng.choice(len(venues), 20, replace=False).tolist():  # move 20 (some dropped above: re-added)
+        old = venues[v]
+        index.upsert(Venue(**{**old.as_dict(), "lon": old.lon + 0.05, "lat": old.lat - 0.03}))
+    assert 0 < len(index._kd_added) <= index_module.KD_DELTA_MAX
+    assert _agrees_with_brute_force(index, points) == [] and calls["rtree"] == 0  # the kd-trees answered
+
+    for i in range(index_module.KD_DELTA_MAX + 10):  # past the delta: the rtrees answer
+        lon, lat = rng.uniform(108.7, 110.9), rng.uniform(18.3, 20.0)
+        index.upsert(Venue(id=f"new{i}", name="新", category="other", district_code="460106", lon=lon, lat=lat))
+    assert _agrees_with_brute_force(index, points) == [] and calls["rtree"] > 0
+
+    assert index.compact() and index._kd_added == {} and index._kd_stale == set()
+    calls["rtree"] = 0
+    assert _agrees_with_brute_force(index, points) == [] and calls["rtree"] == 0
+    assert not index.compact()  # nothing added since
+
+
+def test_many_venues_at_the_query_point_tie_by_id_on_the_kd_path():
+    """Twenty venues at one point, asked for 3 from that very point: a kd-tree may stop among the ties."""
+    same = [
+        Venue(id=f"v{i:02d}", name="同", category="other", district_code="460106", lon=110.3, lat=20.0)
+        for i in reversed(range(20))
+    ]
+    near = Venue(id="a", name="近", category="other", district_code="460106", lon=110.3001, lat=20.0)
+    index = VenueIndex([*same, near])
+    assert [h.venue.id for h in index.nearest(110.3, 20.0, 3)] == ["v00", "v01", "v02"]
+    assert [h.venue.id for h in index.nearest(110.3, 20.0, 21)][-1] == "a"

@@ -138,6 +138,22 @@ def test_the_poller_writes_the_snapshot_and_rewrites_it_when_the_data_moves(tmp_
         reg.close()
 
 
+def test_the_poller_rebuilds_the_kd_trees_after_many_edits(tmp_path):
+    """Edits reach the index at once; its nearest kd-trees are rebuilt on the poller's thread, not a request's."""
+    from locator.index import KD_DELTA_MAX
+
+    db = tmp_path / "r.sqlite3"
+    reg = get_register(create_app(_config(DATABASE=str(db))))
+    try:
+        for i in range(KD_DELTA_MAX // 4 + 5):
+            reg.store.put(_venue(i))
+        _wait_for(lambda: "snap-20" in reg.index, "the edits in the index")
+        _wait_for(lambda: reg.index._kd_added == {}, "the kd-trees rebuilt")
+        assert reg.index.nearest(110.3 + 20 / 1000, 20.0, 1)[0].venue.id == "snap-20"
+    finally:
+        reg.close()
+
+
 def test_a_negative_interval_writes_no_snapshot(tmp_path):
     db = tmp_path / "r.sqlite3"
     reg = get_register(create_app(_config(DATABASE=str(db), SNAPSHOT_SECONDS=-1)))

@@ -231,7 +231,8 @@ class Register:
     def start_poller(self) -> None:
         """Compare the data version every ``refresh_seconds`` on a daemon thread (PostGIS: while the listener is down).
 
-        The same thread keeps the local snapshot (``save_snapshot``). It holds
+        The same thread keeps the local snapshot (``save_snapshot``) and
+        rebuilds the index's kd-trees after many edits (``VenueIndex.compact``). It holds
         the register weakly: it ends once the register is closed or collected
         (the tests build dozens of apps in one process).
         """
@@ -258,6 +259,7 @@ class Register:
         def after() -> None:
             reg = ref()
             if reg is not None:
+                reg.index.compact()  # the nearest query's kd-trees, rebuilt here after many edits, never on a request
                 reg.save_snapshot()
 
         poller = Poller(poll, self.refresh_seconds, skip=skip, after=after, name="locator-poll")
