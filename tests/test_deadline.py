@@ -224,3 +224,21 @@ def test_under_locator_serves_worker_a_costly_read_is_stopped_and_the_same_worke
         os.killpg(proc.pid, signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     assert "WORKER TIMEOUT" not in err and "Booting worker" in err and err.count("Booting worker") == 1
+
+
+def test_the_deadline_is_disarmed_before_the_response_is_finished(slow_app: Flask) -> None:
+    """The first after-request hook to run disarms: no deadline fires in the headers, compression or log."""
+    seen: list[bool] = []
+    hooks = slow_app.after_request_funcs[None]
+    first = hooks[-1]  # Flask runs them last registered first
+
+    def probe(response):  # runs just after the first hook
+        seen.append(threading.get_ident() in watchdog_of(slow_app)._armed)
+        return response
+
+    hooks.insert(len(hooks) - 1, probe)
+    try:
+        assert slow_app.test_client().get("/api/v1/nearest?lon=110.33&lat=20.03&k=1").status_code == 200
+    finally:
+        hooks.remove(probe)
+    assert first.__name__ == "_disarm" and seen == [False]

@@ -178,11 +178,20 @@ class _Clock:
 _CLOCK = _Clock()
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")
+"""Printable ASCII but ``"`` and ``\\``: a JSON string of these is the text in quotes (ids, paths, most user agents)."""
+
+
+def _json_str(text: str) -> str:
+    """``json.dumps(text, ensure_ascii=False)``, without the encoder's call for the usual plain text."""
+    return f'"{text}"' if _PLAIN.fullmatch(text) else _JSON_STR(text)
+
+
 def _json_value(value: str | int | float | None) -> str:
     """A JSON value: ``repr`` is what the encoder writes for an int or a finite float."""
     if value is None:
         return "null"
-    return _JSON_STR(value) if isinstance(value, str) else repr(value)
+    return _json_str(value) if isinstance(value, str) else repr(value)
 
 
 def log_access(log: logging.Logger, req: Request, rid: str, response: Response, t0: float | None) -> None:
@@ -193,13 +202,15 @@ def log_access(log: logging.Logger, req: Request, rid: str, response: Response, 
     ``time.perf_counter()`` at the request's start.
     """
     environ = req.environ
-    query = coarse_query(req.query_string.decode("latin-1")[:512]) if environ.get("QUERY_STRING") else ""
+    # The WSGI environ's query string is the raw bytes as latin-1 text: what req.query_string would decode to.
+    raw_query = environ.get("QUERY_STRING")
+    query = coarse_query(raw_query[:512]) if raw_query else ""
     ms = round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None
     line = (
-        f'{{"ts":"{_CLOCK.stamp()}","request_id":{_JSON_STR(rid)},"remote":{_json_value(req.remote_addr)},'
-        f'"method":{_JSON_STR(req.method)},"path":{_JSON_STR(req.path)},"query":{_JSON_STR(query)},'
+        f'{{"ts":"{_CLOCK.stamp()}","request_id":{_json_str(rid)},"remote":{_json_value(req.remote_addr)},'
+        f'"method":{_json_str(req.method)},"path":{_json_str(req.path)},"query":{_json_str(query)},'
         f'"status":{response.status_code},"bytes":{_json_value(response.content_length)},'
-        f'"ms":{_json_value(ms)},"ua":{_JSON_STR(environ.get("HTTP_USER_AGENT", "")[:200])}}}'
+        f'"ms":{_json_value(ms)},"ua":{_json_str(environ.get("HTTP_USER_AGENT", "")[:200])}}}'
     )
     handlers = log.handlers
     if len(handlers) == 1 and not log.filters:

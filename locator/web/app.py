@@ -126,4 +126,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             places.get_oas,
         ],
     )
+    deadline.disarm_first(app)  # last: the first after_request hook to run
     return app

@@ -29,7 +29,8 @@ interrupted between its commit and the refresh of this process's index would
 answer 503 for a change that was made; writes are bounded by the store
 instead (SQLite's busy timeout, the pool's timeout, the outage guard of
 ``web/health.py``). The deadline is armed as the first ``before_request``
-hook and disarmed as the first ``after_request`` one, so it never fires while
+hook and disarmed as the first ``after_request`` one (:func:`disarm_first`,
+the app factory's last step), so it never fires while
 the response is being finished (headers, compression, the access log): a
 deadline that fires there, or a second one fired because the first was
 swallowed by a broad ``except``, still becomes the same 503 (the 500 handler
@@ -45,13 +46,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, Response, after_this_request, current_app, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import InternalServerError
 
 from locator.web.problems import problem
 from locator.web.state import app_state
 
-__all__ = ["RETRY_AFTER_S", "DeadlineExceeded", "Watchdog", "init_app", "watchdog_of"]
+__all__ = ["RETRY_AFTER_S", "DeadlineExceeded", "Watchdog", "disarm_first", "init_app", "watchdog_of"]
 
 RETRY_AFTER_S = 30
 """What ``Retry-After`` asks of a client whose request ran out of time (a lighter request may pass at once)."""
@@ -70,7 +71,12 @@ def _raise_in(ident: int, exc: type[BaseException] | None) -> int:
     return int(ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), obj))
 
 
-@dataclass
+_FORKS = [0]
+"""Forks this process is the child of: a watchdog notes it when it starts its thread (a fork has no threads)."""
+os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
+
+
+@dataclass(slots=True)
 class _Entry:
     ident: int
     due: float
@@ -98,7 +104,7 @@ class Watchdog:
         self._clock, self._interrupt = clock, interrupt
         self._lock = threading.Lock()
         self._armed: dict[int, _Entry] = {}
-        self._pid: int | None = None if thread else os.getpid()  # no thread: the caller sweeps
+        self._started: int | None = None if thread else -1  # the fork generation the thread runs in; -1: none
         self.fired = 0
         """How many times this process interrupted a request (for tests and the fault bench)."""
 
@@ -107,8 +113,8 @@ class Watchdog:
         ident = threading.get_ident() if ident is None else ident
         with self._lock:
             self._armed[ident] = _Entry(ident, self._clock() + self.limit_s)
-            if self._pid != os.getpid():  # first request in this process (a fork has no threads)
-                self._pid = os.getpid()
+            if self._started != _FORKS[0] and self._started != -1:  # first request in this process
+                self._started = _FORKS[0]
                 threading.Thread(target=self._run, name="request-deadline", daemon=True).start()
 
     def handled(self, ident: int | None = None) -> None:
@@ -164,14 +170,8 @@ def init_app(app: Flask, limit_s: float) -> None:
     app_state(app).deadline = watchdog
 
     def _arm() -> None:
-        if request.method not in _ARMED:
-            return
-        watchdog.arm()
-
-        @after_this_request  # per-request functions run before every other after_request hook
-        def _disarm(response: Response) -> Response:
-            watchdog.disarm()
-            return response
+        if request.environ["REQUEST_METHOD"] in _ARMED:
+            watchdog.arm()
 
     app.before_request_funcs.setdefault(None, []).insert(0, _arm)  # first, before the rate limit and the rest
     app.teardown_request(lambda _exc: watchdog.disarm())  # a response that never reached after_request
@@ -189,6 +189,23 @@ def init_app(app: Flask, limit_s: float) -> None:
             watchdog.handled()
             return _deadline_response(limit_s)
         return problem(500, exc.name, exc.description or exc.name)
+
+
+def disarm_first(app: Flask) -> None:
+    """Disarm in the first ``after_request`` hook: call once every other hook is registered.
+
+    Flask runs the app's ``after_request`` hooks last registered first, after
+    the blueprints' (which only the admin's writes have, never armed).
+    """
+    watchdog = watchdog_of(app)
+    if watchdog is None:
+        return
+
+    def _disarm(response: Response) -> Response:
+        watchdog.disarm()
+        return response
+
+    app.after_request(_disarm)
 
 
 def watchdog_of(app: Flask) -> Watchdog | None:

@@ -44,14 +44,16 @@ def _unavailable(detail: str) -> Response:
 
 @bp.before_app_request
 def _refuse_writes_while_unreachable() -> Response | None:
-    endpoint = request.endpoint or ""
-    if request.method in _SAFE_METHODS:  # the common case first, cheaply (it runs on every request)
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one a use
+    endpoint = req.endpoint or ""
+    state = current_app.extensions.get(KEY)
+    if req.environ["REQUEST_METHOD"] in _SAFE_METHODS:  # the common case first, cheaply (it runs on every request)
         blueprint = endpoint.rpartition(".")[0]
         if blueprint == "health" or endpoint == "static":
             return None
-        if blueprint not in _STORE_READERS and KEY in current_app.extensions and get_register().loaded:
+        if blueprint not in _STORE_READERS and state is not None and state.register.loaded:
             return None
-    if endpoint in _NO_STORE_WRITES or KEY not in current_app.extensions:
+    if endpoint in _NO_STORE_WRITES or state is None:
         return None
     fresh = get_register().freshness()
     if fresh.reachable:

@@ -81,6 +81,7 @@ _CORS_SAFE_HEADER = re.compile(r"^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$")
 
 
 _CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _CORS_EXPOSE))
+_NO_STORE = (("Cache-Control", "no-store"),)
 _SENT_HEADERS = "locator.sent_headers"
 _REQUEST_ID = "locator.request_id"
 _T0 = "locator.t0"
@@ -202,21 +203,28 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
     def caching(response: Response) -> Response:
         headers = response.headers
         req = current_request()
-        if response.status_code >= 400 or req.endpoint in _NO_STORE_ENDPOINTS:
+        status = response.status_code
+        endpoint = req.endpoint
+        if status >= 400:
             headers["Cache-Control"] = "no-store"
             return response
+        if endpoint in _NO_STORE_ENDPOINTS:  # the probes, whose views set no Cache-Control
+            send_headers(_NO_STORE, req.environ)
+            return response
         if (
-            response.status_code != 200
-            or req.blueprint not in _PUBLIC_BLUEPRINTS
-            or req.method not in ("GET", "HEAD")
+            status != 200
+            or endpoint is None
+            or endpoint.partition(".")[0] not in _PUBLIC_BLUEPRINTS
+            or req.environ["REQUEST_METHOD"] not in ("GET", "HEAD")
             or response.direct_passthrough
             or response.is_streamed
-            or response.mimetype not in _DATA_MIMETYPES
         ):
             return response
         settings = state.settings
         # One pass over the few headers there are: each Headers.get of a missing one builds an exception.
         present = {name.lower(): value for name, value in headers}
+        if present.get("content-type", "").partition(";")[0].strip().lower() not in _DATA_MIMETYPES:
+            return response
         if settings.public_base_url is None:
             # Links are then built from the request's Host (locator.web.urls.public_base): a shared
             # cache must not hand one host's links to a request for another.
