@@ -119,6 +119,24 @@ def _nearest_ids(tree: rtree_index.Index, point: tuple[float, float, float], n: 
         rtree_core.rt.Index_Free(ctypes.cast(items, ctypes.POINTER(ctypes.c_void_p)))
 
 
+def _kd_trees(slots: list[int], xyz: np.ndarray, cats: np.ndarray) -> dict[str | None, tuple[cKDTree, np.ndarray]]:
+    """A kd-tree over all of ``slots`` (key None) and one per category, each with its tree index -> slot array.
+
+    Slot numbers in arrays, not lists of ints: reading one would write its
+    refcount, copying the page of shared memory (a pre-forking master built
+    them) into the worker.
+    """
+    kd: dict[str | None, tuple[cKDTree, np.ndarray]] = {}
+    if slots:
+        all_slots = np.asarray(slots, dtype=np.int64)
+        kd[None] = (cKDTree(xyz), all_slots)
+        for c in CATEGORY_CODES:
+            at = np.flatnonzero(cats == c)
+            if len(at):
+                kd[c] = (cKDTree(xyz[at]), all_slots[at])
+    return kd
+
+
 def _new_tree(dimension: int) -> rtree_index.Index:
     prop = rtree_index.Property()
     prop.dimension = dimension
@@ -196,17 +214,7 @@ class VenueIndex:
 
     def _build_kd(self, slots: list[int], xyz: np.ndarray, cats: np.ndarray) -> None:
         """The kd-trees over ``slots`` (their points ``xyz``, categories ``cats``); the delta starts empty."""
-        # Slot numbers in arrays, not lists of ints: reading one would write its refcount, copying the
-        # page of shared memory (a pre-forking master built them) into the worker.
-        kd: dict[str | None, tuple[cKDTree, np.ndarray]] = {}
-        if slots:
-            all_slots = np.asarray(slots, dtype=np.int64)
-            kd[None] = (cKDTree(xyz), all_slots)
-            for c in CATEGORY_CODES:
-                at = np.flatnonzero(cats == c)
-                if len(at):
-                    kd[c] = (cKDTree(xyz[at]), all_slots[at])
-        self._kd, self._kd_stale, self._kd_added = kd, set(), {}
+        self._kd, self._kd_stale, self._kd_added = _kd_trees(slots, xyz, cats), set(), {}
 
     def compact(self, threshold: int = KD_DELTA_MAX // 4) -> bool:
         """Rebuild the kd-trees if more than ``threshold`` venues were added since; returns whether it did.
@@ -222,12 +230,11 @@ class VenueIndex:
             slots = [s for s, v in enumerate(self._venues) if v is not None]
             xyz = self._xyz[slots].copy()
             cats = np.array([self._venues[s].category for s in slots])  # type: ignore[union-attr]
-        fresh = VenueIndex()
-        fresh._build_kd(slots, xyz, cats)
+        trees = _kd_trees(slots, xyz, cats)
         with self._lock:
             if self._edits != edits:
                 return False
-            self._kd, self._kd_stale, self._kd_added = fresh._kd, set(), {}
+            self._kd, self._kd_stale, self._kd_added = trees, set(), {}
         return True
 
     def _grow(self, need: int) -> None:
