@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/nearest.py [--rounds 5] [--skip-national]
 Prints, for the shipped 2,621 venues and for a synthetic national-scale set
 of 1,000,000 venues:
 - the median latency of a single k=5 query from Python (median over rounds of
-  the per-round median), for each method;
+  the per-round median), for each method, the index both on its kd-tree path
+  and on the rtree path it takes after many edits;
 - the wall time of a batch of 100,000 queries.
 All methods run on the same data in the same process, interleaved by round,
 so the ratios hold on a noisy machine. The index's answers are exact geodesic
@@ -27,6 +28,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import locator.index  # noqa: E402
 from locator.categories import CATEGORY_CODES  # noqa: E402
 from locator.index import VenueIndex  # noqa: E402
 from locator.venues import Venue, load_venues  # noqa: E402
@@ -77,20 +79,25 @@ def run(label: str, venues: list[Venue], qlon: np.ndarray, qlat: np.ndarray, rou
     print(f"build: index {build:.2f} s, cKDTree {kd_build:.3f} s")
 
     qxyz = unit(qlon, qlat)
-    single = {"index": [], "cKDTree": [], "numpy brute": []}
+    kd_delta_max = locator.index.KD_DELTA_MAX
+    single: dict[str, list[float]] = {"index": [], "index (rtree)": [], "cKDTree": [], "numpy brute": []}
     n_single = 2000
     brute_single = 2000 if len(venues) < 100_000 else 30
     for r in range(rounds):
         sl = slice(r * n_single, (r + 1) * n_single)
         pts = list(zip(qlon[sl].tolist(), qlat[sl].tolist(), strict=False))
         single["index"].append(median_us(lambda p: index.nearest(p[0], p[1], K), pts))
+        # The same index on its rtree path (what it falls back to after many edits, until compact()).
+        locator.index.KD_DELTA_MAX = -1
+        single["index (rtree)"].append(median_us(lambda p: index.nearest(p[0], p[1], K), pts))
+        locator.index.KD_DELTA_MAX = kd_delta_max
         single["cKDTree"].append(median_us(lambda q: kd.query(q, K), qxyz[sl]))
         single["numpy brute"].append(median_us(lambda q: brute_one(xyz, q), qxyz[sl][:brute_single]))
     ref = statistics.median(single["cKDTree"])
     print(f"single k={K} query, median of {rounds} round medians (µs), and ratio to cKDTree:")
     for name, vals in single.items():
         m = statistics.median(vals)
-        print(f"  {name:12s} {m:10.1f} µs   {m / ref:6.2f}×   rounds: {', '.join(f'{v:.1f}' for v in vals)}")
+        print(f"  {name:14s} {m:10.1f} µs   {m / ref:6.2f}×   rounds: {', '.join(f'{v:.1f}' for v in vals)}")
 
     n_batch = 100_000
     bl, bt = qlon[:n_batch], qlat[:n_batch]
