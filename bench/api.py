@@ -21,8 +21,13 @@ prints the ratios; it asserts nothing.
 Rate limiting stays on, with a limit the run cannot reach (``--rate-limit``),
 so its per-request cost is measured but it never answers 429.
 
+``--attribute`` adds a third server, the project's app with its per-request
+hooks removed (:func:`unguarded_app`), measured in the same rounds, and splits
+the nearest gap into the view and framework and the protections.
+
     .venv/bin/python bench/api.py                 # 10 s each, 2 wrk threads, 16 connections
     .venv/bin/python bench/api.py --workers 2 --threads 1 --connections 32 --duration 5
+    .venv/bin/python bench/api.py --rounds 10 --duration 60 --attribute
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ LUA = textwrap.dedent(
     end
     """
 )
-NEAREST_PATHS = {"nearest": "/api/v1/nearest", "bare-nearest": "/nearest"}
+NEAREST_PATHS = {"nearest": "/api/v1/nearest", "bare-nearest": "/nearest", "unguarded": "/api/v1/nearest"}
 CONST_PATHS = {"healthz": "/healthz", "bare-const": "/const"}
 TARGETS = ("healthz", "bare-const", "nearest", "bare-nearest")
 """What each round measures, in this order: the project (port 0) and the bare app (port 1) alternate."""
@@ -141,6 +146,22 @@ def bare_app() -> object:
         body = f'{{"type":"FeatureCollection","features":[{",".join(parts)}]}}'
         return Response(body, mimetype="application/geo+json")
 
+    return app
+
+
+def unguarded_app() -> object:
+    """The project's app with every before-, after- and teardown-request hook removed: ``--attribute`` only.
+
+    Not an app to deploy: no rate limit, headers, CORS, caching, access log,
+    deadline or parameter checks. Its nearest against the bare app's is the
+    view and the framework alone; the project's against it, what the
+    per-request protections cost.
+    """
+    from locator import create_app
+
+    app = create_app()
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        hooks.clear()
     return app
 
 
@@ -314,21 +335,33 @@ def main() -> None:
         help="gunicorn worker class for both apps (default: locator serve's)",
     )
     ap.add_argument("--python", action="store_true", help="use the Python client even if wrk is installed")
+    ap.add_argument(
+        "--attribute",
+        action="store_true",
+        help="also run the project's app without its per-request hooks (unguarded_app) and split the gap",
+    )
     args = ap.parse_args()
+    targets = (*TARGETS, "unguarded") if args.attribute else TARGETS
 
     use_wrk = shutil.which("wrk") is not None and not args.python
     with tempfile.TemporaryDirectory(prefix="locator-bench-") as d:
         tmp = Path(d)
-        ports = {"project": free_port(), "bare": free_port()}
+        apps = {"project": "locator:create_app()", "bare": "bench.api:bare_app()"}
+        if args.attribute:
+            apps["unguarded"] = "bench.api:unguarded_app()"
+        ports = {name: free_port() for name in apps}
         procs = {
-            name: start_server(port, args.workers, args.threads, args.worker_class, tmp, args.rate_limit, app)
-            for (name, port), app in zip(ports.items(), ("locator:create_app()", "bench.api:bare_app()"), strict=True)
+            name: start_server(ports[name], args.workers, args.threads, args.worker_class, tmp, args.rate_limit, app)
+            for name, app in apps.items()
         }
-        port_of = {t: ports["bare" if t.startswith("bare") else "project"] for t in TARGETS}
+        server_of = {"unguarded": "unguarded"}
+        port_of = {t: ports[server_of.get(t, "bare" if t.startswith("bare") else "project")] for t in targets}
         try:
             wait_ready(ports["project"], procs["project"])
             wait_ready(ports["bare"], procs["bare"], "/const")
-            rounds: dict[str, list[dict[str, float]]] = {t: [] for t in TARGETS}
+            if args.attribute:
+                wait_ready(ports["unguarded"], procs["unguarded"], "/healthz")
+            rounds: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
 
             def measure(target: str, warm: bool) -> dict[str, float]:
                 if use_wrk:
@@ -339,11 +372,11 @@ def main() -> None:
                 count = max(200, args.count // 10) if warm else args.count // args.rounds
                 return run_python(port_of[target], target, count, args.connections)
 
-            for target in TARGETS:
+            for target in targets:
                 measure(target, warm=True)
             # Interleaved slices, so that load from anything else on the machine hits all alike.
             for _ in range(args.rounds):
-                for target in TARGETS:
+                for target in targets:
                     rounds[target].append(measure(target, warm=False))
             results = {name: summarise(rs) for name, rs in rounds.items()}
         finally:
@@ -378,6 +411,14 @@ def main() -> None:
             f"ratio {ours}/{bare}: {ratio:.2f} (target 0.85: {'met' if ratio >= 0.85 else 'NOT met'}); "
             f"median of the rounds' ratios {paired:.2f}"
         )
+    if args.attribute:
+        for ours, base, what in (
+            ("unguarded", "bare-nearest", "the view and Flask without the per-request hooks"),
+            ("nearest", "unguarded", "what the per-request protections leave"),
+        ):
+            paired = statistics.median(a["rps"] / b["rps"] for a, b in zip(rounds[ours], rounds[base], strict=True))
+            ratio = rps[ours] / rps[base]
+            print(f"ratio {ours}/{base}: {ratio:.2f}, median of the rounds' ratios {paired:.2f} ({what})")
 
 
 if __name__ == "__main__":
