@@ -64,6 +64,70 @@ def test_a_request_ending_in_time_is_never_interrupted() -> None:
     assert dog.sweep() == [] and calls == []
 
 
+def test_a_thread_inside_an_import_is_interrupted_only_after_it() -> None:
+    clock, calls, busy = Clock(), [], {5}
+    dog = Watchdog(
+        1.0,
+        clock=clock,
+        interrupt=lambda ident, exc: calls.append((ident, exc)) or 1,
+        thread=False,
+        importing=lambda ident: ident in busy,
+    )
+    dog.arm(5)
+    dog.arm(6)
+    clock.now += 2
+    assert dog.sweep() == [6]  # 5 is importing: held back
+    busy.clear()
+    assert dog.sweep() == [5] and calls == [(6, DeadlineExceeded), (5, DeadlineExceeded)]
+
+
+def test_a_deadline_never_breaks_a_lazy_import(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real thread past its deadline in a slow first import: the import completes whole, then it is stopped.
+
+    Raised inside the import, the exception would drop the package from sys.modules and leave its
+    submodule loaded but no longer bound to it on the next import (what broke ``rasterio.errors``).
+    """
+    import sys
+
+    pkg = tmp_path / "slow_pkg_for_deadline"
+    pkg.mkdir()
+    (pkg / "sub.py").write_text("X = 1\n", encoding="utf-8")
+    (pkg / "__init__.py").write_text(
+        "import time\nfrom slow_pkg_for_deadline import sub\nfor _ in range(40):\n    time.sleep(0.01)\nDONE = True\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    dog = Watchdog(0.05, thread=False)
+    outcome: dict[str, object] = {}
+
+    def request() -> None:
+        dog.arm()
+        try:
+            import slow_pkg_for_deadline  # noqa: F401
+
+            outcome["imported"] = True
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < HANG:
+                pass
+        except DeadlineExceeded:
+            outcome["stopped"] = True
+        finally:
+            dog.disarm()
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    while worker.is_alive():
+        dog.sweep()
+        time.sleep(0.005)
+    try:
+        assert outcome == {"imported": True, "stopped": True}
+        mod = sys.modules["slow_pkg_for_deadline"]
+        assert mod.DONE is True and mod.sub.X == 1
+    finally:
+        for name in ("slow_pkg_for_deadline", "slow_pkg_for_deadline.sub"):
+            sys.modules.pop(name, None)
+
+
 def _spin(work) -> str:
     t0 = time.monotonic()
     while time.monotonic() - t0 < HANG:

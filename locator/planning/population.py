@@ -138,6 +138,7 @@ def load_geotiff(path: str | Path, band: int = 1) -> PopGrid:
     """Read one band of a population GeoTIFF; pixel centres become the points."""
     import rasterio
     from pyproj import CRS, Transformer
+    from rasterio.errors import RasterioError
 
     p = Path(path)
     try:
@@ -146,7 +147,7 @@ def load_geotiff(path: str | Path, band: int = 1) -> PopGrid:
             transform = src.transform
             crs = src.crs
             tags = src.tags()
-    except (OSError, rasterio.errors.RasterioError) as exc:  # type: ignore[attr-defined]
+    except (OSError, RasterioError) as exc:
         raise DataError(f"cannot read population grid {str(p)!r}: {exc}") from None
     values = np.ma.filled(data, np.nan)
     rows, cols = np.nonzero(np.isfinite(values) & (values > 0))

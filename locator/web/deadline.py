@@ -19,7 +19,10 @@ next Python bytecode, so it is safe with C extensions: a call into shapely,
 pyproj, the rtree or HiGHS is never torn in the middle (they keep their
 state consistent, and the GIL-holding call simply finishes first); the
 exception then unwinds through ordinary ``with``/``finally`` blocks, which
-release locks and return pooled connections. A single C call that runs long
+release locks and return pooled connections. It is held back while the
+thread is importing a module (a lazy import's first run): an exception there
+would leave the module table broken for the life of the process, so it lands
+at the first sweep after the import. A single C call that runs long
 still delays the answer until it returns, which is why the siting exact
 solve keeps its own HiGHS time limit, and gunicorn's ``--timeout`` (30 s)
 stays the last resort.
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -76,6 +80,24 @@ _FORKS = [0]
 os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
+_IMPORT_MACHINERY = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
+
+
+def _importing(ident: int) -> bool:
+    """Whether the thread ``ident`` is inside an import (a module's first run, from the import machinery).
+
+    An exception raised there leaves the process's module table half-built for
+    good: the module is dropped, its submodules stay, and the next import of it
+    no longer binds them (``rasterio.errors`` gone: every later use fails).
+    """
+    frame = sys._current_frames().get(ident)
+    while frame is not None:
+        if frame.f_code.co_filename in _IMPORT_MACHINERY:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @dataclass(slots=True)
 class _Entry:
     ident: int
@@ -98,10 +120,11 @@ class Watchdog:
         clock: Callable[[], float] = time.monotonic,
         interrupt: Callable[[int, type[BaseException] | None], int] = _raise_in,
         thread: bool = True,
+        importing: Callable[[int], bool] = _importing,
     ) -> None:
         self.limit_s = limit_s
         self.interval = min(0.25, max(0.01, limit_s / 4))
-        self._clock, self._interrupt = clock, interrupt
+        self._clock, self._interrupt, self._importing = clock, interrupt, importing
         self._lock = threading.Lock()
         self._armed: dict[int, _Entry] = {}
         self._started: int | None = None if thread else -1  # the fork generation the thread runs in; -1: none
@@ -138,6 +161,8 @@ class Watchdog:
         with self._lock:
             for entry in self._armed.values():
                 if entry.handled or now < entry.due:
+                    continue
+                if self._importing(entry.ident):  # never inside an import: the next sweep, once it is done
                     continue
                 if self._interrupt(entry.ident, DeadlineExceeded):
                     entry.fired += 1
