@@ -93,11 +93,12 @@ def test_a_deadline_never_breaks_a_lazy_import(tmp_path: Path, monkeypatch: pyte
     pkg.mkdir()
     (pkg / "sub.py").write_text("X = 1\n", encoding="utf-8")
     (pkg / "__init__.py").write_text(
-        "import time\nfrom slow_pkg_for_deadline import sub\nfor _ in range(40):\n    time.sleep(0.01)\nDONE = True\n",
+        "import time\nfrom slow_pkg_for_deadline import sub\nfor _ in range(100):\n    time.sleep(0.01)\nDONE = True\n",
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    dog = Watchdog(0.05, thread=False)
+    clock = Clock()  # the deadline passes once the import is under way, however slowly the thread got there
+    dog = Watchdog(0.05, clock=clock, thread=False)
     outcome: dict[str, object] = {}
 
     def request() -> None:
@@ -116,6 +117,9 @@ def test_a_deadline_never_breaks_a_lazy_import(tmp_path: Path, monkeypatch: pyte
 
     worker = threading.Thread(target=request)
     worker.start()
+    while worker.is_alive() and "slow_pkg_for_deadline" not in sys.modules:
+        time.sleep(0.001)
+    clock.now += 1.0
     while worker.is_alive():
         dog.sweep()
         time.sleep(0.005)
