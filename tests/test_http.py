@@ -373,22 +373,3 @@ def test_the_access_logs_quick_json_strings_are_the_encoders(text):
     from locator.web.accesslog import _json_str
 
     assert _json_str(text) == json.dumps(text, ensure_ascii=False)
-
-
-def test_the_limiters_own_fixed_window_counts_where_limits_reads():
-    """The fixed window's quick hit writes the counter that ``limits`` itself keys and reads (limits 3 or 4)."""
-    from limits.strategies import FixedWindowRateLimiter
-
-    from locator.web.ratelimit import ClientLimiter
-
-    clock = FakeClock()
-    lim = ClientLimiter("5 per minute;7 per hour", "lazy-memory://", clock=clock)
-    assert lim._fixed is not None  # the quick path is the one under test
-    reference = FixedWindowRateLimiter(lim._storage)
-    for client in ("203.0.113.9", "2001:db8::1", "-"):
-        for n in range(1, 4):
-            assert lim.hit(client) is None
-            for item in lim.items:
-                stats = reference.get_window_stats(item, "locator", client)
-                assert stats.remaining == item.amount - n, (client, str(item))
-    assert lim._storage.get(lim.items[0].key_for("locator", "2001:db8::1")) == 3

@@ -19,9 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from limits import RateLimitItem
 from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 
 from locator.errors import InvalidParameter
 
@@ -121,30 +119,11 @@ class ClientLimiter:
         lazy = storage_uri.startswith("lazy-memory://")
         storage = LazyMemoryStorage(storage_uri, clock=clock) if lazy else storage_from_string(storage_uri)
         self.strategy = STRATEGIES[strategy](storage)
-        # The fixed window's hit is one counter increment; done here with each limit's key made once but the
-        # client's part (``item.key_for``'s format: test_http checks it), without the strategy's calls.
-        self._fixed: list[tuple[RateLimitItem, str, str, int, int]] | None = None
-        if type(self.strategy) is FixedWindowRateLimiter:
-            self._fixed = []
-            for item in self.items:
-                head, _, tail = item.key_for("locator", "\0").partition("\0")
-                self._fixed.append((item, head, tail, item.get_expiry(), item.amount))
-        self._storage = storage
 
     def hit(self, client: str) -> tuple[str, int] | None:
         """Count one request of ``client``: None if allowed, else (the limit, seconds until it resets)."""
-        fixed = self._fixed
-        if fixed is not None:
-            incr = self._storage.incr
-            for item, head, tail, expiry, amount in fixed:
-                if incr(f"{head}{client}{tail}", expiry) > amount:  # type: ignore[operator]  # a sync storage
-                    return self._breached(item, client)
-            return None
         for item in self.items:
             if not self.strategy.hit(item, "locator", client):
-                return self._breached(item, client)
+                reset = self.strategy.get_window_stats(item, "locator", client).reset_time
+                return str(item), min(item.get_expiry(), max(1, int(reset - self.clock() + 0.999)))
         return None
-
-    def _breached(self, item: RateLimitItem, client: str) -> tuple[str, int]:
-        reset = self.strategy.get_window_stats(item, "locator", client).reset_time
-        return str(item), min(item.get_expiry(), max(1, int(reset - self.clock() + 0.999)))
