@@ -217,19 +217,22 @@ class VenueIndex:
         self._kd, self._kd_stale, self._kd_added = _kd_trees(slots, xyz, cats), set(), {}
 
     def compact(self, threshold: int = KD_DELTA_MAX // 4) -> bool:
-        """Rebuild the kd-trees if more than ``threshold`` venues were added since; returns whether it did.
+        """Rebuild the kd-trees after more than ``threshold`` venues were added or dropped; returns whether it did.
 
-        Proportional to the data (a few ms at the shipped 2,621 venues): the
-        register's poller thread calls it, never a request. Built outside the
-        lock; swapped in under it only if no edit came meanwhile.
+        Dropped venues count too: each is skipped in the trees' answers, and
+        many near one place make a query there widen. Proportional to the data
+        (a few ms at the shipped 2,621 venues): the register's poller thread
+        calls it, never a request. Read and built without holding the lock (a
+        query never waits on it), and swapped in only if no edit came since.
         """
-        if len(self._kd_added) <= threshold:
+        if len(self._kd_added) + len(self._kd_stale) <= threshold:
             return False
-        with self._lock:
+        with self._lock:  # taken only once no edit is under way
             edits = self._edits
-            slots = [s for s, v in enumerate(self._venues) if v is not None]
-            xyz = self._xyz[slots].copy()
-            cats = np.array([self._venues[s].category for s in slots])  # type: ignore[union-attr]
+        venues = list(self._venues)
+        slots = [s for s, v in enumerate(venues) if v is not None]
+        xyz = self._xyz[slots]  # fancy indexing: a copy
+        cats = np.array([venues[s].category for s in slots])  # type: ignore[union-attr]
         trees = _kd_trees(slots, xyz, cats)
         with self._lock:
             if self._edits != edits:

@@ -245,6 +245,12 @@ def test_nearest_stays_exact_through_edits_on_both_paths(monkeypatch):
     assert _agrees_with_brute_force(index, points) == [] and calls["rtree"] == 0
     assert not index.compact()  # nothing added since
 
+    # Drops alone count too: many skipped slots near one place make queries widen.
+    for v in [v for v in venues if v.id in index][:20]:
+        index.remove(v.id)
+    assert index._kd_added == {} and index.compact() and index._kd_stale == set()
+    assert _agrees_with_brute_force(index, points[:100]) == [] and calls["rtree"] == 0
+
 
 def test_many_venues_at_the_query_point_tie_by_id_on_the_kd_path():
     """Twenty venues at one point, asked for 3 from that very point: a kd-tree may stop among the ties."""
