@@ -55,7 +55,7 @@ def _refuse_writes_while_unreachable() -> Response | None:
             return None
     if endpoint in _NO_STORE_WRITES or state is None:
         return None
-    fresh = get_register().freshness()
+    fresh = state.register.freshness()
     if fresh.reachable:
         return None
     if not fresh.loaded:
