@@ -150,7 +150,7 @@ def bare_app() -> object:
 
 
 def unguarded_app() -> object:
-    """The project's app with every before-, after- and teardown-request hook removed: ``--attribute`` only.
+    """The project's app without its WSGI layer and its request hooks: ``--attribute`` only.
 
     Not an app to deploy: no rate limit, headers, CORS, caching, access log,
     deadline or parameter checks. Its nearest against the bare app's is the
@@ -158,10 +158,13 @@ def unguarded_app() -> object:
     per-request protections cost.
     """
     from locator import create_app
+    from locator.web.http import Edge
 
     app = create_app()
     for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
         hooks.clear()
+    if isinstance(app.wsgi_app, Edge):
+        app.wsgi_app = app.wsgi_app.wsgi_app  # type: ignore[method-assign]
     return app
 
 

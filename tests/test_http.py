@@ -271,7 +271,7 @@ def test_the_access_log_is_written_off_the_request_thread(tmp_path):
     handler.stream = buf
     try:
         app.test_client().get(NEAREST, headers={"X-Request-ID": "bg-1"})
-        waiting = list(handler.lines)  # queued, not yet written: the request did not write
+        waiting = handler.pending()  # queued, not yet written: the request did not write
         handler.flush()
     finally:
         handler.stream = old
@@ -312,13 +312,13 @@ def test_the_access_log_line_is_the_same_through_other_handlers(tmp_path):
     cap = _Capture()
     c = app.test_client()
     c.get(NEAREST, headers={"X-Request-ID": "fast"})
-    fast = list(handler.lines)
+    fast = handler.pending()
     logging.getLogger(ACCESS_LOGGER).addHandler(cap)  # two handlers: the record goes through logging
     try:
         c.get(NEAREST, headers={"X-Request-ID": "slow"})
     finally:
         logging.getLogger(ACCESS_LOGGER).removeHandler(cap)
-    slow = list(handler.lines)[len(fast) :]
+    slow = handler.pending()[len(fast) :]
     handler.flush()
     assert len(fast) == 1 and slow == cap.lines
     a, b = json.loads(fast[0]), json.loads(slow[0])

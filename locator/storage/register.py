@@ -301,6 +301,10 @@ class Register:
                 reason = "the register's change listener is down"
         return Freshness(not reason, index.version, round(age, 3), reason, self.loaded)
 
+    def stamp(self) -> tuple[int, float]:
+        """The served data's version and its age in seconds (as :meth:`freshness` has them, without the reason)."""
+        return self._index.version, max(0.0, self._clock() - self._synced)
+
     def refresh(self) -> bool:
         """Catch up with the store; returns whether anything changed.
 

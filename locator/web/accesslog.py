@@ -10,29 +10,32 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import sys
 import threading
 import time
 from collections import deque
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote_plus
 
-from flask import Request, Response
+from locator.web import forks
 
-__all__ = ["ACCESS_LOGGER", "AccessLogHandler", "access_logger", "coarse_query", "log_access"]
+__all__ = ["ACCESS_LOGGER", "AccessLogHandler", "Entry", "access_logger", "coarse_query", "format_entry", "log_access"]
 
 ACCESS_LOGGER = "locator.access"
 
 
 class AccessLogHandler(logging.Handler):
-    """Formats each record on the caller's thread; a background thread writes them.
+    """A background thread writes the records, and formats the requests' lines.
 
     Writing a line to stderr is a system call, and stderr may be a pipe whose
     reader is slow; a request should wait on neither. ``emit`` formats the
-    line and appends it to a deque (no lock, no wake-up); a daemon thread,
+    record and appends it to a deque (no lock, no wake-up); :func:`log_access`
+    appends the request's raw values (an :data:`Entry`), which the writer
+    formats with the rest of its batch: in one warm loop that costs a
+    fraction of formatting each line on its request, between the server's
+    work. A daemon thread,
     started on first use in each process (so a forked gunicorn worker gets its
     own), writes what has gathered every ``interval`` seconds, or at once when
     ``batch`` lines are waiting, in one ``write``. A queue that woke the
@@ -47,9 +50,9 @@ class AccessLogHandler(logging.Handler):
     def __init__(self, stream: IO[str] | None = None, interval: float = 0.2, batch: int = 512) -> None:
         super().__init__()
         self.stream, self.interval, self.batch = stream, interval, batch
-        self.lines: deque[str] = deque()
+        self.lines: deque[str | Entry] = deque()
         self.wake = threading.Event()
-        self.pid = 0
+        self.generation = -1  # the fork generation whose writer thread runs (none yet)
         self.write_lock = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -64,9 +67,9 @@ class AccessLogHandler(logging.Handler):
         """Whether a record would be written as its message alone (no filter, the formatter ``_access_logger`` set)."""
         return self.formatter is _MESSAGE_ONLY and not self.filters
 
-    def append(self, line: str) -> None:
-        """Queue a formatted line."""
-        if self.pid != os.getpid():
+    def append(self, line: str | Entry) -> None:
+        """Queue a formatted line, or an :data:`Entry` that the writer formats."""
+        if self.generation != forks.generation():
             self._start()
         lines = self.lines
         lines.append(line)
@@ -75,10 +78,10 @@ class AccessLogHandler(logging.Handler):
 
     def _start(self) -> None:
         with self.write_lock:
-            if self.pid == os.getpid():
+            if self.generation == forks.generation():
                 return
             # Lines waiting before a fork are the parent's, which writes them.
-            self.lines, self.wake, self.pid = deque(), threading.Event(), os.getpid()
+            self.lines, self.wake, self.generation = deque(), threading.Event(), forks.generation()
             threading.Thread(target=self._run, args=(self.wake,), name="locator-access-log", daemon=True).start()
 
     def _run(self, wake: threading.Event) -> None:
@@ -87,12 +90,17 @@ class AccessLogHandler(logging.Handler):
             wake.clear()
             self.flush()
 
+    def pending(self) -> list[str]:
+        """The lines waiting to be written, formatted (they stay queued)."""
+        return [line if isinstance(line, str) else format_entry(line) for line in list(self.lines)]
+
     def flush(self) -> None:
-        """Write every waiting line now, on the calling thread."""
+        """Format and write every waiting line now, on the calling thread."""
         lines, batch = self.lines, []
         try:
             while True:
-                batch.append(lines.popleft())
+                line = lines.popleft()
+                batch.append(line if isinstance(line, str) else format_entry(line))
         except IndexError:
             pass
         if not batch:
@@ -122,14 +130,15 @@ def access_logger() -> logging.Logger:
 
 
 _POSITION_KEYS = frozenset({"lat", "lon", "bbox"})
-_SHORT_NUMBER = re.compile(r"-?\d+(\.\d{0,2})?")
+_PLAIN_DECIMAL = re.compile(r"(-?\d+(?:\.\d{0,2})?)\d*")
 _DECIMALS = re.compile(r"(\d)\.(\d{0,2})\d*")
 
 
 def _coarse_number(text: str) -> str:
     """One coordinate cut to two decimals, read as the API reads it (``+20.031234``, ``20031234e-6``)."""
-    if _SHORT_NUMBER.fullmatch(text):
-        return text
+    plain = _PLAIN_DECIMAL.fullmatch(text)
+    if plain is not None:  # the usual spelling: its digits are cut as written (no float rounding)
+        return plain.group(1)
     try:
         value = float(text)
     except ValueError:
@@ -137,6 +146,12 @@ def _coarse_number(text: str) -> str:
     if not math.isfinite(value):
         return text
     return f"{math.trunc(value * 100) / 100:.2f}"
+
+
+def _position_key(key: str) -> bool:
+    if key in _POSITION_KEYS:
+        return True
+    return ("%" in key or "+" in key) and unquote_plus(key) in _POSITION_KEYS
 
 
 def coarse_query(query: str) -> str:
@@ -150,9 +165,12 @@ def coarse_query(query: str) -> str:
     parts = query.split("&")
     for i, part in enumerate(parts):
         key, eq, value = part.partition("=")
-        if eq and (key if key in _POSITION_KEYS else unquote_plus(key)) in _POSITION_KEYS:
-            plain = "%" not in value and "+" not in value
-            cut = ",".join(_coarse_number(v.strip()) for v in (value if plain else unquote_plus(value)).split(","))
+        if eq and _position_key(key):
+            text = value if "%" not in value and "+" not in value else unquote_plus(value)
+            if "," in text:
+                cut = ",".join(_coarse_number(v.strip()) for v in text.split(","))
+            else:
+                cut = _coarse_number(text.strip())
             parts[i] = f"{key}={cut}"
     return "&".join(parts)
 
@@ -161,18 +179,23 @@ _JSON_STR = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class _Clock:
-    """UTC timestamps to the millisecond, as ``datetime.isoformat`` writes them, formatted once a second."""
+    """UTC timestamps to the millisecond, as ``datetime.isoformat`` writes them, formatted once a second.
+
+    The second and its text are kept as one tuple, replaced whole, so threads
+    stamping different seconds at once never pair one's second with the other's text.
+    """
 
     def __init__(self) -> None:
-        self.second, self.prefix = -1, ""
+        self.last: tuple[int, str] = (-1, "")
 
-    def stamp(self) -> str:
-        now = time.time()
+    def stamp(self, now: float | None = None) -> str:
+        now = time.time() if now is None else now
         second = int(now)
-        if second != self.second:
-            self.prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            self.second = second
-        return f"{self.prefix}.{int((now - second) * 1000):03d}+00:00"
+        last_second, prefix = self.last
+        if second != last_second:
+            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self.last = (second, prefix)
+        return f"{prefix}.{int((now - second) * 1000):03d}+00:00"
 
 
 _CLOCK = _Clock()
@@ -194,30 +217,71 @@ def _json_value(value: str | int | float | None) -> str:
     return _json_str(value) if isinstance(value, str) else repr(value)
 
 
-def log_access(log: logging.Logger, req: Request, rid: str, response: Response, t0: float | None) -> None:
-    """One JSON line on ``log`` for ``req`` (formatted here; written by :class:`AccessLogHandler` off the request).
+Entry = tuple[float, str, Any, str, str, str, int, "str | None", "float | None", str]
+"""A request's access-log values, as :func:`log_access` queues them: time, request id, remote address,
+method, raw path, raw query, status, ``Content-Length``, seconds taken (or None), user agent."""
 
-    Written out key by key (each value through the JSON encoder) rather than
-    with ``json.dumps`` of a dict: a third of the cost. ``t0`` is the
-    ``time.perf_counter()`` at the request's start.
+
+def log_access(
+    log: logging.Logger,
+    environ: dict[str, Any],
+    rid: str,
+    status: int,
+    length: str | None,
+    t0: float | None,
+) -> None:
+    """Log the request of ``environ``: one JSON line on ``log`` (:func:`format_entry`).
+
+    Called from the raw WSGI values as the response starts
+    (``locator.web.http.Edge``): ``status`` is the response's status code and
+    ``length`` its ``Content-Length`` header (None for a streamed body); ``t0``
+    is the ``time.perf_counter()`` at the request's start. With the usual
+    single :class:`AccessLogHandler`, the values are queued and the writer
+    thread formats them; through any other handler or filter, the line is
+    formatted here and goes through ``logging``.
     """
-    environ = req.environ
-    # The WSGI environ's query string is the raw bytes as latin-1 text: what req.query_string would decode to.
-    raw_query = environ.get("QUERY_STRING")
-    query = coarse_query(raw_query[:512]) if raw_query else ""
-    ms = round((time.perf_counter() - t0) * 1000, 2) if t0 is not None else None
-    line = (
-        f'{{"ts":"{_CLOCK.stamp()}","request_id":{_json_str(rid)},"remote":{_json_value(req.remote_addr)},'
-        f'"method":{_json_str(req.method)},"path":{_json_str(req.path)},"query":{_json_str(query)},'
-        f'"status":{response.status_code},"bytes":{_json_value(response.content_length)},'
-        f'"ms":{_json_value(ms)},"ua":{_json_str(environ.get("HTTP_USER_AGENT", "")[:200])}}}'
+    entry: Entry = (
+        time.time(),
+        rid,
+        environ.get("REMOTE_ADDR"),
+        environ.get("REQUEST_METHOD", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        status,
+        length,
+        None if t0 is None else time.perf_counter() - t0,
+        environ.get("HTTP_USER_AGENT", ""),
     )
     handlers = log.handlers
     if len(handlers) == 1 and not log.filters:
         handler = handlers[0]
         if type(handler) is AccessLogHandler and handler.plain():
-            handler.append(line)  # what handle() would come to, without a LogRecord
+            handler.append(entry)  # what handle() would come to, without a LogRecord, formatted by the writer
             return
     # makeRecord and handle rather than info(), which also walks the stack for the caller's
     # file and line: "%(message)s" never shows them.
-    log.handle(log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, line, (), None))
+    log.handle(log.makeRecord(ACCESS_LOGGER, logging.INFO, "", 0, format_entry(entry), (), None))
+
+
+def format_entry(entry: Entry) -> str:
+    """The JSON line of an access-log :data:`Entry`, written out key by key (a third of ``json.dumps``'s cost).
+
+    The path is read as werkzeug's ``Request.path`` reads it, and positions in
+    the query are cut to about a kilometre (:func:`coarse_query`).
+    """
+    ts, rid, remote, method, raw_path, raw_query, status, length, seconds, ua = entry
+    # The WSGI environ's query string is the raw bytes as latin-1 text: what req.query_string would decode to.
+    query = coarse_query(raw_query[:512]) if raw_query else ""
+    ms = "null" if seconds is None else repr(round(seconds * 1000, 2))
+    return (
+        f'{{"ts":"{_CLOCK.stamp(ts)}","request_id":{_json_str(rid)},"remote":{_json_value(remote)},'
+        f'"method":{_json_str(method)},"path":{_json_str(_path(raw_path))},'
+        f'"query":{_json_str(query)},"status":{status},"bytes":{length if length and length.isdigit() else "null"},'
+        f'"ms":{ms},"ua":{_json_str(ua[:200])}}}'
+    )
+
+
+def _path(raw: str) -> str:
+    """The request's path as werkzeug's ``Request.path`` gives it: the raw bytes (latin-1 in WSGI) read as UTF-8."""
+    path = raw if raw.isascii() else raw.encode("latin-1", "replace").decode("utf-8", "replace")
+    return "/" + path.lstrip("/")

@@ -31,9 +31,10 @@ What it covers. Only reads (GET, HEAD, OPTIONS) are armed. A write
 interrupted between its commit and the refresh of this process's index would
 answer 503 for a change that was made; writes are bounded by the store
 instead (SQLite's busy timeout, the pool's timeout, the outage guard of
-``web/health.py``). The deadline is armed as the first ``before_request``
-hook and disarmed as the first ``after_request`` one (:func:`disarm_first`,
-the app factory's last step), so it never fires while
+``web/health.py``). The deadline is armed before the app, by the WSGI layer
+of ``locator.web.http`` (:meth:`Watchdog.arm_request`), and disarmed as the
+first ``after_request`` hook (:func:`disarm_first`, the app factory's last
+step), so it never fires while
 the response is being finished (headers, compression, the access log): a
 deadline that fires there, or a second one fired because the first was
 swallowed by a broad ``except``, still becomes the same 503 (the 500 handler
@@ -43,16 +44,17 @@ below recognises it).
 from __future__ import annotations
 
 import ctypes
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import InternalServerError
 
+from locator.web import forks
 from locator.web.problems import problem
 from locator.web.state import app_state
 
@@ -73,11 +75,6 @@ def _raise_in(ident: int, exc: type[BaseException] | None) -> int:
     """Schedule ``exc`` in the thread ``ident`` (None clears a pending one); returns how many threads were hit."""
     obj = ctypes.py_object(exc) if exc is not None else ctypes.c_void_p(0)  # NULL clears
     return int(ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), obj))
-
-
-_FORKS = [0]
-"""Forks this process is the child of: a watchdog notes it when it starts its thread (a fork has no threads)."""
-os.register_at_fork(after_in_child=lambda: _FORKS.__setitem__(0, _FORKS[0] + 1))
 
 
 _IMPORT_MACHINERY = frozenset({"<frozen importlib._bootstrap>", "<frozen importlib._bootstrap_external>"})
@@ -136,9 +133,21 @@ class Watchdog:
         ident = threading.get_ident() if ident is None else ident
         with self._lock:
             self._armed[ident] = _Entry(ident, self._clock() + self.limit_s)
-            if self._started != _FORKS[0] and self._started != -1:  # first request in this process
-                self._started = _FORKS[0]
+            if self._started != forks.generation() and self._started != -1:  # first request in this process
+                self._started = forks.generation()
                 threading.Thread(target=self._run, name="request-deadline", daemon=True).start()
+
+    def arm_request(self, environ: dict[str, Any]) -> bool:
+        """Arm the calling thread for a request that may be interrupted (a read); returns whether it was armed."""
+        if environ.get("REQUEST_METHOD") not in _ARMED:
+            return False
+        self.arm()
+        return True
+
+    def release(self) -> None:
+        """Disarm the calling thread if it still is (its request ended without the ``after_request`` hooks)."""
+        if threading.get_ident() in self._armed:
+            self.disarm()
 
     def handled(self, ident: int | None = None) -> None:
         """The request's :class:`DeadlineExceeded` reached its handler: do not raise it again."""
@@ -194,12 +203,8 @@ def init_app(app: Flask, limit_s: float) -> None:
     watchdog = Watchdog(limit_s)
     app_state(app).deadline = watchdog
 
-    def _arm() -> None:
-        if request.environ["REQUEST_METHOD"] in _ARMED:
-            watchdog.arm()
-
-    app.before_request_funcs.setdefault(None, []).insert(0, _arm)  # first, before the rate limit and the rest
-    app.teardown_request(lambda _exc: watchdog.disarm())  # a response that never reached after_request
+    # Armed before the app by the Edge (locator.web.http), which also releases a request that never
+    # reached the after_request hooks; disarmed by the first of those (disarm_first).
 
     @app.errorhandler(DeadlineExceeded)
     def _exceeded(_exc: DeadlineExceeded) -> Response:

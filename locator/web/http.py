@@ -28,7 +28,7 @@ Speed (issue 17: within 85 % of a bare Flask app): the headers every response
 gets and no view sets (request id, data version, CORS, the security headers
 of ``locator.web.security``, and the cache headers of a public GET) are
 gathered in the WSGI environ (:func:`send_headers`) and appended to the header
-list as the response is sent (:class:`SendHeaders`), not set through
+list as the response is sent (:class:`Edge`), not set through
 werkzeug's ``Headers`` (about 2 µs a header, three times over); the hooks
 look the request up once each (:func:`current_request`).
 """
@@ -39,7 +39,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from random import getrandbits
 from typing import Any
 
@@ -56,7 +56,7 @@ __all__ = [
     "ACCESS_LOGGER",
     "REQUEST_ID_HEADER",
     "AccessLogHandler",
-    "SendHeaders",
+    "Edge",
     "coarse_query",
     "current_request",
     "init_app",
@@ -81,10 +81,11 @@ _CORS_SAFE_HEADER = re.compile(r"^[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*$")
 
 
 _CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", _CORS_EXPOSE))
-_NO_STORE = (("Cache-Control", "no-store"),)
+_VARY = ("Accept-Encoding",)
+_VARY_HOST = ("Host", "Accept-Encoding")
+_VARY_HOST_FLAG = "locator.vary_host"
 _SENT_HEADERS = "locator.sent_headers"
 _REQUEST_ID = "locator.request_id"
-_T0 = "locator.t0"
 
 
 def current_request() -> Request:
@@ -97,7 +98,7 @@ def send_headers(pairs: Iterable[tuple[str, str]], environ: dict[str, Any] | Non
 
     For the headers the app sets on every response and that no view sets
     (request id, data version, security headers, CORS): they are appended to
-    the WSGI header list in ``start_response`` (:class:`SendHeaders`), which
+    the WSGI header list in ``start_response`` (:class:`Edge`), which
     costs nothing per header, instead of going through werkzeug's ``Headers``
     three times (set, copy, list), about 2 µs a header.
     """
@@ -110,44 +111,119 @@ def send_headers(pairs: Iterable[tuple[str, str]], environ: dict[str, Any] | Non
         sent.extend(pairs)
 
 
-class SendHeaders:
-    """WSGI middleware: appends the headers :func:`send_headers` gathered for a request."""
+HeaderSource = Callable[[dict[str, Any], "Request | None", "str | None"], Sequence[tuple[str, str]]]
+"""Headers for a response from (environ, the request or None, its endpoint or None): see :meth:`Edge.add_source`."""
 
-    def __init__(self, wsgi_app: Callable[[dict[str, Any], Any], Iterable[bytes]]) -> None:
+
+class Edge:
+    """WSGI middleware: what every request gets, done once, on the raw environ and header list.
+
+    Before the app: the clock, the request id, and the deadline's clock
+    (``locator.web.deadline``). As the response starts (``start_response``,
+    after every Flask hook): the headers gathered by :func:`send_headers`,
+    those of each source added with :meth:`add_source` (the security headers),
+    CORS, the request id and data version, ``no-store`` on errors and probes,
+    ``Vary``, and the access-log line. Every header appended here is appended
+    to the list the server sends, never through werkzeug's ``Headers`` (about
+    2 µs a header, three times over), and one pass over the response's own
+    headers finds what must be merged.
+    """
+
+    def __init__(self, wsgi_app: Callable[[dict[str, Any], Any], Iterable[bytes]], state: AppState) -> None:
         self.wsgi_app = wsgi_app
+        self.state = state
+        self.sources: list[HeaderSource] = []
+        self.log = logging.getLogger(ACCESS_LOGGER)
+
+    def add_source(self, source: HeaderSource) -> None:
+        """Call ``source`` as each response starts, and append the headers it returns."""
+        self.sources.append(source)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        t0 = time.perf_counter()
+        rid = _request_id(environ)
+        watchdog = self.state.deadline
+        armed = watchdog is not None and watchdog.arm_request(environ)
+
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            sent = environ.pop(_SENT_HEADERS, None)
-            if sent:
-                headers.extend(sent)
+            self._finish(environ, rid, t0, status, headers)
             return start_response(status, headers, exc_info)
 
-        return self.wsgi_app(environ, start)
+        try:
+            return self.wsgi_app(environ, start)
+        finally:
+            if armed:
+                watchdog.release()  # a response that never reached the after_request hooks
+
+    def _finish(
+        self, environ: dict[str, Any], rid: str, t0: float, status: str, headers: list[tuple[str, str]]
+    ) -> None:
+        req = environ.get("werkzeug.request")
+        rule = req.url_rule if req is not None else None
+        endpoint = rule.endpoint if rule is not None else None
+        sent = environ.pop(_SENT_HEADERS, None)
+        if sent:
+            headers.extend(sent)
+        for source in self.sources:
+            headers.extend(source(environ, req, endpoint))
+        code = int(status[:3])
+        length = vary = cache_control = None
+        for i, (name, value) in enumerate(headers):
+            lower = name.lower()
+            if lower == "content-length":
+                length = value
+            elif lower == "vary":
+                vary = i
+            elif lower == "cache-control":
+                cache_control = i
+        if _CORS_PATHS.match(environ.get("PATH_INFO", "")):
+            headers.extend(_cors_headers(environ))
+        if code >= 400:
+            if cache_control is not None:
+                del headers[cache_control]
+                if vary is not None and vary > cache_control:
+                    vary -= 1
+            headers.append(("Cache-Control", "no-store"))
+        elif endpoint in _NO_STORE_ENDPOINTS and cache_control is None:  # the probes, whose views set none
+            headers.append(("Cache-Control", "no-store"))
+        # Vary: Accept-Encoding on every response (flask-compress adds it when the request offers an
+        # encoding), and Host on public data whose links name the request's host (_cacher).
+        names = _VARY_HOST if environ.get(_VARY_HOST_FLAG) else _VARY
+        if vary is None:
+            headers.append(("Vary", ", ".join(names)))
+        else:
+            current = headers[vary][1]
+            listed = {v.strip().lower() for v in current.split(",")}
+            missing = [n for n in names if n.lower() not in listed]
+            if missing:
+                headers[vary] = ("Vary", ", ".join([current, *missing]))
+        version, age = self.state.register.stamp()
+        headers.append((REQUEST_ID_HEADER, rid))
+        headers.append(("X-Data-Version", str(version)))
+        headers.append(("X-Data-Age", f"{age:.1f}"))
+        log = self.log
+        if self.state.settings.access_log and log.isEnabledFor(logging.INFO):
+            log_access(log, environ, rid, code, length, t0)
 
 
-def _cors(response: Response) -> Response:
-    """``Access-Control-Allow-Origin: *`` on the read API, and answers to preflights.
+def _cors_headers(environ: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """``Access-Control-Allow-Origin: *`` on the read API, and the answer to a preflight.
 
     Written here rather than with flask-cors, which cost ~20 µs a request
     (per-request resource matching and option merging): a tenth of a nearest
     answer's time in the app. The API is public, read-only and sends no
     credentials, so the wildcard is all it needs.
     """
-    req = current_request()
-    if not _CORS_PATHS.match(req.path):
-        return response
-    if req.method == "OPTIONS" and "Access-Control-Request-Method" in req.headers:
-        headers = response.headers
-        headers["Access-Control-Allow-Origin"] = "*"
-        headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        asked = req.headers.get("Access-Control-Request-Headers", "")
-        if asked and _CORS_SAFE_HEADER.match(asked.strip()):
-            headers["Access-Control-Allow-Headers"] = asked.strip()
-        headers["Access-Control-Max-Age"] = "86400"
-    else:
-        send_headers(_CORS_HEADERS, req.environ)
-    return response
+    if environ.get("REQUEST_METHOD") != "OPTIONS" or "HTTP_ACCESS_CONTROL_REQUEST_METHOD" not in environ:
+        return _CORS_HEADERS
+    asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "").strip()
+    allow = (("Access-Control-Allow-Headers", asked),) if asked and _CORS_SAFE_HEADER.match(asked) else ()
+    return (
+        ("Access-Control-Allow-Origin", "*"),
+        ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+        *allow,
+        ("Access-Control-Max-Age", "86400"),
+    )
 
 
 def request_id() -> str:
@@ -166,53 +242,15 @@ def _request_id(environ: dict[str, Any]) -> str:
     return rid
 
 
-def _finisher(state: AppState) -> Callable[[Response], Response]:
-    """The ``after_request`` hook that sends the request id and data version, and logs the request."""
-    log = logging.getLogger(ACCESS_LOGGER)
-
-    def finish(response: Response) -> Response:
-        environ = request.environ
-        rid = _request_id(environ)
-        fresh = state.register.freshness()  # which data answered, and how long since it was confirmed current
-        send_headers(
-            (
-                (REQUEST_ID_HEADER, rid),
-                ("X-Data-Version", str(fresh.data_version)),
-                ("X-Data-Age", f"{fresh.data_age_s:.1f}"),
-            ),
-            environ,
-        )
-        if state.settings.access_log and log.isEnabledFor(logging.INFO):
-            log_access(log, current_request(), rid, response, environ.get(_T0))
-        return response
-
-    return finish
-
-
-def _add_vary(response: Response, name: str, vary: str | None) -> None:
-    """Add ``name`` to ``Vary`` (now ``vary``) unless listed: ``response.vary.add`` without parsing a set."""
-    if not vary:
-        response.headers.add("Vary", name)
-    elif name.lower() not in (v.strip().lower() for v in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, {name}"
-
-
 def _cacher(state: AppState) -> Callable[[Response], Response]:
     """The ``after_request`` hook for ``Cache-Control``, ``Vary: Host``, the ETag and 304s."""
 
     def caching(response: Response) -> Response:
-        headers = response.headers
         req = current_request()
-        status = response.status_code
         endpoint = req.endpoint
-        if status >= 400:
-            headers["Cache-Control"] = "no-store"
-            return response
-        if endpoint in _NO_STORE_ENDPOINTS:  # the probes, whose views set no Cache-Control
-            send_headers(_NO_STORE, req.environ)
-            return response
+        # Errors and the probes get no-store from the Edge, as the response starts.
         if (
-            status != 200
+            response.status_code != 200
             or endpoint is None
             or endpoint.partition(".")[0] not in _PUBLIC_BLUEPRINTS
             or req.environ["REQUEST_METHOD"] not in ("GET", "HEAD")
@@ -220,6 +258,7 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
             or response.is_streamed
         ):
             return response
+        headers = response.headers
         settings = state.settings
         # One pass over the few headers there are: each Headers.get of a missing one builds an exception.
         present = {name.lower(): value for name, value in headers}
@@ -228,7 +267,7 @@ def _cacher(state: AppState) -> Callable[[Response], Response]:
         if settings.public_base_url is None:
             # Links are then built from the request's Host (locator.web.urls.public_base): a shared
             # cache must not hand one host's links to a request for another.
-            _add_vary(response, "Host", present.get("vary"))
+            req.environ[_VARY_HOST_FLAG] = True  # added to Vary by the Edge
         ours = []
         if "cache-control" not in present:
             ours.append(("Cache-Control", f"public, max-age={settings.cache_max_age}"))
@@ -250,21 +289,15 @@ def _compressor(compress: Compress) -> Callable[[Response], Response]:
     """flask-compress's ``after_request``, skipped when the request accepts no encoding.
 
     Then all it would do is add ``Accept-Encoding`` to ``Vary`` (its first
-    step, done here the same way) and find no algorithm: ~5 µs of header
-    lookups. Clients that send ``Accept-Encoding`` (every browser) go through
-    it unchanged.
+    step, which the Edge does for every response) and find no algorithm: ~5 µs
+    of header lookups. Clients that send ``Accept-Encoding`` (every browser)
+    go through it unchanged.
     """
 
     def compressing(response: Response) -> Response:
         if "HTTP_ACCEPT_ENCODING" in request.environ:
             return compress.after_request(response)
-        headers = response.headers
-        vary = next((value for name, value in headers if name.lower() == "vary"), None)
-        if not vary:
-            headers.add("Vary", "Accept-Encoding")
-        elif "accept-encoding" not in vary.lower():
-            headers["Vary"] = f"{vary}, Accept-Encoding"
-        return response
+        return response  # Vary: Accept-Encoding is added by the Edge
 
     return compressing
 
@@ -276,13 +309,11 @@ class RateLimited(TooManyRequests):
 
 
 def _starter(state: AppState) -> Callable[[], None]:
-    """The first ``before_request`` hook: the clock, the request id, the body size and the rate limit."""
+    """The first ``before_request`` hook: the body size and the rate limit."""
 
     def start() -> None:
         req = current_request()
         environ = req.environ
-        environ[_T0] = time.perf_counter()
-        _request_id(environ)
         limit = state.settings.max_content_length
         if limit is not None and ("CONTENT_LENGTH" in environ or "HTTP_TRANSFER_ENCODING" in environ):
             length = req.content_length
@@ -291,7 +322,7 @@ def _starter(state: AppState) -> Callable[[], None]:
                     f"The request body ({length} bytes) is larger than the {limit} bytes accepted."
                 )
         limiter = state.limiter
-        if limiter is not None and req.endpoint not in _UNLIMITED_ENDPOINTS and req.method != "OPTIONS":
+        if limiter is not None and environ["REQUEST_METHOD"] != "OPTIONS" and req.endpoint not in _UNLIMITED_ENDPOINTS:
             breached = limiter.hit(req.remote_addr or "-")
             if breached is not None:
                 raise RateLimited(*breached)
@@ -319,9 +350,9 @@ def init_app(app: Flask) -> None:
         state.limiter = ClientLimiter(
             settings.ratelimit_default, settings.ratelimit_storage_uri, settings.ratelimit_strategy
         )
-    app.wsgi_app = SendHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    state.edge = Edge(app.wsgi_app, state)
+    app.wsgi_app = state.edge  # type: ignore[method-assign]
     app.before_request(_starter(state))
-    app.after_request(_finisher(state))
 
     @app.errorhandler(RateLimited)
     def _too_many(exc: RateLimited) -> Response:
@@ -334,5 +365,4 @@ def init_app(app: Flask) -> None:
 
     app.config["COMPRESS_REGISTER"] = False  # registered below, behind a check
     app.after_request(_compressor(Compress(app)))
-    app.after_request(_cors)
     app.after_request(_cacher(state))

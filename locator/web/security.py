@@ -23,8 +23,8 @@ adds beyond these few headers (forced HTTPS, HSTS, secure session cookies)
 belongs to the reverse proxy in ``deploy/``, where it would have to be turned
 off again for ``make serve`` and the tests. Per-view framing and a per-request
 ``img-src`` are a dozen lines here. The app needs no nonce: it has no inline
-script. One ``after_request`` hook keeps every header in one place, and the
-views set none.
+script. One source of the WSGI layer (``locator.web.http.Edge``) keeps every
+header in one place, and the views set none.
 """
 
 from __future__ import annotations
@@ -33,10 +33,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Flask, Response
+from flask import Flask, Request
 
 from locator import tiles
-from locator.web.http import current_request, send_headers
 from locator.web.state import app_state
 
 __all__ = ["csp_for", "embeddable", "frame_ancestors_source", "init_app"]
@@ -98,7 +97,7 @@ def csp_for(frame_ancestors: str, tile_origins: Iterable[str] = ()) -> str:
 
 
 class _Headers:
-    """The ``after_request`` hook: the headers of each kind of view, computed once.
+    """The headers of each kind of view, computed once, added by the Edge as each response starts.
 
     A response's security headers depend only on whether its view is
     embeddable and on the request's base map (``?tiles=``, else ``TILES``):
@@ -136,20 +135,20 @@ class _Headers:
         """What ``tiles.tile_provider`` would pick for ``code``, as headers; None for an unknown code."""
         return self.policies[embed].get((code or "osm").strip().lower())
 
-    def __call__(self, response: Response) -> Response:
-        req = current_request()
-        embed = bool(getattr(self.view_functions.get(req.endpoint or ""), "_locator_embeddable", False))
-        if embed:
-            response.headers.pop("X-Frame-Options", None)
-        # Appended as the response is sent (no view sets these: test_security checks).
-        args = req.args
-        chosen = args["tiles"] if "tiles" in args else None  # .get() of a missing key builds an exception
-        send_headers(self._policy(embed, chosen or self.default) or self.fallback[embed], req.environ)
-        return response
+    def __call__(
+        self, environ: dict[str, Any], req: Request | None, endpoint: str | None
+    ) -> tuple[tuple[str, str], ...]:
+        """The headers for a response, as it starts (a source of ``locator.web.http.Edge``)."""
+        embed = endpoint is not None and getattr(self.view_functions.get(endpoint), "_locator_embeddable", False)
+        chosen = None
+        if req is not None and "tiles" in environ.get("QUERY_STRING", ""):
+            args = req.args
+            chosen = args["tiles"] if "tiles" in args else None  # .get() of a missing key builds an exception
+        return self._policy(embed, chosen or self.default) or self.fallback[embed]
 
 
 def init_app(app: Flask) -> None:
     """Check ``EMBED_FRAME_ANCESTORS`` (a bad entry stops start-up) and set the headers on every response."""
     state = app_state(app)
     state.frame_ancestors = frame_ancestors_source(state.settings.embed_frame_ancestors)
-    app.after_request(_Headers(app))
+    state.edge.add_source(_Headers(app))

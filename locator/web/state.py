@@ -92,6 +92,8 @@ class AppState:
     """Failed logins per name and client (``locator.web.auth.LoginThrottle``; typed loosely: auth imports this)."""
     deadline: Any = None
     """The request deadline's watchdog (``locator.web.deadline.Watchdog``), None when off; typed loosely likewise."""
+    edge: Any = None
+    """The WSGI layer every request passes (``locator.web.http.Edge``); typed loosely likewise."""
     collections: Cached[Any] = field(default_factory=Cached)
     map_venues: Cached[Any] = field(default_factory=Cached)
     map_outlines: Cached[Any] = field(default_factory=Cached)
