@@ -8,7 +8,7 @@ import logging
 
 import brotli
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from locator import create_app
@@ -235,6 +235,28 @@ def test_client_limiter_several_limits():
     assert lim.hit("a") is None
     with pytest.raises(ValueError, match="unknown rate-limit strategy"):
         ClientLimiter("1 per second", strategy="leaky")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spec=st.sampled_from(["2 per second", "3 per second;5 per minute", "1 per minute", "4 per 2 seconds"]),
+    steps=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from([0, 0, 0, 0.25, 0.5, 1, 1.5, 30, 61])),
+        max_size=60,
+    ),
+)
+def test_the_fixed_window_counter_answers_as_limits_own_strategy(spec, steps):
+    """The contract of ``FixedWindows``: every answer as ``limits``' FixedWindowRateLimiter on the same storage."""
+    from locator.web.ratelimit import ClientLimiter
+
+    clock = FakeClock()
+    fast = ClientLimiter(spec, "lazy-memory://", "fixed-window", clock=clock)
+    reference = ClientLimiter(spec, "lazy-memory://", "fixed-window", clock=clock)
+    assert fast.windows is not None
+    reference.windows = None  # limits' strategy over LazyMemoryStorage
+    for client, step in steps:
+        clock.now += step
+        assert fast.hit(client) == reference.hit(client)
 
 
 @pytest.mark.parametrize(

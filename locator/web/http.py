@@ -2,9 +2,9 @@
 
 - ``X-Request-ID`` on every response: a sane incoming one is echoed, else one is made;
   ``X-Data-Version`` and ``X-Data-Age`` (seconds since the served data was last confirmed current).
-- A JSON-lines access log (logger ``locator.access``, to stderr; ``ACCESS_LOG``), formatted on the
-  request's thread and written by a background thread (``locator.web.accesslog``), so that no
-  request waits on the log's I/O.
+- A JSON-lines access log (logger ``locator.access``, to stderr; ``ACCESS_LOG``): each request's
+  values are queued, and a background thread formats and writes them (``locator.web.accesslog``),
+  so that no request waits on the log's I/O.
 - 413 for a declared body larger than ``MAX_CONTENT_LENGTH``, before anything reads it.
 - Per-client rate limits (``RATELIMIT_*`` config keys, see ``locator.config``),
   counted by the ``limits`` engine that flask-limiter is built on, without
@@ -19,18 +19,21 @@
   ``If-None-Match`` gets 304; errors and probes get ``no-store``. Without
   ``PUBLIC_BASE_URL`` they also get ``Vary: Host``, as their links name the request's host.
 
-Flask runs ``after_request`` functions in reverse order of registration, so
-they are registered here as: access log, compression, CORS, caching; a
-response is first given its ETag (and maybe turned into a 304), then CORS
-headers, then compressed, then logged as sent.
+Where each runs. The WSGI layer, :class:`Edge`, wraps the Flask app: before
+it, the clock, the request id and the deadline's arming; as the response
+starts, every header that no view sets (request id, data version, CORS,
+``no-store``, ``Vary``, the security headers of ``locator.web.security``)
+and the access-log entry. Inside Flask, one ``before_request`` hook checks
+the body size and the rate limit, and one ``after_request`` hook gives a
+public GET its ETag and cache headers (or a 304) and then compresses it.
 
-Speed (issue 17: within 85 % of a bare Flask app): the headers every response
-gets and no view sets (request id, data version, CORS, the security headers
-of ``locator.web.security``, and the cache headers of a public GET) are
-gathered in the WSGI environ (:func:`send_headers`) and appended to the header
-list as the response is sent (:class:`Edge`), not set through
-werkzeug's ``Headers`` (about 2 µs a header, three times over); the hooks
-look the request up once each (:func:`current_request`).
+Speed (issue 17: within 85 % of a bare Flask app): under gunicorn a
+request's Python costs about three times what it costs in a warm loop (the
+server's own work between requests leaves the CPU caches cold), so what runs
+per request is kept to a few functions on the raw environ. Headers are
+appended to the list the server sends (:func:`send_headers`, :class:`Edge`),
+not set through werkzeug's ``Headers`` (about 2 µs a header, three times
+over), and the hooks look the request up once each (:func:`current_request`).
 """
 
 from __future__ import annotations
@@ -187,7 +190,7 @@ class Edge:
         elif endpoint in _NO_STORE_ENDPOINTS and cache_control is None:  # the probes, whose views set none
             headers.append(("Cache-Control", "no-store"))
         # Vary: Accept-Encoding on every response (flask-compress adds it when the request offers an
-        # encoding), and Host on public data whose links name the request's host (_cacher).
+        # encoding), and Host on public data whose links name the request's host (_cache).
         names = _VARY_HOST if environ.get(_VARY_HOST_FLAG) else _VARY
         if vary is None:
             headers.append(("Vary", ", ".join(names)))
@@ -242,64 +245,67 @@ def _request_id(environ: dict[str, Any]) -> str:
     return rid
 
 
-def _cacher(state: AppState) -> Callable[[Response], Response]:
-    """The ``after_request`` hook for ``Cache-Control``, ``Vary: Host``, the ETag and 304s."""
+def _responder(state: AppState, compress: Compress) -> Callable[[Response], Response]:
+    """The ``after_request`` hook: ``Cache-Control``, ``Vary: Host``, the ETag and 304s, then compression.
 
-    def caching(response: Response) -> Response:
+    One hook rather than two, looking the request up once. The ETag is of the
+    body as the view made it, before compression. Errors and the probes get
+    ``no-store`` from the :class:`Edge`, as the response starts.
+    """
+    public: dict[str, bool] = {}  # endpoint: is its blueprint's data public (bounded by the app's endpoints)
+
+    def respond(response: Response) -> Response:
         req = current_request()
-        endpoint = req.endpoint
-        # Errors and the probes get no-store from the Edge, as the response starts.
-        if (
-            response.status_code != 200
-            or endpoint is None
-            or endpoint.partition(".")[0] not in _PUBLIC_BLUEPRINTS
-            or req.environ["REQUEST_METHOD"] not in ("GET", "HEAD")
-            or response.direct_passthrough
-            or response.is_streamed
-        ):
-            return response
-        headers = response.headers
-        settings = state.settings
-        # One pass over the few headers there are: each Headers.get of a missing one builds an exception.
-        present = {name.lower(): value for name, value in headers}
-        if present.get("content-type", "").partition(";")[0].strip().lower() not in _DATA_MIMETYPES:
-            return response
-        if settings.public_base_url is None:
-            # Links are then built from the request's Host (locator.web.urls.public_base): a shared
-            # cache must not hand one host's links to a request for another.
-            req.environ[_VARY_HOST_FLAG] = True  # added to Vary by the Edge
-        ours = []
-        if "cache-control" not in present:
-            ours.append(("Cache-Control", f"public, max-age={settings.cache_max_age}"))
-        if "etag" not in present:
-            # SHA-256 rather than BLAKE2: the CPU computes it (SHA extensions), twice as fast here.
-            ours.append(("ETag", f'W/"{hashlib.sha256(response.get_data()).hexdigest()[:24]}"'))
-        if "HTTP_IF_NONE_MATCH" in req.environ:  # the ETag must be on the response to compare
-            for name, value in ours:
-                headers[name] = value
-            response.make_conditional(req)
-        else:
-            send_headers(ours, req.environ)
+        environ = req.environ
+        if response.status_code == 200 and environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            rule = req.url_rule
+            if rule is not None:
+                endpoint = rule.endpoint
+                is_public = public.get(endpoint)
+                if is_public is None:
+                    is_public = public[endpoint] = endpoint.partition(".")[0] in _PUBLIC_BLUEPRINTS
+                if is_public and not response.direct_passthrough and isinstance(response.response, list):
+                    _cache(response, req, environ, state.settings)
+        if "HTTP_ACCEPT_ENCODING" in environ:
+            # Without it all flask-compress would do is add Accept-Encoding to Vary (which the Edge
+            # does for every response) and find no algorithm: ~5 µs of header lookups.
+            return compress.after_request(response)
         return response
 
-    return caching
+    return respond
 
 
-def _compressor(compress: Compress) -> Callable[[Response], Response]:
-    """flask-compress's ``after_request``, skipped when the request accepts no encoding.
-
-    Then all it would do is add ``Accept-Encoding`` to ``Vary`` (its first
-    step, which the Edge does for every response) and find no algorithm: ~5 µs
-    of header lookups. Clients that send ``Accept-Encoding`` (every browser)
-    go through it unchanged.
-    """
-
-    def compressing(response: Response) -> Response:
-        if "HTTP_ACCEPT_ENCODING" in request.environ:
-            return compress.after_request(response)
-        return response  # Vary: Accept-Encoding is added by the Edge
-
-    return compressing
+def _cache(response: Response, req: Request, environ: dict[str, Any], settings: Any) -> None:
+    """``Cache-Control: public``, the ETag (a hash of the body) and a 304 for a matching ``If-None-Match``."""
+    etag = cache_control = False
+    for name, value in response.headers:  # one pass: each Headers.get of a missing one builds an exception
+        lower = name.lower()
+        if lower == "content-type":
+            if value.partition(";")[0].strip().lower() not in _DATA_MIMETYPES:
+                return
+        elif lower == "etag":
+            etag = True
+        elif lower == "cache-control":
+            cache_control = True
+    if settings.public_base_url is None:
+        # Links are then built from the request's Host (locator.web.urls.public_base): a shared
+        # cache must not hand one host's links to a request for another.
+        environ[_VARY_HOST_FLAG] = True  # added to Vary by the Edge
+    ours = []
+    if not cache_control:
+        ours.append(("Cache-Control", f"public, max-age={settings.cache_max_age}"))
+    if not etag:
+        body = response.response  # a list of bytes (not streamed: checked by the caller)
+        data = body[0] if len(body) == 1 and isinstance(body[0], bytes) else response.get_data()
+        # SHA-256 rather than BLAKE2: the CPU computes it (SHA extensions), twice as fast here.
+        ours.append(("ETag", f'W/"{hashlib.sha256(data).hexdigest()[:24]}"'))
+    if "HTTP_IF_NONE_MATCH" in environ:  # the ETag must be on the response to compare
+        headers = response.headers
+        for name, value in ours:
+            headers[name] = value
+        response.make_conditional(req)
+    else:
+        send_headers(ours, environ)
 
 
 class RateLimited(TooManyRequests):
@@ -364,5 +370,4 @@ def init_app(app: Flask) -> None:
         )
 
     app.config["COMPRESS_REGISTER"] = False  # registered below, behind a check
-    app.after_request(_compressor(Compress(app)))
-    app.after_request(_cacher(state))
+    app.after_request(_responder(state, Compress(app)))

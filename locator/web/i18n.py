@@ -65,6 +65,10 @@ def js_catalogue() -> dict[str, str]:
 
 
 def _remember(response: Response) -> Response:
+    """Keep a ``?lang=`` choice in the language cookie."""
+    query = request.environ.get("QUERY_STRING", "")
+    if "lang" not in query and "%" not in query:  # no lang parameter, however spelled: nothing to parse
+        return response
     lang = _requested()
     if lang and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")

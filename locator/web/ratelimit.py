@@ -23,7 +23,7 @@ from limits.storage import MemoryStorage
 
 from locator.errors import InvalidParameter
 
-__all__ = ["ClientLimiter", "LazyMemoryStorage", "check_limits"]
+__all__ = ["ClientLimiter", "FixedWindows", "LazyMemoryStorage", "check_limits"]
 
 SWEEP_SECONDS = 1.0
 
@@ -93,12 +93,47 @@ def check_limits(spec: str, strategy: str) -> None:
         ) from None
 
 
+class FixedWindows:
+    """One fixed-window limit's counts per client, in this process: ``limits``' fixed window on ``lazy-memory://``.
+
+    The same counts, windows and reset times as ``limits``'
+    ``FixedWindowRateLimiter`` over :class:`LazyMemoryStorage` (a window opens
+    at a client's first hit and lasts the limit's period; every hit counts,
+    over the limit too), without building the storage key and going through
+    the strategy and storage on each request: ~0.6 µs a hit instead of ~3.5,
+    on every request but the probes. ``tests/test_http.py`` holds it to
+    ``limits``' own (``limits`` is pinned to its major version for that).
+    """
+
+    def __init__(self, amount: int, period_s: int, clock: Callable[[], float] = time.time) -> None:
+        self.amount, self.period_s, self.clock = amount, period_s, clock
+        self.windows: dict[str, list[float]] = {}  # client: [window end, hits]
+        self.lock = threading.Lock()
+        self.next_sweep = clock() + SWEEP_SECONDS
+
+    def hit(self, client: str) -> float | None:
+        """Count a hit of ``client``: None while within the limit, else the time its window ends."""
+        now = self.clock()
+        with self.lock:
+            if now >= self.next_sweep:
+                self.next_sweep = now + SWEEP_SECONDS
+                for key in [k for k, w in self.windows.items() if w[0] <= now]:
+                    del self.windows[key]
+            window = self.windows.get(client)
+            if window is None or window[0] <= now:
+                window = self.windows[client] = [now + self.period_s, 0]
+            window[1] += 1
+            return None if window[1] <= self.amount else window[0]
+
+
 class ClientLimiter:
     """Per-client limits on the ``limits`` engine (the one flask-limiter runs on), minus its per-request overhead.
 
     flask-limiter's own ``before_request`` resolves, filters and re-evaluates
     its limits on every request (~80 µs here, a third of a nearest answer);
-    this does one ``hit`` per configured limit (~5 µs).
+    this does one ``hit`` per configured limit (~3.5 µs), or, for the default
+    fixed window in this process (``lazy-memory://``), counts in
+    :class:`FixedWindows` (~0.6 µs).
     """
 
     def __init__(
@@ -117,11 +152,22 @@ class ClientLimiter:
         self.items = parse_many(spec)
         self.clock = clock
         lazy = storage_uri.startswith("lazy-memory://")
+        self.windows = (
+            [(str(item), FixedWindows(item.amount, item.get_expiry(), clock)) for item in self.items]
+            if lazy and strategy == "fixed-window"
+            else None
+        )
         storage = LazyMemoryStorage(storage_uri, clock=clock) if lazy else storage_from_string(storage_uri)
         self.strategy = STRATEGIES[strategy](storage)
 
     def hit(self, client: str) -> tuple[str, int] | None:
         """Count one request of ``client``: None if allowed, else (the limit, seconds until it resets)."""
+        if self.windows is not None:
+            for text, windows in self.windows:
+                ends = windows.hit(client)
+                if ends is not None:
+                    return text, min(windows.period_s, max(1, int(ends - self.clock() + 0.999)))
+            return None
         for item in self.items:
             if not self.strategy.hit(item, "locator", client):
                 reset = self.strategy.get_window_stats(item, "locator", client).reset_time
