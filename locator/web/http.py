@@ -295,8 +295,10 @@ def _cache(response: Response, req: Request, environ: dict[str, Any], settings: 
     if not cache_control:
         ours.append(("Cache-Control", f"public, max-age={settings.cache_max_age}"))
     if not etag:
-        body = response.response  # a list of bytes (not streamed: checked by the caller)
-        data = body[0] if len(body) == 1 and isinstance(body[0], bytes) else response.get_data()
+        body = response.response  # a list (not streamed: checked by the caller), usually of one bytes
+        data = body[0] if isinstance(body, list) and len(body) == 1 and isinstance(body[0], bytes) else None
+        if data is None:
+            data = response.get_data()
         # SHA-256 rather than BLAKE2: the CPU computes it (SHA extensions), twice as fast here.
         ours.append(("ETag", f'W/"{hashlib.sha256(data).hexdigest()[:24]}"'))
     if "HTTP_IF_NONE_MATCH" in environ:  # the ETag must be on the response to compare
