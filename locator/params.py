@@ -50,13 +50,22 @@ class Args(Protocol):
 
     def lists(self) -> Any: ...
 
+    def __len__(self) -> int: ...
+
 
 def _short(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def reject_repeats(args: Args) -> None:
-    """Raise for the first parameter given more than once (``?k=1&k=2``)."""
+def reject_repeats(args: Args, query: str | None = None) -> None:
+    """Raise for the first parameter given more than once (``?k=1&k=2``).
+
+    ``query``, the raw query string ``args`` were parsed from, settles the
+    usual case without walking them: when it has as many non-empty ``&``
+    segments as ``args`` has names, each name came once.
+    """
+    if query is not None and len(args) == len([part for part in query.split("&") if part]):
+        return
     for name, values in args.lists():
         if len(values) > 1:
             raise InvalidParameter(name, f"given more than once ({len(values)} times)")

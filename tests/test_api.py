@@ -468,3 +468,28 @@ def test_the_public_export_records_the_register_version_it_was_read_at(client, a
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert len(rows) == 2621
     assert {row[VERSION_HEADER] for row in rows} == {str(get_register(app).index.version)}
+
+
+@pytest.mark.parametrize(
+    ("query", "repeated"),
+    [
+        ("lat=20.03&lon=110.33&k=1&k=2", "k"),
+        ("lat=20.03&lon=110.33&%6B=1&k=2", "k"),  # the same name, percent-encoded
+        ("lat=20.03&&lon=110.33&lat=20.1", "lat"),  # an empty segment does not hide a repeat
+        ("lat=20.03&lon=110.33&k=3&&", None),
+        ("lat=20.03&lon=110.33&k=", None),
+    ],
+)
+def test_a_parameter_given_twice_is_refused_however_the_query_is_spelled(client, query, repeated):
+    r = client.get(f"/api/v1/nearest?{query}")
+    if repeated is None:
+        assert r.status_code == 200
+    else:
+        assert r.status_code == 400 and r.get_json()["invalid_params"][0]["name"] == repeated
+    args = MultiDict([tuple(p.split("=", 1)) for p in query.replace("%6B", "k").split("&") if p])
+    for raw in (None, query):  # the shortcut on the raw query and the full walk agree
+        if repeated is None:
+            params.reject_repeats(args, raw)
+        else:
+            with pytest.raises(InvalidParameter, match="more than once"):
+                params.reject_repeats(args, raw)

@@ -162,7 +162,7 @@ def nearest_collection_json(hits: list[Hit], crs: str, now: datetime, extra: dic
 
 @bp.before_request
 def _no_repeats() -> None:
-    params.reject_repeats(request.args)
+    params.reject_repeats(request.args, request.environ.get("QUERY_STRING"))
 
 
 @bp.get("/venues")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from types import FunctionType
 from typing import Any
 
 from flask import Flask
@@ -31,10 +32,10 @@ class LocatorFlask(Flask):
         self.sync_funcs: set[Any] = set()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        # A function (or method) is a coroutine function by its code's flags alone: keyed by the code,
-        # the functions made per request (after_this_request) hit too, and the set stays bounded.
-        code = getattr(func, "__code__", None)
-        key = func if code is None else code
+        # A function is a coroutine function by its code's flags alone: keyed by the code, the functions
+        # made per request (after_this_request) hit too, and the set stays bounded. Anything else (a
+        # callable object registered as a hook) is its own key, without a failing getattr of __code__.
+        key = func.__code__ if type(func) is FunctionType else func
         try:
             if key in self.sync_funcs:
                 return func

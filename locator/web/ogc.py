@@ -52,7 +52,7 @@ FORMATS = (*JSON_FORMATS, *HTML_FORMATS)
 
 @bp.before_request
 def _check_args() -> None:
-    params.reject_repeats(request.args)
+    params.reject_repeats(request.args, request.environ.get("QUERY_STRING"))
     f = request.args.get("f")
     if f is not None and f not in FORMATS:  # an empty f= too: it is not one of the formats
         raise InvalidParameter("f", f"unsupported format {f!r}; expected one of {', '.join(FORMATS)}")
