@@ -194,6 +194,9 @@ def start_server(
         str(threads),
         "--worker-class",
         worker_class,
+        # As ``locator serve`` runs it: loaded once in the master, heap frozen, then forked (for both apps).
+        "--config",
+        "python:locator.cli.gunicorn_hooks",
         app,
     ]
     log = open(tmp / f"server-{port}.log", "wb")  # noqa: SIM115 - closed with the process

@@ -46,13 +46,13 @@ def _unavailable(detail: str) -> Response:
 def _refuse_writes_while_unreachable() -> Response | None:
     req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one a use
     endpoint = req.endpoint or ""
+    safe = req.environ["REQUEST_METHOD"] in _SAFE_METHODS
+    blueprint = endpoint.rpartition(".")[0]
+    if safe and (blueprint == "health" or endpoint == "static"):  # the common case first, cheaply (every request)
+        return None
     state = current_app.extensions.get(KEY)
-    if req.environ["REQUEST_METHOD"] in _SAFE_METHODS:  # the common case first, cheaply (it runs on every request)
-        blueprint = endpoint.rpartition(".")[0]
-        if blueprint == "health" or endpoint == "static":
-            return None
-        if blueprint not in _STORE_READERS and state is not None and state.register.loaded:
-            return None
+    if safe and blueprint not in _STORE_READERS and state is not None and state.register.loaded:
+        return None
     if endpoint in _NO_STORE_WRITES or state is None:
         return None
     fresh = state.register.freshness()
