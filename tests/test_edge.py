@@ -91,3 +91,16 @@ def test_the_edge_logs_each_request_once_with_its_status(tmp_path):
     entries = [json.loads(line) for line in logged]
     assert [(e["request_id"], e["status"]) for e in entries] == [("edge-1", 200), ("edge-2", 404)]
     assert entries[0]["query"] == "lat=20.03&lon=110.33&k=5" and entries[0]["bytes"] > 1000
+
+
+def test_current_request_is_flasks_request(ro_app):
+    """The contract of ``current_request``, which reads Flask's context variable rather than its proxy."""
+    from flask import request
+
+    from locator.web.http import current_request
+
+    with ro_app.test_request_context("/api/v1/nearest?lat=20&lon=110", headers={"X-Request-ID": "cv"}):
+        assert current_request() is request._get_current_object()
+        assert current_request().args["lat"] == "20"
+    with ro_app.test_request_context("/healthz"):
+        assert current_request().path == "/healthz"

@@ -30,6 +30,7 @@ from locator.errors import InvalidParameter, LocatorError
 from locator.venues import Venue
 from locator.web import auth
 from locator.web.admin_api import api_bp, serve_own_writes, venue_etag, venue_or_404
+from locator.web.http import current_request
 from locator.web.i18n import gettext
 from locator.web.problems import problem
 from locator.web.state import get_register
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _csrf_on_writes() -> None:
-        if request.method in unsafe and app.config.get("WTF_CSRF_ENABLED", True):
+        if current_request().environ["REQUEST_METHOD"].upper() in unsafe and app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect(apply_exemptions=True)
 
     @app.errorhandler(CSRFError)

@@ -25,6 +25,7 @@ from locator.index import Hit, VenueIndex
 from locator.search import filter_venues
 from locator.venues import Venue
 from locator.web import oas
+from locator.web.http import current_request
 from locator.web.state import app_state, get_register
 
 __all__ = [
@@ -169,7 +170,7 @@ def nearest_collection_json(
 
 @bp.before_request
 def _no_repeats() -> None:
-    req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not two
+    req = current_request()  # one context lookup, not two
     params.reject_repeats(req.args, req.environ.get("QUERY_STRING"))
 
 

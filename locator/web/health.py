@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, request
 
 from locator.storage import storage_full, store_errors
 from locator.web import oas
+from locator.web.http import current_request
 from locator.web.problems import problem
 from locator.web.state import KEY, get_register
 
@@ -44,7 +45,7 @@ def _unavailable(detail: str) -> Response:
 
 @bp.before_app_request
 def _refuse_writes_while_unreachable() -> Response | None:
-    req = request._get_current_object()  # type: ignore[attr-defined]  # one context lookup, not one a use
+    req = current_request()  # one context lookup, not one a use
     endpoint = req.endpoint or ""
     safe = req.environ["REQUEST_METHOD"] in _SAFE_METHODS
     blueprint = endpoint.rpartition(".")[0]

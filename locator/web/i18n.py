@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 from flask_babel import Babel
 
+from locator.web.http import current_request
 from locator.web.translations import EN
 
 __all__ = ["LANGUAGES", "current_language", "gettext", "init_app", "js_catalogue", "label"]
@@ -66,7 +67,7 @@ def js_catalogue() -> dict[str, str]:
 
 def _remember(response: Response) -> Response:
     """Keep a ``?lang=`` choice in the language cookie."""
-    query = request.environ.get("QUERY_STRING", "")
+    query = current_request().environ.get("QUERY_STRING", "")
     if "lang" not in query and "%" not in query:  # no lang parameter, however spelled: nothing to parse
         return response
     lang = _requested()
