@@ -1,6 +1,7 @@
 """Load test of the HTTP API on loopback, against a bare Flask app in the same run.
 
-Starts the app under gunicorn as ``locator serve`` does (its worker class), and
+Starts the app under gunicorn as ``locator serve`` does (its worker class, and
+its settings: loaded once in the master, heap frozen, then forked), and
 beside it, under the very same gunicorn settings, a bare Flask app
 (:func:`bare_app`: no middleware) with a constant endpoint and a nearest
 endpoint on SciPy's ``cKDTree`` that returns the same five GeoJSON features.
