@@ -124,6 +124,7 @@ def test_frame_ancestors_source_rejects(setting):
         ({}, "/embed", "https://tile.openstreetmap.org"),
         ({"TILES": "none"}, "/embed", None),
         ({"TILES": "none"}, "/embed?tiles=amap", "https://*.is.autonavi.com"),
+        ({"TILES": "none"}, "/embed?ti%6Ces=amap", "https://*.is.autonavi.com"),  # the name percent-encoded
         ({"TILES": "none"}, "/coverage?tiles=osm", "https://tile.openstreetmap.org"),
         ({"TILES": "tianditu", "TIANDITU_KEY": "k"}, "/", "https://*.tianditu.gov.cn"),
     ],

@@ -39,6 +39,8 @@ def test_page_in_english_and_the_choice_is_remembered(client):
     assert "lang=en" in r.headers.get("Set-Cookie", "")
     assert 'lang="en"' in client.get("/").get_data(as_text=True)  # the cookie
     assert 'lang="zh-CN"' in client.get("/?lang=zh").get_data(as_text=True)
+    r = client.get("/?l%61ng=en")  # the name percent-encoded: the page and the cookie agree
+    assert '<html lang="en">' in r.get_data(as_text=True) and "lang=en" in r.headers.get("Set-Cookie", "")
 
 
 @pytest.mark.parametrize(

@@ -64,6 +64,7 @@ __all__ = [
     "coarse_query",
     "current_request",
     "init_app",
+    "query_may_name",
     "request_id",
     "send_headers",
 ]
@@ -102,6 +103,17 @@ def current_request() -> Request:
     this to ``request._get_current_object()``, and Flask is pinned to 3.x.
     """
     return _cv_request.get().request
+
+
+def query_may_name(environ: dict[str, Any], name: str) -> bool:
+    """Whether the raw query string may hold the parameter ``name``, before parsing it.
+
+    False only when ``name`` is not in it and nothing is percent-escaped (an
+    escape might spell the name: ``ti%6Ces``), so a hook that looks for a rare
+    parameter skips parsing the query on every other request.
+    """
+    query: str = environ.get("QUERY_STRING", "")
+    return name in query or "%" in query
 
 
 def send_headers(pairs: Iterable[tuple[str, str]], environ: dict[str, Any] | None = None) -> None:

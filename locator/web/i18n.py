@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 from flask_babel import Babel
 
-from locator.web.http import current_request
+from locator.web.http import current_request, query_may_name
 from locator.web.translations import EN
 
 __all__ = ["LANGUAGES", "current_language", "gettext", "init_app", "js_catalogue", "label"]
@@ -67,8 +67,7 @@ def js_catalogue() -> dict[str, str]:
 
 def _remember(response: Response) -> Response:
     """Keep a ``?lang=`` choice in the language cookie."""
-    query = current_request().environ.get("QUERY_STRING", "")
-    if "lang" not in query and "%" not in query:  # no lang parameter, however spelled: nothing to parse
+    if not query_may_name(current_request().environ, "lang"):
         return response
     lang = _requested()
     if lang and request.cookies.get(COOKIE) != lang:

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from flask import Flask, Request
 
 from locator import tiles
+from locator.web.http import query_may_name
 from locator.web.state import app_state
 
 __all__ = ["csp_for", "embeddable", "frame_ancestors_source", "init_app"]
@@ -141,7 +142,7 @@ class _Headers:
         """The headers for a response, as it starts (a source of ``locator.web.http.Edge``)."""
         embed = endpoint is not None and getattr(self.view_functions.get(endpoint), "_locator_embeddable", False)
         chosen = None
-        if req is not None and "tiles" in environ.get("QUERY_STRING", ""):
+        if req is not None and query_may_name(environ, "tiles"):
             args = req.args
             chosen = args["tiles"] if "tiles" in args else None  # .get() of a missing key builds an exception
         return self._policy(embed, chosen or self.default) or self.fallback[embed]
