@@ -395,3 +395,33 @@ def test_the_access_logs_quick_json_strings_are_the_encoders(text):
     from locator.web.accesslog import _json_str
 
     assert _json_str(text) == json.dumps(text, ensure_ascii=False)
+
+
+def test_an_entry_that_cannot_be_formatted_does_not_stop_the_log():
+    """The writer thread formats the queued entries: one it cannot format is written as an error line, and the
+    lines after it still reach the stream (a dead writer would queue every later request for good)."""
+    import io
+    import threading
+
+    from locator.web.http import AccessLogHandler
+
+    class Stream(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.written = threading.Event()
+
+        def flush(self):
+            self.written.set()
+
+    stream = Stream()
+    handler = AccessLogHandler(stream, interval=0.01, batch=1000)
+    good = (1_700_000_000.0, "ok-1", "127.0.0.1", "GET", "/healthz", "", 200, "15", 0.001, "curl")
+    bad = (1_700_000_000.0, "bad-1", "127.0.0.1", "GET", b"/not-text", "", 200, "15", 0.001, "curl")
+    handler.append(bad)
+    assert stream.written.wait(10)  # the writer thread took the bad entry
+    stream.written.clear()
+    handler.append(good)
+    assert stream.written.wait(10)  # and is still writing
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(e["request_id"], e["status"]) for e in lines] == [("bad-1", 200), ("ok-1", 200)]
+    assert "error" in lines[0] and "/not-text" not in stream.getvalue().splitlines()[0]

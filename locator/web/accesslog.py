@@ -92,7 +92,7 @@ class AccessLogHandler(logging.Handler):
 
     def pending(self) -> list[str]:
         """The lines waiting to be written, formatted (they stay queued)."""
-        return [line if isinstance(line, str) else format_entry(line) for line in list(self.lines)]
+        return [line if isinstance(line, str) else _formatted(line) for line in list(self.lines)]
 
     def flush(self) -> None:
         """Format and write every waiting line now, on the calling thread."""
@@ -100,7 +100,7 @@ class AccessLogHandler(logging.Handler):
         try:
             while True:
                 line = lines.popleft()
-                batch.append(line if isinstance(line, str) else format_entry(line))
+                batch.append(line if isinstance(line, str) else _formatted(line))
         except IndexError:
             pass
         if not batch:
@@ -279,6 +279,22 @@ def format_entry(entry: Entry) -> str:
         f'"query":{_json_str(query)},"status":{status},"bytes":{length if length and length.isdigit() else "null"},'
         f'"ms":{ms},"ua":{_json_str(ua[:200])}}}'
     )
+
+
+def _formatted(entry: Entry) -> str:
+    """:func:`format_entry`, or for an entry it cannot format a line that says so (the writer thread must go on)."""
+    try:
+        return format_entry(entry)
+    except Exception as exc:  # a bug, never a client's doing: its values are the server's strings
+        rid, status = entry[1], entry[6]
+        return json.dumps(
+            {
+                "ts": _CLOCK.stamp(),
+                "request_id": rid if isinstance(rid, str) else None,
+                "status": status if isinstance(status, int) else None,
+                "error": f"access-log entry not formatted: {type(exc).__name__}",
+            }
+        )
 
 
 def _path(raw: str) -> str:
