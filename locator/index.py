@@ -369,9 +369,18 @@ class VenueIndex:
                 if not slots and bound == math.inf:
                     return []
                 lons, lats = self._lon_list, self._lat_list
+                spare: list[int] = []
+                if n == k + 1 == len(slots) and use_kd and bound < math.inf and len(keys) == 1 and not self._kd_added:
+                    # One tree, nothing added or dropped: the slots are in chord order and the spare's chord
+                    # is the bound. When the first k's geodesics are all below it, every other venue (chord
+                    # >= bound, and geodesic >= chord) is farther, and the spare's geodesic is not needed.
+                    slots, spare = slots[:k], slots[k:]
                 # pyproj's scalar call is cheaper than its array call for a handful of points.
                 ranked = [(r[2], self._ids[s], s, r[0]) for s in slots if (r := inv(lon, lat, lons[s], lats[s]))]
                 ranked.sort()
+                if spare and not ranked[-1][0] < bound:
+                    ranked += [(r[2], self._ids[s], s, r[0]) for s in spare if (r := inv(lon, lat, lons[s], lats[s]))]
+                    ranked.sort()
                 kth = min(ranked[k - 1][0] if len(ranked) >= k else math.inf, limit)
                 # Strictly below for the kd-trees, which may leave out ties at the bound (venues at
                 # one point with the query); the rtree returns every tie, so equal settles it there.

@@ -262,3 +262,28 @@ def test_many_venues_at_the_query_point_tie_by_id_on_the_kd_path():
     index = VenueIndex([*same, near])
     assert [h.venue.id for h in index.nearest(110.3, 20.0, 3)] == ["v00", "v01", "v02"]
     assert [h.venue.id for h in index.nearest(110.3, 20.0, 21)][-1] == "a"
+
+
+@pytest.mark.parametrize("extra", [0, 1, 3])
+def test_the_spare_candidate_is_ranked_when_chord_and_geodesic_orders_differ(extra):
+    """Chord order is not geodesic order: 950 km away, a venue due north 5 m farther by geodesic is
+    6 m nearer by chord than one due east. The kd path takes k+1 by chord and skips the spare's
+    geodesic only when the k found are below the spare's chord; with no spare (every venue taken) it
+    must rank them all. Fails if the shortcut is taken without a bound or trusts chord order."""
+    from locator.geo import GEOD
+    from locator.index import _ecef
+
+    lon, lat = 109.0, 4.0  # south of the register's box, which holds both venues
+    (nlon, nlat, _), (elon, elat, _) = GEOD.fwd(lon, lat, 0, 950_005), GEOD.fwd(lon, lat, 90, 950_000)
+    here = _ecef(lon, lat)
+    assert np.linalg.norm(np.subtract(_ecef(nlon, nlat), here)) < np.linalg.norm(np.subtract(_ecef(elon, elat), here))
+    far = [
+        Venue(id=f"far{i}", name="远", category="other", district_code="460106", lon=117.5 - i / 10, lat=20.0)
+        for i in range(extra)
+    ]
+    north = Venue(id="north", name="北", category="other", district_code="460106", lon=nlon, lat=nlat)
+    east = Venue(id="east", name="东", category="other", district_code="460106", lon=elon, lat=elat)
+    index = VenueIndex([north, east, *far])
+    assert [h.venue.id for h in index.nearest(lon, lat, 1)] == ["east"]
+    assert [h.venue.id for h in index.nearest(lon, lat, 2)] == ["east", "north"]
+    assert index.nearest(lon, lat, 1)[0].distance_m == pytest.approx(950_000, abs=1e-3)
