@@ -143,6 +143,9 @@ def test_fast_serialiser_matches_venue_feature(app, crs):
                 "nearest_beyond": None,
             }
             assert fast == slow
+            # the view passes the Unix time (time.time()); without extra members, none are written
+            by_ts = json.loads(nearest_collection_json(hits, crs, now.timestamp() + 59.9))
+            assert by_ts == {k: v for k, v in slow.items() if k != "nearest_beyond"}
 
 
 # -- /venues (the map's layer) -------------------------------------------------
