@@ -201,15 +201,21 @@ class UnknownParameterCheck:
 
     def __call__(self) -> None:
         req = current_request()
-        endpoint = req.endpoint
-        if endpoint is None or not req.environ.get("QUERY_STRING"):
+        environ = req.environ
+        rule = req.url_rule
+        if rule is None or not environ.get("QUERY_STRING"):
             return
-        if endpoint not in self.single and endpoint not in self.several:
+        endpoint = rule.endpoint
+        method = environ["REQUEST_METHOD"].upper()  # as werkzeug reads it
+        method = "GET" if method == "HEAD" else method
+        by_method = self.single.get(endpoint)  # the usual case: one path, no pattern to match
+        if by_method is not None:
+            allowed = by_method.get(method)
+        elif endpoint in self.several:
+            allowed = self.allowed(endpoint, method, req.path)
+        else:
             return
-        args = req.args
-        method = req.method
-        allowed = self.allowed(endpoint, "GET" if method == "HEAD" else method, req.path)
-        if args and allowed is not None and not allowed.issuperset(args.keys()):
+        if allowed is not None and not allowed.issuperset(req.args.keys()):
             raise _unknown(allowed)
 
 
