@@ -52,6 +52,8 @@ class Args(Protocol):
 
     def __len__(self) -> int: ...
 
+    def __contains__(self, key: object) -> bool: ...
+
 
 def _short(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
@@ -73,6 +75,8 @@ def reject_repeats(args: Args, query: str | None = None) -> None:
 
 def one(args: Args, name: str, default: str | None = None) -> str | None:
     """The single value of ``name``; ``default`` when absent or empty."""
+    if name not in args:  # most optional parameters are absent: skip getlist, which raises and catches KeyError
+        return default
     values = args.getlist(name)
     if len(values) > 1:
         raise InvalidParameter(name, f"given more than once ({len(values)} times)")

@@ -159,13 +159,14 @@ def nearest_collection_json(
     if cache is None:
         cache = app_state().feature_json
     parts = []
-    for h in hits:
-        head, tail = _fragments(h.venue, crs, cache)
-        expr = h.venue.opening_hours
+    for venue, distance_m, bearing_deg in hits:
+        entry = cache.get((venue.id, crs))  # _fragments' lookup, inline: this loop is on every nearest request
+        _, head, tail = entry if entry is not None and entry[0] is venue else (None, *_fragments(venue, crs, cache))
+        expr = venue.opening_hours
         is_open_now = _open_at_minute_ts(expr, minute) if expr else None
         # f"{x:.1f}" is repr(round(x, 1)) for these magnitudes, without making the float
         parts.append(
-            f'{head}{_OPEN_JSON[is_open_now]}{tail},"distance_m":{h.distance_m:.1f},"bearing_deg":{h.bearing_deg:.1f}}}}}'
+            f'{head}{_OPEN_JSON[is_open_now]}{tail},"distance_m":{distance_m:.1f},"bearing_deg":{bearing_deg:.1f}}}}}'
         )
     more = "".join(f",{_dumps(k)}:{_dumps(v)}" for k, v in extra.items()) if extra else ""
     return f'{{"type":"FeatureCollection","features":[{",".join(parts)}]{more}}}'
