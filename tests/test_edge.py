@@ -104,3 +104,8 @@ def test_current_request_is_flasks_request(ro_app):
         assert current_request().args["lat"] == "20"
     with ro_app.test_request_context("/healthz"):
         assert current_request().path == "/healthz"
+        from flask import current_app
+
+        from locator.web.http import current_app_and_request
+
+        assert current_app_and_request() == (current_app._get_current_object(), request._get_current_object())

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, request
 
 from locator.storage import storage_full, store_errors
 from locator.web import oas
-from locator.web.http import current_request
+from locator.web.http import current_app_and_request
 from locator.web.problems import problem
 from locator.web.state import KEY, get_register
 
@@ -45,13 +45,13 @@ def _unavailable(detail: str) -> Response:
 
 @bp.before_app_request
 def _refuse_writes_while_unreachable() -> Response | None:
-    req = current_request()  # one context lookup, not one a use
+    app, req = current_app_and_request()  # one context lookup, not one a use
     endpoint = req.endpoint or ""
     safe = req.environ["REQUEST_METHOD"] in _SAFE_METHODS
     blueprint = endpoint.rpartition(".")[0]
     if safe and (blueprint == "health" or endpoint == "static"):  # the common case first, cheaply (every request)
         return None
-    state = current_app.extensions.get(KEY)
+    state = app.extensions.get(KEY)
     if safe and blueprint not in _STORE_READERS and state is not None and state.register.loaded:
         return None
     if endpoint in _NO_STORE_WRITES or state is None:
