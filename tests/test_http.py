@@ -397,6 +397,58 @@ def test_the_access_logs_quick_json_strings_are_the_encoders(text):
     assert _json_str(text) == json.dumps(text, ensure_ascii=False)
 
 
+_LOG_TEXT = (
+    st.from_regex(r"[ -~]{0,20}", fullmatch=True)  # printable ASCII: plain but for the odd quote or backslash
+    | st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
+    | st.sampled_from(["GET", "/api/v1/nearest", "lat=20.031234&lon=110.331187&k=5", "wrk", '"', "\\", "\n", "é"])
+)
+
+
+@given(_LOG_TEXT, _LOG_TEXT, _LOG_TEXT, _LOG_TEXT, _LOG_TEXT)
+def test_an_access_log_line_is_the_json_of_its_values(rid, method, path, query, ua):
+    """Each line is valid JSON holding the values as the encoder would write them, in the documented key
+    order, whichever of them need escaping (the line is written without the encoder when none does)."""
+    _check_access_line(rid, method, path, query, ua)
+
+
+@pytest.mark.parametrize("field", range(5))
+@pytest.mark.parametrize("text", ['say "hi"', "back\\slash", "line\nbreak", "é", "\x7f"])
+def test_one_value_that_needs_escaping_among_plain_ones(field, text):
+    values = ["0af3", "GET", "/api/v1/nearest", "lat=20.031234&lon=110.331187&k=5", "wrk/4.2"]
+    values[field] = text
+    _check_access_line(*values)
+
+
+def _check_access_line(rid, method, path, query, ua):
+    from locator.web.accesslog import _path, coarse_query, format_entry
+
+    line = format_entry((1764750000.25, rid, "10.0.0.1", method, path, query, 200, "2830", 0.00123, ua))
+    assert json.loads(line) == {
+        "ts": "2025-12-03T08:20:00.250+00:00",
+        "request_id": rid,
+        "remote": "10.0.0.1",
+        "method": method,
+        "path": _path(path),
+        "query": coarse_query(query) if query else "",
+        "status": 200,
+        "bytes": 2830,
+        "ms": 1.23,
+        "ua": ua[:200],
+    }
+    assert list(json.loads(line)) == [
+        "ts",
+        "request_id",
+        "remote",
+        "method",
+        "path",
+        "query",
+        "status",
+        "bytes",
+        "ms",
+        "ua",
+    ]
+
+
 def test_an_entry_that_cannot_be_formatted_does_not_stop_the_log():
     """The writer thread formats the queued entries: one it cannot format is written as an error line, and the
     lines after it still reach the stream (a dead writer would queue every later request for good)."""

@@ -273,11 +273,21 @@ def format_entry(entry: Entry) -> str:
     # The WSGI environ's query string is the raw bytes as latin-1 text: what req.query_string would decode to.
     query = coarse_query(raw_query[:512]) if raw_query else ""
     ms = "null" if seconds is None else repr(round(seconds * 1000, 2))
+    path, ua = _path(raw_path), ua[:200]
+    if _PLAIN.fullmatch(f"{rid}{method}{path}{query}{ua}"):  # the usual line: no string needs escaping
+        rid, method, path, query, ua = f'"{rid}"', f'"{method}"', f'"{path}"', f'"{query}"', f'"{ua}"'
+    else:
+        rid, method, path, query, ua = (
+            _json_str(rid),
+            _json_str(method),
+            _json_str(path),
+            _json_str(query),
+            _json_str(ua),
+        )
     return (
-        f'{{"ts":"{_CLOCK.stamp(ts)}","request_id":{_json_str(rid)},"remote":{_json_value(remote)},'
-        f'"method":{_json_str(method)},"path":{_json_str(_path(raw_path))},'
-        f'"query":{_json_str(query)},"status":{status},"bytes":{length if length and length.isdigit() else "null"},'
-        f'"ms":{ms},"ua":{_json_str(ua[:200])}}}'
+        f'{{"ts":"{_CLOCK.stamp(ts)}","request_id":{rid},"remote":{_json_value(remote)},'
+        f'"method":{method},"path":{path},"query":{query},"status":{status},'
+        f'"bytes":{length if length and length.isdigit() else "null"},"ms":{ms},"ua":{ua}}}'
     )
 
 
