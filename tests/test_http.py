@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
+import threading
 
 import brotli
 import pytest
@@ -284,8 +286,6 @@ def _access_handler():
 
 
 def test_the_access_log_is_written_off_the_request_thread(tmp_path):
-    import io
-
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "bg.sqlite3"), "ACCESS_LOG": True})
     handler = _access_handler()
     handler.flush()
@@ -302,21 +302,21 @@ def test_the_access_log_is_written_off_the_request_thread(tmp_path):
     assert entry["request_id"] == "bg-1" and entry["status"] == 200 and "lat=20.03" in entry["query"]
 
 
-def test_the_access_log_thread_writes_batches(tmp_path):
-    import io
-    import threading
+class _FlushedStream(io.StringIO):
+    """A stream that says when the access log's writer thread has flushed it."""
 
+    def __init__(self):
+        super().__init__()
+        self.written = threading.Event()
+
+    def flush(self):
+        self.written.set()
+
+
+def test_the_access_log_thread_writes_batches(tmp_path):
     from locator.web.http import AccessLogHandler
 
-    class Stream(io.StringIO):
-        def __init__(self):
-            super().__init__()
-            self.written = threading.Event()
-
-        def flush(self):
-            self.written.set()
-
-    stream = Stream()
+    stream = _FlushedStream()
     handler = AccessLogHandler(stream, interval=0.01, batch=3)
     log = logging.Logger("test.access.batches")
     log.addHandler(handler)
@@ -452,20 +452,9 @@ def _check_access_line(rid, method, path, query, ua):
 def test_an_entry_that_cannot_be_formatted_does_not_stop_the_log():
     """The writer thread formats the queued entries: one it cannot format is written as an error line, and the
     lines after it still reach the stream (a dead writer would queue every later request for good)."""
-    import io
-    import threading
-
     from locator.web.http import AccessLogHandler
 
-    class Stream(io.StringIO):
-        def __init__(self):
-            super().__init__()
-            self.written = threading.Event()
-
-        def flush(self):
-            self.written.set()
-
-    stream = Stream()
+    stream = _FlushedStream()
     handler = AccessLogHandler(stream, interval=0.01, batch=1000)
     good = (1_700_000_000.0, "ok-1", "127.0.0.1", "GET", "/healthz", "", 200, "15", 0.001, "curl")
     bad = (1_700_000_000.0, "bad-1", "127.0.0.1", "GET", b"/not-text", "", 200, "15", 0.001, "curl")

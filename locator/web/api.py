@@ -161,7 +161,10 @@ def nearest_collection_json(
     parts = []
     for venue, distance_m, bearing_deg in hits:
         entry = cache.get((venue.id, crs))  # _fragments' lookup, inline: this loop is on every nearest request
-        _, head, tail = entry if entry is not None and entry[0] is venue else (None, *_fragments(venue, crs, cache))
+        if entry is not None and entry[0] is venue:
+            _, head, tail = entry
+        else:
+            head, tail = _fragments(venue, crs, cache)
         expr = venue.opening_hours
         is_open_now = _open_at_minute_ts(expr, minute) if expr else None
         # f"{x:.1f}" is repr(round(x, 1)) for these magnitudes, without making the float

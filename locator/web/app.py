@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from types import FunctionType
 from typing import Any, NamedTuple
 
-from flask import Flask, Response
+from flask import Flask, Request, Response
 from flask.globals import _cv_request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -70,8 +70,8 @@ class LocatorFlask(Flask):
         only on the blueprint, and hooks cannot be registered once the app has
         served a request (Flask's setup methods refuse), so it is worked out
         once. Changing the hook lists by hand afterwards needs
-        :meth:`forget_hook_plans`. ``tests/test_app.py`` holds this to Flask's
-        own ``preprocess_request`` and ``process_response``.
+        :meth:`forget_hook_plans`. ``tests/test_hook_plans.py`` holds this to
+        Flask's own ``preprocess_request`` and ``process_response``.
         """
         plan = self._hook_plans.get(blueprint)
         if plan is None:
@@ -95,16 +95,20 @@ class LocatorFlask(Flask):
         """Work the hook plans out again (after changing ``before_request_funcs`` and the like by hand)."""
         self._hook_plans.clear()
 
+    def _request_plan(self, req: Request) -> HookPlan:
+        """The plan of the request's blueprint (Flask's ``request.blueprint``: the endpoint up to its last dot)."""
+        rule = req.url_rule
+        blueprint = rule.endpoint.rpartition(".")[0] if rule is not None else ""
+        return self.hook_plan(blueprint or None)
+
     def preprocess_request(self) -> Any:
         """Flask's, on the plan of the request's blueprint: the preprocessors, then the ``before_request``
         hooks, stopping at the first that returns a value."""
         req = _cv_request.get().request
-        rule = req.url_rule
-        endpoint = rule.endpoint if rule is not None else None
-        plan = self.hook_plan(endpoint.rpartition(".")[0] or None if endpoint is not None else None)
+        plan = self._request_plan(req)
         if plan.preprocessors:
             for url_func in plan.preprocessors:
-                url_func(endpoint, req.view_args)
+                url_func(req.endpoint, req.view_args)
         for before in plan.before:
             rv = before()
             if rv is not None:
@@ -117,9 +121,7 @@ class LocatorFlask(Flask):
         ctx = _cv_request.get()
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
-        rule = ctx.request.url_rule
-        endpoint = rule.endpoint if rule is not None else None
-        for after in self.hook_plan(endpoint.rpartition(".")[0] or None if endpoint is not None else None).after:
+        for after in self._request_plan(ctx.request).after:
             response = after(response)
         session = ctx._session
         if not self.session_interface.is_null_session(session):

@@ -110,7 +110,7 @@ class _Headers:
         state = app_state(app)
         settings = state.settings
         self.view_functions = app.view_functions
-        self.embeddable: dict[str | None, bool] = {None: False}
+        self.embed_by_endpoint: dict[str | None, bool] = {None: False}
         self.default = settings.tiles
         key = settings.tianditu_key
         by_code = {code: tiles.tile_provider(code, key).origins() for code in tiles.TILE_PROVIDERS}
@@ -141,10 +141,10 @@ class _Headers:
         self, environ: dict[str, Any], req: Request | None, endpoint: str | None
     ) -> tuple[tuple[str, str], ...]:
         """The headers for a response, as it starts (a source of ``locator.web.http.Edge``)."""
-        embed = self.embeddable.get(endpoint)
+        embed = self.embed_by_endpoint.get(endpoint)
         if embed is None:  # once per endpoint (bounded by the app's views); no route (None) is not embeddable
             view = self.view_functions.get(endpoint or "")
-            embed = self.embeddable[endpoint] = bool(getattr(view, "_locator_embeddable", False))
+            embed = self.embed_by_endpoint[endpoint] = bool(getattr(view, "_locator_embeddable", False))
         chosen = None
         if req is not None and query_may_name(environ, "tiles"):
             args = req.args
