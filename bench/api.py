@@ -34,6 +34,7 @@ the nearest gap into the view and framework and the protections.
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
 import os
 import random
@@ -311,6 +312,16 @@ def summarise(rounds: list[dict[str, float]]) -> dict[str, float]:
     }
 
 
+def write_rounds(path: Path, rounds: dict[str, list[dict[str, float]]]) -> None:
+    """Every round's figures, one row per round and endpoint, in the order they ran."""
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["round", "endpoint", "rps", "p50_ms", "p99_ms", "errors"])
+        for name, rs in rounds.items():
+            for i, r in enumerate(rs, 1):
+                out.writerow([i, name, f"{r['rps']:.1f}", f"{r['p50_ms']:.3f}", f"{r['p99_ms']:.3f}", int(r["errors"])])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -346,6 +357,11 @@ def main() -> None:
         "--attribute",
         action="store_true",
         help="also run the project's app without its per-request hooks (unguarded_app) and split the gap",
+    )
+    ap.add_argument(
+        "--rounds-csv",
+        type=Path,
+        help="also write every round's figures to this CSV (round, endpoint, req/s, p50, p99), to see a drift",
     )
     args = ap.parse_args()
     targets = (*TARGETS, "unguarded") if args.attribute else TARGETS
@@ -386,6 +402,8 @@ def main() -> None:
                 for target in targets:
                     rounds[target].append(measure(target, warm=False))
             results = {name: summarise(rs) for name, rs in rounds.items()}
+            if args.rounds_csv:
+                write_rounds(args.rounds_csv, rounds)
         finally:
             for proc in procs.values():
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -2,7 +2,8 @@
 
 The plan (``LocatorFlask.hook_plan``) replaces Flask's walk over its hook
 dictionaries on every request; these tests hold it to Flask's own
-``preprocess_request`` and ``process_response`` (Flask pinned to 3.x), on the
+``preprocess_request``, ``process_response`` and ``do_teardown_request``
+(Flask pinned to 3.x), on the
 same app with the same hooks, for the app, a blueprint and a nested one.
 """
 
@@ -41,6 +42,10 @@ def _app(cls: type[Flask], calls: list[str], stop: bool) -> Flask:
         target.after_request(after(f"{name}-after-1"))
         target.after_request(after(f"{name}-after-2"))
         target.url_value_preprocessor(lambda endpoint, values, name=name: calls.append(f"{name}-url:{endpoint}"))
+        for n in (1, 2):
+            target.teardown_request(
+                lambda exc, label=f"{name}-teardown-{n}": calls.append(f"{label}:{type(exc).__name__}")
+            )
     if stop:  # a hook that answers in place of the view, and one after it that must not run
         app.before_request(hook("app-stop", stop=True))
         app.before_request(hook("never"))
@@ -62,6 +67,11 @@ def _app(cls: type[Flask], calls: list[str], stop: bool) -> Flask:
         calls.append("view")
         return "shallow"
 
+    @inner.get("/broken")
+    def broken() -> str:
+        calls.append("view")
+        raise LookupError("the teardown functions see this")
+
     @app.get("/top")
     def top() -> str:
         calls.append("view")
@@ -72,7 +82,7 @@ def _app(cls: type[Flask], calls: list[str], stop: bool) -> Flask:
     return app
 
 
-@pytest.mark.parametrize("path", ["/top", "/outer/shallow", "/outer/inner/deep/3", "/missing"])
+@pytest.mark.parametrize("path", ["/top", "/outer/shallow", "/outer/inner/deep/3", "/outer/inner/broken", "/missing"])
 @pytest.mark.parametrize("stop", [False, True])
 def test_hooks_run_as_flask_runs_them(path, stop):
     seen = {}
