@@ -154,3 +154,84 @@ def test_every_value_the_host_handling_reads_keys_the_remembered_parts(apps):
         for over in (first, second, first):
             env = _environ(**over)
             assert _adapt(apps, env) == _stock(apps, env), over
+
+
+_ROUTES = [
+    ("/api/v1/nearest", "GET"),
+    ("/api/v1/nearest", "HEAD"),
+    ("/api/v1/nearest", "OPTIONS"),
+    ("/api/v1/nearest", "POST"),  # 405
+    ("/api/v1/nearest", "get"),
+    ("/healthz", "GET"),
+    ("/api/v1/collections", "GET"),
+    ("/api/v1/collections/", "GET"),
+    ("/api/v1/collections/venues/items/v-0001", "GET"),  # a rule with an argument
+    ("/api/v1/collections/venues/items/v-0002", "GET"),
+    ("/static/app.js", "GET"),
+    ("//healthz", "GET"),  # merged slashes: a redirect
+    ("/no/such/page", "GET"),
+    ("/admin/", "GET"),
+    ("/", "GET"),
+]
+
+
+def _outcome(match, adapter) -> tuple:
+    try:
+        rule, values = match(adapter, return_rule=True)
+    except HTTPException as exc:
+        return ("raised", type(exc).__name__, getattr(exc, "new_url", None), getattr(exc, "valid_methods", None))
+    return (rule.rule, rule.endpoint, sorted(rule.methods or ()), dict(values))
+
+
+@pytest.mark.parametrize(("path", "method"), _ROUTES)
+def test_a_remembered_match_is_werkzeugs(apps, path, method):
+    """The rule and values a request matches, the first time and from memory, are werkzeug's own."""
+    from werkzeug.routing import MapAdapter
+
+    env = _environ(PATH_INFO=path, REQUEST_METHOD=method, QUERY_STRING="a=1")
+    outcomes = []
+    for _ in range(3):
+        request = apps.request_class(dict(env))
+        adapter = apps.create_url_adapter(request)
+        outcomes.append((_outcome(type(adapter).match, adapter), _outcome(MapAdapter.match, adapter)))
+    assert all(ours == theirs for ours, theirs in outcomes), outcomes
+    assert type(adapter).__name__ == "_RememberingAdapter"  # the later ones came through the memory
+
+
+def test_values_from_memory_are_a_new_dict_each_time(apps):
+    env = _environ(PATH_INFO="/healthz", QUERY_STRING="")
+    got = []
+    for _ in range(3):
+        adapter = apps.create_url_adapter(apps.request_class(dict(env)))
+        _rule, values = adapter.match(return_rule=True)
+        got.append(values)
+        values["changed"] = True  # a view's url_value_preprocessor may change them
+    assert got[0] is not got[1] and got[-1] == {"changed": True}
+    adapter = apps.create_url_adapter(apps.request_class(dict(env)))
+    assert adapter.match(return_rule=True)[1] == {}
+
+
+def test_a_rule_added_to_the_map_forgets_the_remembered_matches(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "m.sqlite3"), "ACCESS_LOG": False})
+    env = _environ(PATH_INFO="/healthz", QUERY_STRING="")
+    for _ in range(2):
+        app.create_url_adapter(app.request_class(dict(env))).match(return_rule=True)
+    assert app._matches
+    from werkzeug.routing import Rule
+
+    app.url_map.add(Rule("/late", endpoint="late"))
+    adapter = app.create_url_adapter(app.request_class(dict(env, PATH_INFO="/late")))
+    assert adapter.match(return_rule=True)[0].endpoint == "late"
+    assert all(key[1] != "/healthz" for key in app._matches)
+
+
+def test_paths_with_arguments_are_not_remembered_so_they_cannot_crowd_out_the_routes(tmp_path):
+    from locator.web.app import _MAX_MATCHES
+
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "m.sqlite3"), "ACCESS_LOG": False})
+    for i in range(_MAX_MATCHES + 10):  # a client walking feature ids
+        env = _environ(PATH_INFO=f"/api/v1/collections/venues/items/v-{i}", QUERY_STRING="")
+        app.create_url_adapter(app.request_class(env)).match(return_rule=True)
+    env = _environ(PATH_INFO="/healthz", QUERY_STRING="")
+    app.create_url_adapter(app.request_class(env)).match(return_rule=True)
+    assert [key[1] for key in app._matches] == ["/healthz"]

@@ -12,7 +12,7 @@ from flask import Flask, Request, Response
 from flask.globals import _cv_request
 from flask.signals import request_tearing_down
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import MapAdapter
+from werkzeug.routing import Map, MapAdapter, Rule, RuleFactory
 
 from locator.config import ROOT, instance_path, load_config
 
@@ -21,6 +21,8 @@ __all__ = ["LocatorFlask", "create_app"]
 _MAX_SYNC_FUNCS = 4096
 _MAX_HOSTS = 64
 """How many distinct host lines (``Host``, scheme, server address) keep their worked-out URL adapter parts."""
+_MAX_MATCHES = 1024
+"""How many (path, method) pairs of routes without arguments keep their matched rule (they are finitely many)."""
 _UNSET: Any = object()
 
 
@@ -31,6 +33,16 @@ class HookPlan(NamedTuple):
     before: tuple[Callable[[], Any], ...]
     after: tuple[Callable[[Response], Response], ...]
     teardown: tuple[Callable[[BaseException | None], Any], ...]
+
+
+class _Map(Map):
+    """werkzeug's URL map, counting the rules added to it (so that remembered matches are forgotten)."""
+
+    added = 0
+
+    def add(self, rulefactory: RuleFactory) -> None:
+        super().add(rulefactory)
+        self.added += 1
 
 
 class LocatorFlask(Flask):
@@ -46,11 +58,14 @@ class LocatorFlask(Flask):
     time (issue 17: ~18 µs of a nearest request's ~330 in a warm loop).
     """
 
+    url_map_class = _Map
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sync_funcs: set[Any] = set()
         self._hook_plans: dict[str | None, HookPlan] = {}
         self._host_parts: dict[tuple[Any, ...], tuple[str, str, str | None, str]] = {}
+        self._matches: _Matches = _Matches()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         # A function is a coroutine function by its code's flags alone: keyed by the code, the functions
@@ -184,7 +199,7 @@ class LocatorFlask(Flask):
         host, server_name, subdomain, scheme = parts
         request.host = host  # type: ignore[misc]  # as Flask sets it (werkzeug's cached property)
         script_name, path_info, query = env.get("SCRIPT_NAME"), env.get("PATH_INFO"), env.get("QUERY_STRING")
-        return MapAdapter(
+        adapter = _RememberingAdapter(
             self.url_map,
             server_name,
             _wsgi_str(script_name) if script_name is not None else "/",
@@ -194,6 +209,58 @@ class LocatorFlask(Flask):
             env["REQUEST_METHOD"],
             _wsgi_str(query) if query is not None else None,
         )
+        adapter.matches = self._matches
+        return adapter
+
+
+class _Matches(dict[tuple[str | None, str, str, bool], tuple[Rule, dict[str, Any]]]):
+    """The rules matched for paths of routes without arguments, and how many rules the map had had added then."""
+
+    added = -1
+
+
+class _RememberingAdapter(MapAdapter):
+    """A URL adapter that remembers the rule a path without arguments matched (``LocatorFlask.create_url_adapter``).
+
+    Flask matches each request's path with ``match(return_rule=True)``: werkzeug's
+    state machine, about 3 µs in a warm loop. For a rule without arguments
+    (``/api/v1/nearest``, ``/healthz``) the answer depends only on the path,
+    the method and whether it is a WebSocket, so it is remembered; a path that
+    fails (404, 405, a redirect) or that matched a rule with arguments is
+    matched every time, and so is any other call. A rule added to the map
+    afterwards forgets what was remembered.
+    """
+
+    matches: _Matches
+
+    def match(  # type: ignore[override]
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Any = None,
+        websocket: bool | None = None,
+    ) -> tuple[Any, Mapping[str, Any]]:
+        if (
+            not return_rule
+            or path_info is not None
+            or method is not None
+            or query_args is not None
+            or websocket is not None
+        ):
+            return super().match(path_info, method, return_rule, query_args, websocket)  # type: ignore[call-overload,no-any-return]
+        matches, added = self.matches, self.map.added  # type: ignore[attr-defined]
+        if matches.added != added:
+            matches.clear()
+            matches.added = added
+        key = (self.subdomain, self.path_info, self.default_method, self.websocket)
+        known = matches.get(key)
+        if known is not None:
+            return known[0], dict(known[1])
+        rule, values = super().match(return_rule=True)
+        if not rule.arguments and len(matches) < _MAX_MATCHES:
+            matches[key] = (rule, dict(values))
+        return rule, values
 
 
 def _host_key(env: Mapping[str, Any], server_name: str | None) -> tuple[Any, ...]:
