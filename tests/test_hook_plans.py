@@ -13,7 +13,7 @@ import pytest
 from flask import Blueprint, Flask, Response, after_this_request, session
 
 from locator import create_app
-from locator.web.app import LocatorFlask
+from locator.web.framework import LocatorFlask
 
 
 def _app(cls: type[Flask], calls: list[str], stop: bool) -> Flask:
@@ -116,3 +116,31 @@ def test_a_plan_is_worked_out_once_per_blueprint_and_forgotten_on_request(tmp_pa
     app.forget_hook_plans()
     assert c.get("/api/v1/nearest?lat=20.02&lon=110.33&k=1").status_code == 200
     assert calls == ["added"]
+
+
+@pytest.mark.parametrize("path", ["/top", "/outer/inner/deep/3", "/outer/inner/broken", "/missing"])
+def test_signals_are_sent_as_flask_sends_them(path):
+    """With receivers connected, each signal reaches them as from stock Flask (without any, none is sent)."""
+    from flask import signals
+
+    names = ["request_started", "request_finished", "request_tearing_down", "appcontext_tearing_down"]
+    seen = {}
+    for cls in (Flask, LocatorFlask):
+        calls: list[str] = []
+        app = _app(cls, calls, stop=False)
+        got: list[tuple] = []
+
+        def receiver(sender, name, got=got, app=app, **extra):
+            got.append((name, sender is app, sorted(extra), repr(extra.get("exc"))))
+
+        connected = [(getattr(signals, n), (lambda s, n=n, **kw: receiver(s, n, **kw))) for n in names]
+        for signal, fn in connected:
+            signal.connect(fn, app)
+        try:
+            status = app.test_client().get(path).status_code
+        finally:
+            for signal, fn in connected:
+                signal.disconnect(fn, app)
+        seen[cls.__name__] = (status, got)
+    assert seen["LocatorFlask"] == seen["Flask"]
+    assert {name for name, *_ in seen["Flask"][1]} == set(names)  # every signal was sent and compared

@@ -1,7 +1,7 @@
 """``LocatorFlask.create_url_adapter`` gives what Flask's gives, with the host worked out once per host line.
 
 Flask 3.x (pinned) checks and reads the host twice per request and IDNA-encodes
-it; the app remembers the result per host line (``locator/web/app.py``). These
+it; the app remembers the result per host line (``locator/web/framework.py``). These
 tests hold each adapter, ``request.host`` and each refusal to Flask's own, on
 the same app, for the first request of a host line and for the ones after it.
 """
@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
 from locator import create_app
-from locator.web.app import _MAX_HOSTS, LocatorFlask
+from locator.web.framework import _MAX_HOSTS, LocatorFlask
 
 _FIELDS = ("server_name", "script_name", "subdomain", "url_scheme", "path_info", "default_method", "query_args")
 
@@ -226,7 +226,7 @@ def test_a_rule_added_to_the_map_forgets_the_remembered_matches(tmp_path):
 
 
 def test_paths_with_arguments_are_not_remembered_so_they_cannot_crowd_out_the_routes(tmp_path):
-    from locator.web.app import _MAX_MATCHES
+    from locator.web.framework import _MAX_MATCHES
 
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "m.sqlite3"), "ACCESS_LOG": False})
     for i in range(_MAX_MATCHES + 10):  # a client walking feature ids

@@ -1,6 +1,6 @@
 """``LocatorFlask.wsgi_app`` starts a plain answer itself; every answer is still what stock Flask sends.
 
-The shortcut (``locator/web/app.py: _start``) skips werkzeug's header copy and
+The shortcut (``locator/web/framework.py: _start``) skips werkzeug's header copy and
 closing iterator for a 200 to a GET whose body is one ``bytes``. These tests send
 the same requests to the same views on stock Flask and on ``LocatorFlask`` and
 compare status, headers, body and close callbacks, for answers that take the
@@ -13,8 +13,8 @@ import pytest
 from flask import Flask, Response, jsonify, redirect
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from locator.web import app as app_module
-from locator.web.app import LocatorFlask
+from locator.web import framework as app_module
+from locator.web.framework import LocatorFlask
 
 
 class Custom(Response):

@@ -1,0 +1,411 @@
+"""Flask as the app runs it: the same behaviour, with the per-request work that never changes done once.
+
+``LocatorFlask`` is Flask 3.x (pinned ``>=3.0,<4``) with overrides that each
+keep Flask's behaviour and skip work whose answer is fixed (issue 17):
+
+- ``ensure_sync`` asks once per function whether it is a coroutine function;
+- the request hooks (URL value preprocessors, ``before_request``,
+  ``after_request``, ``teardown_request``) run from a plan made once per
+  blueprint (:meth:`LocatorFlask.hook_plan`);
+- the URL adapter works the host out once per host line, and remembers the
+  rule a path without arguments matched (:class:`_RememberingAdapter`);
+- Flask's signals are sent only when something listens;
+- a plain answer is started without werkzeug's header copy and closing
+  iterator (:func:`_start`).
+
+Each is held to stock Flask by a contract test: ``tests/test_hook_plans.py``,
+``tests/test_url_adapter.py`` and ``tests/test_wsgi_start.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from types import FunctionType
+from typing import Any, NamedTuple
+
+from flask import Flask, Request, Response
+from flask.globals import _cv_app, _cv_request
+from flask.signals import appcontext_tearing_down, request_finished, request_started, request_tearing_down
+from werkzeug.routing import Map, MapAdapter, Rule, RuleFactory
+from werkzeug.wrappers import Response as BaseResponse
+
+__all__ = ["HookPlan", "LocatorFlask"]
+
+_MAX_SYNC_FUNCS = 4096
+_MAX_HOSTS = 64
+"""How many distinct host lines (``Host``, scheme, server address) keep their worked-out URL adapter parts."""
+_MAX_MATCHES = 1024
+"""How many (path, method) pairs of routes without arguments keep their matched rule (they are finitely many)."""
+_UNSET: Any = object()
+
+
+class HookPlan(NamedTuple):
+    """A blueprint's request hooks in the order Flask runs them (:meth:`LocatorFlask.hook_plan`)."""
+
+    preprocessors: tuple[Callable[..., Any], ...]
+    before: tuple[Callable[[], Any], ...]
+    after: tuple[Callable[[Response], Response], ...]
+    teardown: tuple[Callable[[BaseException | None], Any], ...]
+
+
+class _Map(Map):
+    """werkzeug's URL map, counting the rules added to it (so that remembered matches are forgotten)."""
+
+    added = 0
+
+    def add(self, rulefactory: RuleFactory) -> None:
+        super().add(rulefactory)
+        self.added += 1
+
+
+class LocatorFlask(Flask):
+    """Flask, remembering which views and hooks are plain functions, and which hooks a blueprint runs.
+
+    Flask asks ``inspect.iscoroutinefunction`` about every hook and the view on
+    every request (``ensure_sync``): about 2 µs each, fifteen times a request,
+    a tenth of what ``/healthz`` costs in the app. The answer never changes for
+    a function, so it is asked once. ``async def`` functions are still wrapped
+    as Flask wraps them (there are none in the app). For the same reason the
+    hooks of a request are taken from a plan made once per blueprint
+    (:meth:`hook_plan`) rather than gathered from Flask's dictionaries each
+    time (issue 17: ~18 µs of a nearest request's ~330 in a warm loop).
+    """
+
+    url_map_class = _Map
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sync_funcs: set[Any] = set()
+        self._hook_plans: dict[str | None, HookPlan] = {}
+        self._host_parts: dict[tuple[Any, ...], tuple[str, str, str | None, str]] = {}
+        self._matches: _Matches = _Matches()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # A function is a coroutine function by its code's flags alone: keyed by the code, the functions
+        # made per request (after_this_request) hit too, and the set stays bounded. Anything else (a
+        # callable object registered as a hook) is its own key, without a failing getattr of __code__.
+        key = func.__code__ if type(func) is FunctionType else func
+        try:
+            if key in self.sync_funcs:
+                return func
+        except TypeError:  # unhashable: ask every time
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if wrapped is func and len(self.sync_funcs) < _MAX_SYNC_FUNCS:
+            self.sync_funcs.add(key)
+        return wrapped
+
+    # -- the request hooks, as Flask runs them, looked up once per blueprint ---------------------------
+
+    def hook_plan(self, blueprint: str | None) -> HookPlan:
+        """The URL value preprocessors, ``before_request`` and ``after_request`` hooks of a request to
+        ``blueprint`` (None: none), in the order Flask runs them, each already through ``ensure_sync``.
+
+        Flask walks its hook dictionaries for the request's blueprints and asks
+        ``ensure_sync`` about every hook on every request; the answer depends
+        only on the blueprint, and hooks cannot be registered once the app has
+        served a request (Flask's setup methods refuse), so it is worked out
+        once. Changing the hook lists by hand afterwards needs
+        :meth:`forget_hook_plans`. ``tests/test_hook_plans.py`` holds this to
+        Flask's own ``preprocess_request`` and ``process_response``.
+        """
+        plan = self._hook_plans.get(blueprint)
+        if plan is None:
+            chain: list[str] = []
+            name = blueprint
+            while name:  # Flask's request.blueprints: "a.b" is in "a.b", then in "a"
+                chain.append(name)
+                name = name.rpartition(".")[0]
+            first = (None, *reversed(chain))
+            plan = HookPlan(
+                tuple(f for n in first for f in self.url_value_preprocessors.get(n, ())),
+                tuple(self.ensure_sync(f) for n in first for f in self.before_request_funcs.get(n, ())),
+                tuple(
+                    self.ensure_sync(f) for n in (*chain, None) for f in reversed(self.after_request_funcs.get(n, ()))
+                ),
+                tuple(
+                    self.ensure_sync(f)
+                    for n in (*chain, None)
+                    for f in reversed(self.teardown_request_funcs.get(n, ()))
+                ),
+            )
+            self._hook_plans[blueprint] = plan
+        return plan
+
+    def forget_hook_plans(self) -> None:
+        """Work the hook plans out again (after changing ``before_request_funcs`` and the like by hand)."""
+        self._hook_plans.clear()
+
+    def _request_plan(self, req: Request) -> HookPlan:
+        """The plan of the request's blueprint (Flask's ``request.blueprint``: the endpoint up to its last dot)."""
+        rule = req.url_rule
+        blueprint = rule.endpoint.rpartition(".")[0] if rule is not None else ""
+        return self.hook_plan(blueprint or None)
+
+    def preprocess_request(self) -> Any:
+        """Flask's, on the plan of the request's blueprint: the preprocessors, then the ``before_request``
+        hooks, stopping at the first that returns a value."""
+        req = _cv_request.get().request
+        plan = self._request_plan(req)
+        if plan.preprocessors:
+            for url_func in plan.preprocessors:
+                url_func(req.endpoint, req.view_args)
+        for before in plan.before:
+            rv = before()
+            if rv is not None:
+                return rv
+        return None
+
+    def process_response(self, response: Response) -> Response:
+        """Flask's: this request's ``after_this_request`` functions, the ``after_request`` hooks of its
+        blueprints then of the app (each list last registered first), then the session."""
+        ctx = _cv_request.get()
+        for func in ctx._after_request_functions:
+            response = self.ensure_sync(func)(response)
+        for after in self._request_plan(ctx.request).after:
+            response = after(response)
+        session = ctx._session
+        if not self.session_interface.is_null_session(session):
+            self.session_interface.save_session(self, session, response)  # type: ignore[arg-type]
+        return response
+
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        """Flask's, with a plain answer started without werkzeug's copy of its headers (:func:`_start`)."""
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except:  # noqa: E722 - as Flask: the context is popped with whatever ended the request
+                error = sys.exc_info()[1]
+                raise
+            return _start(response, environ, start_response)
+        finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                environ["werkzeug.debug.preserve_context"](_cv_app.get())
+                environ["werkzeug.debug.preserve_context"](_cv_request.get())
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    # -- Flask's dispatch, sending its signals only when something listens ------------------------------
+    # blinker's send with no receivers still costs a call, a generator and a list (~0.5 µs, six a request).
+
+    def full_dispatch_request(self) -> Response:
+        """Flask's: ``request_started``, the ``before_request`` hooks, the view, then :meth:`finalize_request`."""
+        self._got_first_request = True
+        try:
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Response:
+        """Flask's: the response, the ``after_request`` hooks, then ``request_finished``."""
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if request_finished.receivers:
+                request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    def dispatch_request(self) -> Any:
+        """Flask's: the view of the matched rule (or the automatic ``OPTIONS`` answer), the request read once."""
+        req = _cv_request.get().request
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule: Rule = req.url_rule  # type: ignore[assignment]
+        if getattr(rule, "provide_automatic_options", False) and req.method == "OPTIONS":
+            return self.make_default_options_response()
+        view_args: dict[str, Any] = req.view_args  # type: ignore[assignment]
+        return self.ensure_sync(self.view_functions[rule.endpoint])(**view_args)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = _UNSET) -> None:
+        """Flask's: the ``teardown_appcontext`` functions, last registered first, then ``appcontext_tearing_down``."""
+        if exc is _UNSET:
+            exc = sys.exc_info()[1]
+        for func in reversed(self.teardown_appcontext_funcs):
+            self.ensure_sync(func)(exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_request(self, exc: BaseException | None = _UNSET) -> None:
+        """Flask's: the ``teardown_request`` functions of the request's blueprints then of the app (each
+        list last registered first), then the ``request_tearing_down`` signal."""
+        if exc is _UNSET:
+            exc = sys.exc_info()[1]
+        for func in self._request_plan(_cv_request.get().request).teardown:
+            func(exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    # -- the URL adapter, its host worked out once per host line ---------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Flask's, with what it works out from the request's host remembered per host line.
+
+        Flask reads and checks the host twice per request (``get_host``) and
+        IDNA-encodes it in ``Map.bind``: about 6 µs of a nearest request's
+        ~110 in a warm loop, for an answer that depends only on the values in
+        :data:`_host_key`. The adapter itself, which holds the path, method and
+        query, is still made per request. At most :data:`_MAX_HOSTS` host lines
+        are remembered (the ``Host`` header is the client's to choose); any
+        other goes through Flask every time, as does a host that fails
+        (``BadHost``), host or subdomain matching, and ``TRUSTED_HOSTS``.
+        ``tests/test_url_adapter.py`` holds this to Flask's own.
+        """
+        if (
+            request is None
+            or self.url_map.host_matching
+            or self.subdomain_matching
+            or request.trusted_hosts is not None
+            or self.config["TRUSTED_HOSTS"] is not None
+        ):
+            return super().create_url_adapter(request)
+        env = request.environ
+        key = _host_key(env, self.config["SERVER_NAME"])
+        parts = self._host_parts.get(key)
+        if parts is None:
+            adapter = super().create_url_adapter(request)
+            if adapter is not None and len(self._host_parts) < _MAX_HOSTS:
+                self._host_parts[key] = (request.host, adapter.server_name, adapter.subdomain, adapter.url_scheme)
+            return adapter
+        host, server_name, subdomain, scheme = parts
+        request.host = host  # type: ignore[misc]  # as Flask sets it (werkzeug's cached property)
+        script_name, path_info, query = env.get("SCRIPT_NAME"), env.get("PATH_INFO"), env.get("QUERY_STRING")
+        adapter = _RememberingAdapter(
+            self.url_map,
+            server_name,
+            _wsgi_str(script_name) if script_name is not None else "/",
+            subdomain,
+            scheme,
+            _wsgi_str(path_info) if path_info is not None else "/",
+            env["REQUEST_METHOD"],
+            _wsgi_str(query) if query is not None else None,
+        )
+        adapter.matches = self._matches
+        return adapter
+
+
+_PLAIN_METHODS = tuple(
+    BaseResponse.__dict__[name] for name in ("__call__", "get_wsgi_response", "get_wsgi_headers", "get_app_iter")
+)
+
+
+def _start(response: Any, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """``response(environ, start_response)``, without werkzeug's work for a plain answer.
+
+    werkzeug copies the headers to look for ``Location`` and the like, and
+    wraps the body in a ``ClosingIterator`` (typing casts, a partial, a close
+    call): about 4 µs a response in a warm loop. A plain answer needs none of
+    it: a 200 to a GET, its body one ``bytes`` in a list, no ``Location`` or
+    ``Content-Location``, no close callbacks, from a response class that does
+    not change how it is sent. Its headers and body are then what werkzeug
+    would send, and there is nothing to close. Anything else goes through
+    werkzeug. ``tests/test_wsgi_start.py`` holds both to stock Flask.
+    """
+    cls = type(response)
+    body = response.response if isinstance(response, BaseResponse) else None
+    if (
+        type(body) is not list
+        or len(body) != 1
+        or type(body[0]) is not bytes
+        or response.status_code != 200
+        or response._on_close
+        or environ["REQUEST_METHOD"] == "HEAD"
+        or (cls.__call__, cls.get_wsgi_response, cls.get_wsgi_headers, cls.get_app_iter) != _PLAIN_METHODS
+    ):
+        return response(environ, start_response)
+    headers = response.headers.to_wsgi_list()
+    length = False
+    for name, _value in headers:
+        lower = name.lower()
+        if lower == "content-length":
+            length = True
+        elif lower in ("location", "content-location"):
+            return response(environ, start_response)
+    if not length and response.automatically_set_content_length:
+        headers.append(("Content-Length", str(len(body[0]))))
+    start_response(response.status, headers)
+    return body
+
+
+class _Matches(dict[tuple[str | None, str, str, bool], tuple[Rule, dict[str, Any]]]):
+    """The rules matched for paths of routes without arguments, and how many rules the map had had added then."""
+
+    added = -1
+
+
+class _RememberingAdapter(MapAdapter):
+    """A URL adapter that remembers the rule a path without arguments matched (``LocatorFlask.create_url_adapter``).
+
+    Flask matches each request's path with ``match(return_rule=True)``: werkzeug's
+    state machine, about 3 µs in a warm loop. For a rule without arguments
+    (``/api/v1/nearest``, ``/healthz``) the answer depends only on the path,
+    the method and whether it is a WebSocket, so it is remembered; a path that
+    fails (404, 405, a redirect) or that matched a rule with arguments is
+    matched every time, and so is any other call. A rule added to the map
+    afterwards forgets what was remembered.
+    """
+
+    matches: _Matches
+
+    def match(  # type: ignore[override]
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Any = None,
+        websocket: bool | None = None,
+    ) -> tuple[Any, Mapping[str, Any]]:
+        if (
+            not return_rule
+            or path_info is not None
+            or method is not None
+            or query_args is not None
+            or websocket is not None
+        ):
+            return super().match(path_info, method, return_rule, query_args, websocket)  # type: ignore[call-overload,no-any-return]
+        matches, added = self.matches, self.map.added  # type: ignore[attr-defined]
+        if matches.added != added:
+            matches.clear()
+            matches.added = added
+        key = (self.subdomain, self.path_info, self.default_method, self.websocket)
+        known = matches.get(key)
+        if known is not None:
+            return known[0], dict(known[1])
+        rule, values = super().match(return_rule=True)
+        if not rule.arguments and len(matches) < _MAX_MATCHES:
+            matches[key] = (rule, dict(values))
+        return rule, values
+
+
+def _host_key(env: Mapping[str, Any], server_name: str | None) -> tuple[Any, ...]:
+    """Every value Flask's and werkzeug's host handling reads (``get_host``, ``bind_to_environ``, ``Map.bind``)."""
+    return (
+        env["wsgi.url_scheme"],
+        env.get("HTTP_HOST"),
+        env.get("SERVER_NAME"),
+        env.get("SERVER_PORT"),
+        env.get("HTTP_CONNECTION"),
+        env.get("HTTP_UPGRADE"),
+        server_name,
+    )
+
+
+def _wsgi_str(value: str) -> str:
+    """A WSGI string (latin-1 text of the raw bytes) read as UTF-8, as werkzeug's ``bind_to_environ`` reads it."""
+    return value if value.isascii() else value.encode("latin1").decode(errors="replace")
