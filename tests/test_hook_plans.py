@@ -123,7 +123,14 @@ def test_signals_are_sent_as_flask_sends_them(path):
     """With receivers connected, each signal reaches them as from stock Flask (without any, none is sent)."""
     from flask import signals
 
-    names = ["request_started", "request_finished", "request_tearing_down", "appcontext_tearing_down"]
+    names = [
+        "request_started",
+        "request_finished",
+        "request_tearing_down",
+        "appcontext_tearing_down",
+        "appcontext_pushed",
+        "appcontext_popped",
+    ]
     seen = {}
     for cls in (Flask, LocatorFlask):
         calls: list[str] = []
@@ -144,3 +151,24 @@ def test_signals_are_sent_as_flask_sends_them(path):
         seen[cls.__name__] = (status, got)
     assert seen["LocatorFlask"] == seen["Flask"]
     assert {name for name, *_ in seen["Flask"][1]} == set(names)  # every signal was sent and compared
+
+
+def test_app_context_teardown_sees_what_flask_passes():
+    """``teardown_appcontext`` functions get the same exception (or None) from either app, however the context ends."""
+    seen = {}
+    for cls in (Flask, LocatorFlask):
+        got: list[str] = []
+        app = _app(cls, [], stop=False)
+        app.teardown_appcontext(lambda exc, got=got: got.append(repr(exc)))
+        c = app.test_client()
+        c.get("/top")
+        c.get("/outer/inner/broken")
+        with app.app_context():
+            pass
+        with pytest.raises(KeyError), app.app_context():
+            raise KeyError("inside")
+        with app.app_context(), app.test_request_context("/top"):  # a request inside an app context
+            pass
+        seen[cls.__name__] = got
+    assert seen["LocatorFlask"] == seen["Flask"]
+    assert "KeyError('inside')" in seen["Flask"] and any("LookupError" in g for g in seen["Flask"])

@@ -89,6 +89,18 @@ def test_the_app_keeps_one_state_object(tmp_path):
     assert not [k for k in app.extensions if k.startswith(("locator.", "coverage"))]
 
 
+def test_the_state_of_the_current_app_is_the_app_in_context_and_none_outside(tmp_path):
+    one = create_app({"TESTING": True, "DATABASE": str(tmp_path / "one.sqlite3")})
+    two = create_app({"TESTING": True, "DATABASE": str(tmp_path / "two.sqlite3")})
+    with one.app_context():
+        assert app_state() is one.extensions[KEY]
+        with two.test_request_context("/"):  # the innermost context is the current app
+            assert app_state() is two.extensions[KEY] and get_register() is two.extensions[KEY].register
+        assert app_state() is one.extensions[KEY]
+    with pytest.raises(RuntimeError, match="application context"):
+        app_state()
+
+
 def test_cached_recomputes_only_when_the_key_changes():
     calls = []
     slot: Cached[list[int]] = Cached()

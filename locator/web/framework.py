@@ -25,8 +25,18 @@ from types import FunctionType
 from typing import Any, NamedTuple
 
 from flask import Flask, Request, Response
+from flask.ctx import AppContext
+from flask.ctx import _sentinel as _ctx_sentinel  # the contexts' own "not given" (not the app's)
 from flask.globals import _cv_app, _cv_request
-from flask.signals import appcontext_tearing_down, request_finished, request_started, request_tearing_down
+from flask.sansio.scaffold import _sentinel  # Flask's "not given", which its contexts pass on as is
+from flask.signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
 from werkzeug.routing import Map, MapAdapter, Rule, RuleFactory
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -37,7 +47,6 @@ _MAX_HOSTS = 64
 """How many distinct host lines (``Host``, scheme, server address) keep their worked-out URL adapter parts."""
 _MAX_MATCHES = 1024
 """How many (path, method) pairs of routes without arguments keep their matched rule (they are finitely many)."""
-_UNSET: Any = object()
 
 
 class HookPlan(NamedTuple):
@@ -57,6 +66,29 @@ class _Map(Map):
     def add(self, rulefactory: RuleFactory) -> None:
         super().add(rulefactory)
         self.added += 1
+
+
+class _AppContext(AppContext):
+    """Flask's app context, sending ``appcontext_pushed`` and ``appcontext_popped`` only when something listens."""
+
+    def push(self) -> None:
+        self._cv_tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _ctx_sentinel) -> None:  # type: ignore[assignment]
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _ctx_sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            ctx = _cv_app.get()
+            _cv_app.reset(self._cv_tokens.pop())
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
 
 class LocatorFlask(Flask):
@@ -222,6 +254,10 @@ class LocatorFlask(Flask):
             self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
+    def app_context(self) -> AppContext:
+        """Flask's, as :class:`_AppContext` (its signals sent only when something listens)."""
+        return _AppContext(self)
+
     def dispatch_request(self) -> Any:
         """Flask's: the view of the matched rule (or the automatic ``OPTIONS`` answer), the request read once."""
         req = _cv_request.get().request
@@ -233,19 +269,19 @@ class LocatorFlask(Flask):
         view_args: dict[str, Any] = req.view_args  # type: ignore[assignment]
         return self.ensure_sync(self.view_functions[rule.endpoint])(**view_args)
 
-    def do_teardown_appcontext(self, exc: BaseException | None = _UNSET) -> None:
+    def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Flask's: the ``teardown_appcontext`` functions, last registered first, then ``appcontext_tearing_down``."""
-        if exc is _UNSET:
+        if exc is _sentinel:
             exc = sys.exc_info()[1]
         for func in reversed(self.teardown_appcontext_funcs):
             self.ensure_sync(func)(exc)
         if appcontext_tearing_down.receivers:
             appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
-    def do_teardown_request(self, exc: BaseException | None = _UNSET) -> None:
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Flask's: the ``teardown_request`` functions of the request's blueprints then of the app (each
         list last registered first), then the ``request_tearing_down`` signal."""
-        if exc is _UNSET:
+        if exc is _sentinel:
             exc = sys.exc_info()[1]
         for func in self._request_plan(_cv_request.get().request).teardown:
             func(exc)

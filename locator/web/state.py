@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
+from flask.globals import _cv_app
 
 from locator.planning import CoverageAnalyzer
 from locator.storage import Register
@@ -122,8 +123,16 @@ def init_app(app: Flask, settings: Settings) -> AppState:
 
 
 def app_state(app: Flask | None = None) -> AppState:
-    """The app's :class:`AppState` (``current_app``'s by default)."""
-    state: AppState = (app or current_app).extensions[KEY]
+    """The app's :class:`AppState` (``current_app``'s by default).
+
+    ``current_app`` is read from Flask's context variable (one C call, as
+    ``locator.web.http.current_request`` reads the request) rather than through
+    werkzeug's proxy; outside an app context, the proxy raises Flask's error.
+    """
+    if app is None:
+        ctx = _cv_app.get(None)
+        app = ctx.app if ctx is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    state: AppState = app.extensions[KEY]
     return state
 
 
