@@ -1,7 +1,7 @@
 """``LocatorFlask.create_url_adapter`` gives what Flask's gives, with the host worked out once per host line.
 
 Flask 3.x (pinned) checks and reads the host twice per request and IDNA-encodes
-it; the app remembers the result per host line (``locator/web/framework.py``). These
+it; the app remembers the result per host line (``locator/web/framework.py``, ``locator/web/routing.py``). These
 tests hold each adapter, ``request.host`` and each refusal to Flask's own, on
 the same app, for the first request of a host line and for the ones after it.
 """
@@ -14,7 +14,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
 from locator import create_app
-from locator.web.framework import _MAX_HOSTS, LocatorFlask
+from locator.web.framework import LocatorFlask
+from locator.web.routing import MAX_HOSTS
 
 _FIELDS = ("server_name", "script_name", "subdomain", "url_scheme", "path_info", "default_method", "query_args")
 
@@ -108,10 +109,10 @@ def test_trusted_hosts_go_through_flask_every_time(apps, monkeypatch):
 
 def test_the_remembered_hosts_are_bounded(apps):
     apps._host_parts.clear()
-    for i in range(_MAX_HOSTS + 20):
+    for i in range(MAX_HOSTS + 20):
         env = _environ(HTTP_HOST=f"h{i}.example")
         assert _adapt(apps, env) == _stock(apps, env)
-    assert len(apps._host_parts) == _MAX_HOSTS
+    assert len(apps._host_parts) == MAX_HOSTS
 
 
 def test_requests_route_and_build_links_through_the_remembered_parts(apps):
@@ -195,7 +196,7 @@ def test_a_remembered_match_is_werkzeugs(apps, path, method):
         adapter = apps.create_url_adapter(request)
         outcomes.append((_outcome(type(adapter).match, adapter), _outcome(MapAdapter.match, adapter)))
     assert all(ours == theirs for ours, theirs in outcomes), outcomes
-    assert type(adapter).__name__ == "_RememberingAdapter"  # the later ones came through the memory
+    assert type(adapter).__name__ == "RememberingAdapter"  # the later ones came through the memory
 
 
 def test_values_from_memory_are_a_new_dict_each_time(apps):
@@ -226,10 +227,10 @@ def test_a_rule_added_to_the_map_forgets_the_remembered_matches(tmp_path):
 
 
 def test_paths_with_arguments_are_not_remembered_so_they_cannot_crowd_out_the_routes(tmp_path):
-    from locator.web.framework import _MAX_MATCHES
+    from locator.web.routing import MAX_MATCHES
 
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "m.sqlite3"), "ACCESS_LOG": False})
-    for i in range(_MAX_MATCHES + 10):  # a client walking feature ids
+    for i in range(MAX_MATCHES + 10):  # a client walking feature ids
         env = _environ(PATH_INFO=f"/api/v1/collections/venues/items/v-{i}", QUERY_STRING="")
         app.create_url_adapter(app.request_class(env)).match(return_rule=True)
     env = _environ(PATH_INFO="/healthz", QUERY_STRING="")

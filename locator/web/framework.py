@@ -8,7 +8,7 @@ keep Flask's behaviour and skip work whose answer is fixed (issue 17):
   ``after_request``, ``teardown_request``) run from a plan made once per
   blueprint (:meth:`LocatorFlask.hook_plan`);
 - the URL adapter works the host out once per host line, and remembers the
-  rule a path without arguments matched (:class:`_RememberingAdapter`);
+  rule a path without arguments matched (:class:`~locator.web.routing.RememberingAdapter`);
 - Flask's signals are sent only when something listens;
 - a plain answer is started without werkzeug's header copy and closing
   iterator (:func:`_start`).
@@ -20,7 +20,7 @@ Each is held to stock Flask by a contract test: ``tests/test_hook_plans.py``,
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import FunctionType
 from typing import Any, NamedTuple
 
@@ -37,16 +37,14 @@ from flask.signals import (
     request_started,
     request_tearing_down,
 )
-from werkzeug.routing import Map, MapAdapter, Rule, RuleFactory
+from werkzeug.routing import MapAdapter, Rule
 from werkzeug.wrappers import Response as BaseResponse
+
+from locator.web.routing import MAX_HOSTS, CountingMap, RememberedMatches, RememberingAdapter, host_key, wsgi_str
 
 __all__ = ["HookPlan", "LocatorFlask"]
 
 _MAX_SYNC_FUNCS = 4096
-_MAX_HOSTS = 64
-"""How many distinct host lines (``Host``, scheme, server address) keep their worked-out URL adapter parts."""
-_MAX_MATCHES = 1024
-"""How many (path, method) pairs of routes without arguments keep their matched rule (they are finitely many)."""
 
 
 class HookPlan(NamedTuple):
@@ -56,16 +54,6 @@ class HookPlan(NamedTuple):
     before: tuple[Callable[[], Any], ...]
     after: tuple[Callable[[Response], Response], ...]
     teardown: tuple[Callable[[BaseException | None], Any], ...]
-
-
-class _Map(Map):
-    """werkzeug's URL map, counting the rules added to it (so that remembered matches are forgotten)."""
-
-    added = 0
-
-    def add(self, rulefactory: RuleFactory) -> None:
-        super().add(rulefactory)
-        self.added += 1
 
 
 class _AppContext(AppContext):
@@ -104,14 +92,14 @@ class LocatorFlask(Flask):
     time (issue 17: ~18 µs of a nearest request's ~330 in a warm loop).
     """
 
-    url_map_class = _Map
+    url_map_class = CountingMap
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sync_funcs: set[Any] = set()
         self._hook_plans: dict[str | None, HookPlan] = {}
         self._host_parts: dict[tuple[Any, ...], tuple[str, str, str | None, str]] = {}
-        self._matches: _Matches = _Matches()
+        self._matches = RememberedMatches()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         # A function is a coroutine function by its code's flags alone: keyed by the code, the functions
@@ -297,7 +285,7 @@ class LocatorFlask(Flask):
         IDNA-encodes it in ``Map.bind``: about 6 µs of a nearest request's
         ~110 in a warm loop, for an answer that depends only on the values in
         :data:`_host_key`. The adapter itself, which holds the path, method and
-        query, is still made per request. At most :data:`_MAX_HOSTS` host lines
+        query, is still made per request. At most :data:`MAX_HOSTS` host lines
         are remembered (the ``Host`` header is the client's to choose); any
         other goes through Flask every time, as does a host that fails
         (``BadHost``), host or subdomain matching, and ``TRUSTED_HOSTS``.
@@ -312,25 +300,25 @@ class LocatorFlask(Flask):
         ):
             return super().create_url_adapter(request)
         env = request.environ
-        key = _host_key(env, self.config["SERVER_NAME"])
+        key = host_key(env, self.config["SERVER_NAME"])
         parts = self._host_parts.get(key)
         if parts is None:
             adapter = super().create_url_adapter(request)
-            if adapter is not None and len(self._host_parts) < _MAX_HOSTS:
+            if adapter is not None and len(self._host_parts) < MAX_HOSTS:
                 self._host_parts[key] = (request.host, adapter.server_name, adapter.subdomain, adapter.url_scheme)
             return adapter
         host, server_name, subdomain, scheme = parts
         request.host = host  # type: ignore[misc]  # as Flask sets it (werkzeug's cached property)
         script_name, path_info, query = env.get("SCRIPT_NAME"), env.get("PATH_INFO"), env.get("QUERY_STRING")
-        adapter = _RememberingAdapter(
+        adapter = RememberingAdapter(
             self.url_map,
             server_name,
-            _wsgi_str(script_name) if script_name is not None else "/",
+            wsgi_str(script_name) if script_name is not None else "/",
             subdomain,
             scheme,
-            _wsgi_str(path_info) if path_info is not None else "/",
+            wsgi_str(path_info) if path_info is not None else "/",
             env["REQUEST_METHOD"],
-            _wsgi_str(query) if query is not None else None,
+            wsgi_str(query) if query is not None else None,
         )
         adapter.matches = self._matches
         return adapter
@@ -377,71 +365,3 @@ def _start(response: Any, environ: dict[str, Any], start_response: Callable[...,
         headers.append(("Content-Length", str(len(body[0]))))
     start_response(response.status, headers)
     return body
-
-
-class _Matches(dict[tuple[str | None, str, str, bool], tuple[Rule, dict[str, Any]]]):
-    """The rules matched for paths of routes without arguments, and how many rules the map had had added then."""
-
-    added = -1
-
-
-class _RememberingAdapter(MapAdapter):
-    """A URL adapter that remembers the rule a path without arguments matched (``LocatorFlask.create_url_adapter``).
-
-    Flask matches each request's path with ``match(return_rule=True)``: werkzeug's
-    state machine, about 3 µs in a warm loop. For a rule without arguments
-    (``/api/v1/nearest``, ``/healthz``) the answer depends only on the path,
-    the method and whether it is a WebSocket, so it is remembered; a path that
-    fails (404, 405, a redirect) or that matched a rule with arguments is
-    matched every time, and so is any other call. A rule added to the map
-    afterwards forgets what was remembered.
-    """
-
-    matches: _Matches
-
-    def match(  # type: ignore[override]
-        self,
-        path_info: str | None = None,
-        method: str | None = None,
-        return_rule: bool = False,
-        query_args: Any = None,
-        websocket: bool | None = None,
-    ) -> tuple[Any, Mapping[str, Any]]:
-        if (
-            not return_rule
-            or path_info is not None
-            or method is not None
-            or query_args is not None
-            or websocket is not None
-        ):
-            return super().match(path_info, method, return_rule, query_args, websocket)  # type: ignore[call-overload,no-any-return]
-        matches, added = self.matches, self.map.added  # type: ignore[attr-defined]
-        if matches.added != added:
-            matches.clear()
-            matches.added = added
-        key = (self.subdomain, self.path_info, self.default_method, self.websocket)
-        known = matches.get(key)
-        if known is not None:
-            return known[0], dict(known[1])
-        rule, values = super().match(return_rule=True)
-        if not rule.arguments and len(matches) < _MAX_MATCHES:
-            matches[key] = (rule, dict(values))
-        return rule, values
-
-
-def _host_key(env: Mapping[str, Any], server_name: str | None) -> tuple[Any, ...]:
-    """Every value Flask's and werkzeug's host handling reads (``get_host``, ``bind_to_environ``, ``Map.bind``)."""
-    return (
-        env["wsgi.url_scheme"],
-        env.get("HTTP_HOST"),
-        env.get("SERVER_NAME"),
-        env.get("SERVER_PORT"),
-        env.get("HTTP_CONNECTION"),
-        env.get("HTTP_UPGRADE"),
-        server_name,
-    )
-
-
-def _wsgi_str(value: str) -> str:
-    """A WSGI string (latin-1 text of the raw bytes) read as UTF-8, as werkzeug's ``bind_to_environ`` reads it."""
-    return value if value.isascii() else value.encode("latin1").decode(errors="replace")
