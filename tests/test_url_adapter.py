@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 from werkzeug.test import EnvironBuilder
 
 from locator import create_app
@@ -107,12 +108,15 @@ def test_trusted_hosts_go_through_flask_every_time(apps, monkeypatch):
             apps.create_url_adapter(request)
 
 
-def test_the_remembered_hosts_are_bounded(apps):
+def test_the_remembered_hosts_are_bounded_and_made_up_ones_cannot_keep_the_real_one_out(apps):
     apps._host_parts.clear()
-    for i in range(MAX_HOSTS + 20):
+    for i in range(MAX_HOSTS + 20):  # a client sending made-up hosts
         env = _environ(HTTP_HOST=f"h{i}.example")
         assert _adapt(apps, env) == _stock(apps, env)
-    assert len(apps._host_parts) == MAX_HOSTS
+        assert len(apps._host_parts) <= MAX_HOSTS
+    real = _environ(HTTP_HOST="locator.example")
+    assert _adapt(apps, real) == _stock(apps, real)
+    assert any(key[1] == "locator.example" for key in apps._host_parts)
 
 
 def test_requests_route_and_build_links_through_the_remembered_parts(apps):
@@ -187,7 +191,6 @@ def _outcome(match, adapter) -> tuple:
 @pytest.mark.parametrize(("path", "method"), _ROUTES)
 def test_a_remembered_match_is_werkzeugs(apps, path, method):
     """The rule and values a request matches, the first time and from memory, are werkzeug's own."""
-    from werkzeug.routing import MapAdapter
 
     env = _environ(PATH_INFO=path, REQUEST_METHOD=method, QUERY_STRING="a=1")
     outcomes = []
@@ -210,6 +213,17 @@ def test_values_from_memory_are_a_new_dict_each_time(apps):
     assert got[0] is not got[1] and got[-1] == {"changed": True}
     adapter = apps.create_url_adapter(apps.request_class(dict(env)))
     assert adapter.match(return_rule=True)[1] == {}
+
+
+def test_spellings_of_a_method_share_one_remembered_match(tmp_path):
+    """werkzeug matches the method in upper case; so is it remembered, and spellings cannot fill the memory."""
+    app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "m.sqlite3"), "ACCESS_LOG": False})
+    for method in ("GET", "get", "Get", "gEt", "GET"):
+        env = _environ(PATH_INFO="/healthz", QUERY_STRING="", REQUEST_METHOD=method)
+        for _ in range(2):
+            adapter = app.create_url_adapter(app.request_class(dict(env)))
+            assert _outcome(type(adapter).match, adapter) == _outcome(MapAdapter.match, adapter)
+    assert [key[2] for key in app._matches] == ["GET"]
 
 
 def test_a_rule_added_to_the_map_forgets_the_remembered_matches(tmp_path):

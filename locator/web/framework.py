@@ -288,11 +288,13 @@ class LocatorFlask(Flask):
         Flask reads and checks the host twice per request (``get_host``) and
         IDNA-encodes it in ``Map.bind``: about 6 µs of a nearest request's
         ~110 in a warm loop, for an answer that depends only on the values in
-        :data:`_host_key`. The adapter itself, which holds the path, method and
-        query, is still made per request. At most :data:`MAX_HOSTS` host lines
-        are remembered (the ``Host`` header is the client's to choose); any
-        other goes through Flask every time, as does a host that fails
-        (``BadHost``), host or subdomain matching, and ``TRUSTED_HOSTS``.
+        :func:`~locator.web.routing.host_key`. The adapter itself, which holds
+        the path, method and query, is still made per request. At most
+        :data:`~locator.web.routing.MAX_HOSTS` host lines are remembered (the
+        ``Host`` header is the client's to choose); a new one past that starts
+        the memory afresh, so that a client sending made-up hosts cannot keep
+        the real ones out for good. A host that fails (``BadHost``), host or
+        subdomain matching, and ``TRUSTED_HOSTS`` go through Flask every time.
         ``tests/test_url_adapter.py`` holds this to Flask's own.
         """
         if (
@@ -308,7 +310,9 @@ class LocatorFlask(Flask):
         parts = self._host_parts.get(key)
         if parts is None:
             adapter = super().create_url_adapter(request)
-            if adapter is not None and len(self._host_parts) < MAX_HOSTS:
+            if adapter is not None:
+                if len(self._host_parts) >= MAX_HOSTS:
+                    self._host_parts.clear()
                 self._host_parts[key] = (request.host, adapter.server_name, adapter.subdomain, adapter.url_scheme)
             return adapter
         host, server_name, subdomain, scheme = parts

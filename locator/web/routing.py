@@ -73,7 +73,9 @@ class RememberingAdapter(MapAdapter):
         if matches.added != added:
             matches.clear()
             matches.added = added
-        key = (self.subdomain, self.path_info, self.default_method, self.websocket)
+        # The method as werkzeug matches it (upper case): "get" and "GET" are one key, so the keys stay
+        # as few as the routes' paths and methods, whatever spellings a server lets through.
+        key = (self.subdomain, self.path_info, self.default_method.upper(), self.websocket)
         known = matches.get(key)
         if known is not None:
             return known[0], dict(known[1])
